@@ -1,0 +1,1 @@
+"""Issuers: where a credential is minted, checked and revoked."""

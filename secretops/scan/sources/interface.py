@@ -1,0 +1,99 @@
+"""What a source hands the runner: decoded `Fragment`s, or a `Skipped` saying why not.
+
+A source turns bytes somewhere (a file, standard input, a notebook) into text. Decoding is done
+once per file, on the whole buffer, never per line: UTF-8 (with or without BOM), UTF-16 or
+UTF-32 when a BOM says so, and Latin-1 when the bytes are not UTF-8 (Latin-1 maps every byte, so
+a bad byte never stops a scan). A NUL byte in the first 8 KiB without a UTF-16/32 BOM means
+binary, and binary is skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from secretops.errors import ConfigError
+from secretops.scan.models import Fragment
+
+__all__ = [
+    "BINARY_SNIFF_BYTES",
+    "SkipReason",
+    "Skipped",
+    "Source",
+    "SourceError",
+    "decode_bytes",
+    "is_binary",
+]
+
+BINARY_SNIFF_BYTES: Final = 8192
+
+# BOMs, longest first: the UTF-32-LE BOM starts with the UTF-16-LE one.
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+class SourceError(ConfigError):
+    """A source cannot be read at all (a path that does not exist, a closed stdin)."""
+
+
+class SkipReason:
+    """The stable names of skip reasons, as counted in `ScanStats.skipped` and the JSON output."""
+
+    BINARY: Final = "binary"
+    TOO_LARGE: Final = "too-large"
+    UNREADABLE: Final = "unreadable"
+    NOT_REGULAR: Final = "not-regular"  # FIFO, socket, device: never opened (it could block)
+    SYMLINK: Final = "symlink"  # not followed without --follow-symlinks
+    SYMLINK_LOOP: Final = "symlink-loop"
+    GITIGNORED: Final = "gitignored"
+    ALLOWLISTED: Final = "allowlisted"  # the policy allows the whole path
+    MISSING: Final = "missing"
+    ERROR: Final = "error"  # the engine failed on this file (a bug; the scan goes on)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A source that was not scanned, and why. `detail` is for the user and never holds a value."""
+
+    path: str
+    reason: str
+    detail: str = ""
+
+
+class Source(ABC):
+    """Something that yields fragments to scan."""
+
+    id: ClassVar[str]
+
+    @abstractmethod
+    def fragments(self) -> Iterator[Fragment | Skipped]:
+        """Yield the fragments of this source, or one `Skipped` per part that cannot be read."""
+
+
+def is_binary(head: bytes) -> bool:
+    """True when `head` (the first bytes of a file) looks binary: a NUL byte and no UTF-16/32 BOM."""
+    if b"\x00" not in head[:BINARY_SNIFF_BYTES]:
+        return False
+    return not any(head.startswith(bom) for bom, _ in _BOMS)
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode a whole file: BOM first, then strict UTF-8, then Latin-1 (which cannot fail).
+
+    A UTF-16/32 file with a broken tail decodes with replacement characters rather than failing.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
