@@ -44,7 +44,8 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging (never shows a value)."),
 ) -> None:
     """Find leaked credentials, and rotate them without downtime."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
 for _module in (scan, policy, inventory, store, rotate):

@@ -115,5 +115,7 @@ def admin_secret(env: Mapping[str, str], name: str, what: str) -> SecretValue:
     """The admin credential in env var `name`, or an `IssuerError` saying how to provide it."""
     raw = env.get(name)
     if not raw:
-        raise IssuerError(f"{what}: environment variable {name} is not set", hint=f"export {name}=... (an admin DSN/URL)")
+        raise IssuerError(
+            f"{what}: environment variable {name} is not set", hint=f"export {name}=... (an admin DSN/URL)"
+        )
     return SecretValue(raw)
