@@ -1,9 +1,317 @@
-"""The `scan` command group (being written)."""
+"""The `scan` and `rules` commands.
+
+`scan` builds the policy, the rule set and one scanner, hands them to
+`secretops.scan.runner.scan_paths`, renders the result with a format from
+`secretops.scan.formats`, and turns it into an exit code: 0 when nothing at or above `--fail-on`
+leaked, 1 when something did, 2 for bad usage or bad configuration (also when a path given on
+the command line does not exist and nothing leaked). `rules` lists the rules in force.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated, Final, TypeVar
+
 import typer
+
+from secretops.errors import ConfigError, ExitCode
+from secretops.scan.baseline import Baseline
+from secretops.scan.formats import RenderOptions, get_format, rule_infos
+from secretops.scan.formats.table import human_bytes, summary
+from secretops.scan.models import Classification, Severity
+from secretops.scan.runner import Progress, ScanOptions, ScanResult, default_jobs, scan_paths
+from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE
+from secretops.scan.sources.interface import SkipReason
+from secretops.settings import Settings
+
+if TYPE_CHECKING:
+    from secretops.scan.config import ScanPolicy
+    from secretops.scan.rules.loader import RuleSet
+
+__all__ = ["FailOn", "Include", "OutputFormat", "parse_size", "register"]
+
+_MAX_WARNINGS: Final = 20
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class OutputFormat(StrEnum):
+    """`--format` choices; each maps to an entry of `secretops.scan.formats.FORMATS`."""
+
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+class RulesFormat(StrEnum):
+    """`secretops rules --format` choices."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+class Include(StrEnum):
+    """`--include` choices: classes shown besides leaks and weak defaults."""
+
+    TEST_CREDENTIALS = "test-credentials"
+    PLACEHOLDERS = "placeholders"
+    ALL = "all"
+
+
+INCLUDE_CLASSES: Final = {
+    Include.TEST_CREDENTIALS: frozenset({Classification.TEST_CREDENTIAL}),
+    Include.PLACEHOLDERS: frozenset({Classification.PLACEHOLDER}),
+    Include.ALL: frozenset(Classification),
+}
+
+
+class FailOn(StrEnum):
+    """`--fail-on` choices: the lowest severity of leak that fails the scan (`never`: none)."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+    NEVER = "never"
+
+    def threshold(self) -> Severity | None:
+        """The severity this choice stands for, `None` for `never`."""
+        return None if self is FailOn.NEVER else Severity(self.value)
+
+
+def _choice(enum: type[_E], value: str, flag: str) -> _E:
+    """`value` as a member of `enum`, or a `ConfigError` (exit 2) listing the choices.
+
+    Choices are checked here rather than by typer so that a bad value is a plain usage error.
+    """
+    try:
+        return enum(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(m.value for m in enum)
+        raise ConfigError(f"{flag}: {value!r} is not one of {choices}", hint=f"use one of: {choices}") from None
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
+_UNITS: Final = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in `10MB`, `512k`, `1.5GiB` or `1000` (K, M, G are powers of 1024)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ConfigError(f"--max-file-size: cannot read {text!r} as a size", hint="write it like 10MB, 512KB or 1GB")
+    number, unit, _ = match.groups()
+    size = int(float(number) * _UNITS[unit.lower()])
+    if size <= 0:
+        raise ConfigError("--max-file-size must be more than 0 bytes", hint="write it like 10MB")
+    return size
+
+
+class _ProgressLine:
+    """A carriage-return progress line on stderr, shown once a scan has run for `delay` seconds."""
+
+    def __init__(self, stream: IO[str], delay: float = 2.0) -> None:
+        self.stream = stream
+        self.delay = delay
+        self.shown = False
+        self._last = 0.0
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if progress.seconds < self.delay or now - self._last < 0.1:
+            return
+        self._last = now
+        rate = progress.bytes / progress.seconds / 1e6 if progress.seconds else 0.0
+        self.stream.write(f"\rscanning: {progress.files} files, {human_bytes(progress.bytes)}, {rate:.1f} MB/s\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        """Erase the line, if one was drawn."""
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _load_policy(policy_path: Path | None, settings: Settings) -> ScanPolicy:
+    from secretops.scan.config import ScanPolicy
+
+    if policy_path is not None:
+        if not policy_path.is_file():
+            raise ConfigError(f"--policy {policy_path}: no such file", hint="give the path of a scan.toml policy")
+        return ScanPolicy.load(policy_path)
+    default = settings.policies_dir / "scan.toml"
+    return ScanPolicy.load(default) if default.is_file() else ScanPolicy.default()
+
+
+def _load_ruleset(policy: ScanPolicy, rule_files: Sequence[Path]) -> RuleSet:
+    from secretops.scan.rules.loader import load_rules
+
+    for path in rule_files:
+        if not path.is_file():
+            raise ConfigError(f"--rules {path}: no such file", hint="give the path of a rules TOML file")
+    return load_rules(extra_files=[*policy.extra_rule_files, *rule_files], disabled=policy.disabled_rules)
+
+
+def _warn_skips(result: ScanResult, err: IO[str]) -> None:
+    for shown, skip in enumerate(result.skipped):
+        if shown >= _MAX_WARNINGS:
+            err.write(f"warning: ... and {len(result.skipped) - shown} more skipped files\n")
+            break
+        if skip.reason == SkipReason.MISSING:
+            err.write(f"error: {skip.path}: no such file or directory\n")
+        else:
+            detail = f": {skip.detail}" if skip.detail else ""
+            err.write(f"warning: skipped {skip.path} ({skip.reason}{detail})\n")
+
+
+def _use_color(output: Path | None) -> bool:
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def scan_command(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files and folders to scan, or - for standard input. Default: ."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or sarif.")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
+    ] = None,
+    policy_path: Annotated[
+        Path | None, typer.Option("--policy", help="Scan policy (default: policies/scan.toml when it exists).")
+    ] = None,
+    rule_files: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); repeatable.")
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Also show: test-credentials, placeholders or all; repeatable."),
+    ] = None,
+    fail_on: Annotated[
+        str,
+        typer.Option("--fail-on", help="Lowest leak severity that exits 1: info, low, medium, high, critical, never."),
+    ] = "high",
+    max_file_size: Annotated[str, typer.Option("--max-file-size", help="Skip files larger than this.")] = "10MB",
+    no_ignore: Annotated[bool, typer.Option("--no-ignore", help="Scan files that .gitignore excludes.")] = False,
+    follow_symlinks: Annotated[
+        bool, typer.Option("--follow-symlinks", help="Follow symbolic links (loops are cut).")
+    ] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: CPU count).")] = None,
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="Put raw values in JSON output (as 'secret'). Handle with care.")
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress line on a terminal.")] = True,
+    baseline_path: Annotated[
+        Path | None, typer.Option("--baseline", help="Known findings (JSON): report and fail on new ones only.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option("--write-baseline", help="Write every finding shown to this baseline file.")
+    ] = None,
+) -> int:
+    """Scan files, folders or standard input for leaked credentials."""
+    from secretops.scan.engine import Scanner
+
+    out_format = _choice(OutputFormat, fmt, "--format")
+    threshold = _choice(FailOn, fail_on, "--fail-on").threshold()
+    if jobs is not None and jobs < 1:
+        raise ConfigError("--jobs must be 1 or more", hint="--jobs 1 scans in this process")
+    settings = Settings.from_env()
+    targets = list(paths) if paths else ["."]
+    limit = parse_size(max_file_size) if max_file_size else DEFAULT_MAX_FILE_SIZE
+    classes = set(ScanOptions().include)
+    for choice in include or ():
+        classes |= INCLUDE_CLASSES[_choice(Include, choice, "--include")]
+    policy = _load_policy(policy_path, settings)
+    ruleset = _load_ruleset(policy, rule_files or ())
+    key = settings.fingerprint_key()
+    previous = Baseline.load(baseline_path, key) if baseline_path is not None else None  # fails before scanning
+    scanner = Scanner(ruleset, key, policy)
+    options = ScanOptions(
+        max_file_size=limit,
+        respect_gitignore=not no_ignore,
+        follow_symlinks=follow_symlinks,
+        jobs=jobs or default_jobs(),
+        include=frozenset(classes),
+        keep_secrets=show_secrets and out_format is OutputFormat.JSON,
+    )
+    line = _ProgressLine(sys.stderr) if progress and sys.stderr.isatty() else None
+    try:
+        result = scan_paths(targets, lambda: scanner, policy=policy, options=options, progress=line)
+    finally:
+        if line is not None:
+            line.close()
+
+    if write_baseline is not None:
+        Baseline.from_result(result, key, previous).save(write_baseline)
+        typer.echo(f"baseline: {len(result.findings)} findings written to {write_baseline}", err=True)
+    if previous is not None:
+        result = previous.filter(result)
+
+    render = RenderOptions(show_secrets=show_secrets, color=_use_color(output), rules=rule_infos(ruleset))
+    text = get_format(out_format.value).render(result, render)
+    if output is not None:
+        from secretops.fileio import write_atomic, write_private
+
+        if show_secrets:
+            write_private(output, text)
+        else:
+            write_atomic(output, text)
+        for summary_line in summary(result):
+            typer.echo(summary_line, err=True)
+    else:
+        typer.echo(text, nl=False)
+    _warn_skips(result, sys.stderr)
+
+    if result.failing(threshold):
+        return int(ExitCode.FINDINGS)
+    if result.stats.skipped.get(SkipReason.MISSING):
+        return int(ExitCode.USAGE)
+    return int(ExitCode.OK)
+
+
+def rules_command(
+    policy_path: Annotated[
+        Path | None, typer.Option("--policy", help="Scan policy (default: policies/scan.toml when it exists).")
+    ] = None,
+    rule_files: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); repeatable.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table or json.")] = "table",
+) -> int:
+    """List the detection rules in force (built-in, plus extra files, minus disabled ids)."""
+    out_format = _choice(RulesFormat, fmt, "--format")
+    settings = Settings.from_env()
+    policy = _load_policy(policy_path, settings)
+    ruleset = _load_ruleset(policy, rule_files or ())
+    infos = sorted(rule_infos(ruleset).values(), key=lambda r: r.id)
+    if out_format is RulesFormat.JSON:
+        doc = [
+            {"id": r.id, "severity": r.severity, "provider": r.provider, "kind": r.kind, "description": r.description}
+            for r in infos
+        ]
+        typer.echo(json.dumps(doc, indent=2))
+        return int(ExitCode.OK)
+    headers = ("ID", "SEVERITY", "PROVIDER", "KIND", "DESCRIPTION")
+    rows = [(r.id, r.severity, r.provider, r.kind, r.description) for r in infos]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    for row in (headers, *rows):
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    disabled = len(policy.disabled_rules)
+    typer.echo(f"\n{len(rows)} rules" + (f" ({disabled} disabled by policy)" if disabled else ""))
+    return int(ExitCode.OK)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `scan` and `rules` to `app`."""
+    app.command("scan")(scan_command)
+    app.command("rules")(rules_command)

@@ -1,0 +1,176 @@
+"""Baselines: the findings a team already knows about, so CI fails on new findings only.
+
+A baseline is a JSON file (no values, only fingerprints and masked previews) written by
+`secretops scan --write-baseline FILE` and read by `secretops scan --baseline FILE`. A finding
+is known when the baseline holds the same rule id, fingerprint and path: the line may move, but
+the same value in another file, or a new value on the same line, is new. Fingerprints are keyed
+(`FingerprintKey`), so a baseline records a check value of its key and refuses to be used with
+another key, rather than silently reporting every finding as new.
+
+```json
+{"version": 1, "key_check": "hmac-sha256:...", "findings": [
+  {"rule_id": "...", "fingerprint": "hmac-sha256:...", "path": "app/.env", "line": 3,
+   "stable_id": "...:1", "class": "leak", "severity": "high", "preview": "npg_********",
+   "audit": "unaudited"}]}
+```
+`audit` is free for reviewers (`unaudited`, `accepted`, `false-positive`, ...) and is kept when
+the baseline is rewritten.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+from secretops.errors import ConfigError
+from secretops.fileio import write_atomic
+from secretops.scan.runner import ScanResult
+from secretops.values import FingerprintKey, fingerprint
+
+__all__ = ["BASELINE_VERSION", "HIDDEN_KEY", "Baseline", "BaselineEntry", "BaselineError"]
+
+BASELINE_VERSION: Final = 1
+HIDDEN_KEY: Final = "baselined"  # the `ScanResult.hidden` counter for known findings
+_KEY_CHECK_INPUT: Final = "secretops-baseline-key-check"
+
+
+class BaselineError(ConfigError):
+    """A baseline file cannot be read, or was written with another fingerprint key."""
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    """One known finding."""
+
+    rule_id: str
+    fingerprint: str
+    path: str
+    line: int
+    stable_id: str
+    classification: str
+    severity: str
+    preview: str
+    audit: str = "unaudited"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What identifies a known finding: rule id, fingerprint, path."""
+        return (self.rule_id, self.fingerprint, self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as written in the file."""
+        return {
+            "rule_id": self.rule_id,
+            "fingerprint": self.fingerprint,
+            "path": self.path,
+            "line": self.line,
+            "stable_id": self.stable_id,
+            "class": self.classification,
+            "severity": self.severity,
+            "preview": self.preview,
+            "audit": self.audit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """A set of known findings, with the check value of the key their fingerprints used."""
+
+    key_check: str
+    entries: tuple[BaselineEntry, ...] = ()
+
+    @staticmethod
+    def key_check_for(key: FingerprintKey) -> str:
+        """A fingerprint of a fixed string: equal for equal keys, and reveals nothing about the key."""
+        return fingerprint(key, _KEY_CHECK_INPUT)
+
+    @classmethod
+    def from_result(cls, result: ScanResult, key: FingerprintKey, previous: Baseline | None = None) -> Baseline:
+        """A baseline of every finding in `result`, keeping audit notes from `previous`."""
+        audits: Mapping[tuple[str, str, str], str] = (
+            {e.key: e.audit for e in previous.entries} if previous is not None else {}
+        )
+        entries = []
+        for finding, stable_id in zip(result.findings, result.line_hashes, strict=True):
+            entry = BaselineEntry(
+                rule_id=finding.rule_id,
+                fingerprint=finding.fingerprint,
+                path=finding.location.path,
+                line=finding.location.line,
+                stable_id=stable_id,
+                classification=str(finding.classification),
+                severity=str(finding.severity),
+                preview=finding.preview,
+            )
+            entries.append(replace(entry, audit=audits.get(entry.key, entry.audit)))
+        return cls(cls.key_check_for(key), tuple(entries))
+
+    @classmethod
+    def load(cls, path: Path, key: FingerprintKey) -> Baseline:
+        """Read a baseline; `BaselineError` if it is malformed or made with another key."""
+        try:
+            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise BaselineError(
+                f"baseline {path}: no such file", hint=f"create it with: secretops scan --write-baseline {path}"
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise BaselineError(f"baseline {path}: cannot read it as JSON: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("version") != BASELINE_VERSION:
+            raise BaselineError(f"baseline {path}: not a secretops baseline version {BASELINE_VERSION}")
+        try:
+            entries = tuple(
+                BaselineEntry(
+                    rule_id=str(e["rule_id"]),
+                    fingerprint=str(e["fingerprint"]),
+                    path=str(e["path"]),
+                    line=int(e.get("line", 0)),
+                    stable_id=str(e.get("stable_id", "")),
+                    classification=str(e.get("class", "leak")),
+                    severity=str(e.get("severity", "")),
+                    preview=str(e.get("preview", "")),
+                    audit=str(e.get("audit", "unaudited")),
+                )
+                for e in doc.get("findings", [])
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BaselineError(f"baseline {path}: malformed entry ({exc})", hint="regenerate it") from exc
+        baseline = cls(str(doc.get("key_check", "")), entries)
+        if baseline.key_check != cls.key_check_for(key):
+            raise BaselineError(
+                f"baseline {path} was written with another fingerprint key",
+                hint="set SECRETOPS_FINGERPRINT_KEY to the key the team shares, or rewrite the baseline",
+            )
+        return baseline
+
+    def save(self, path: Path) -> None:
+        """Write the baseline atomically, entries sorted, so diffs stay small."""
+        doc = {
+            "version": BASELINE_VERSION,
+            "key_check": self.key_check,
+            "findings": [e.to_dict() for e in sorted(self.entries, key=lambda e: (e.path, e.line, e.rule_id))],
+        }
+        write_atomic(Path(path), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+    def filter(self, result: ScanResult) -> ScanResult:
+        """`result` without the known findings; they are counted in `hidden["baselined"]`."""
+        known = {e.key for e in self.entries}
+        kept = [
+            (f, h)
+            for f, h in zip(result.findings, result.line_hashes, strict=True)
+            if (f.rule_id, f.fingerprint, f.location.path) not in known
+        ]
+        dropped = len(result.findings) - len(kept)
+        hidden = dict(result.hidden)
+        if dropped:
+            hidden[HIDDEN_KEY] = hidden.get(HIDDEN_KEY, 0) + dropped
+        return ScanResult(
+            findings=[f for f, _ in kept],
+            stats=result.stats,
+            hidden=hidden,
+            skipped=result.skipped,
+            line_hashes=[h for _, h in kept],
+        )

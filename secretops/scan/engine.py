@@ -1,0 +1,376 @@
+"""The scanner engine: one fragment buffer in, classified and grouped `Finding`s out.
+
+Pipeline for one `Fragment` (the whole text at once, never line by line):
+
+1. keyword prefilter over the whole buffer in C (`Prefilter`: Hyperscan, else Aho-Corasick);
+2. windows: the line(s) holding each keyword hit (capped on very long lines), merged when they
+   touch; rules with `multiline = true` also see the 16 KiB after their window;
+3. each rule whose keyword hit a window runs its regex over that window only
+   (`pattern.finditer(text, start, end)`: no copies);
+4. candidates on the same secret span are de-duplicated (a specific rule beats a generic one);
+5. rule and policy allowlists, inline `secretops:allow`;
+6. grouping (`group.py`): host/port/database/user context, provider inference, identifiers
+   folded into their secret;
+7. classification (`filters.py`), then entropy floor and checksum for would-be leaks;
+8. `Finding`s with a keyed fingerprint and a masked preview, sorted by location.
+
+A `Scanner` is cheap to build in each worker process: the prefilter database is cached on disk.
+It is not thread-safe across threads sharing one instance only in its Hyperscan scratch, which
+is kept per thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import logging
+from collections.abc import Iterable
+from typing import Final
+
+from secretops.scan.checksums import CHECKSUMS
+from secretops.scan.config import ScanPolicy
+from secretops.scan.filters import classify, in_ci_service_block, shannon_entropy
+from secretops.scan.group import Candidate, absorb_identifiers, attach_context
+from secretops.scan.models import Classification, Finding, Fragment, Location, Severity
+from secretops.scan.prefilter import Prefilter
+from secretops.scan.rules.loader import Rule, RuleSet
+from secretops.values import FingerprintKey, SecretValue, fingerprint, mask
+
+__all__ = ["ALLOW_MARKER", "LineIndex", "Scanner"]
+
+log = logging.getLogger(__name__)
+
+#: An inline comment with this marker suppresses findings on its line.
+ALLOW_MARKER: Final = "secretops:allow"
+
+MAX_LINE_REACH: Final = 2048  # look this far for the line's edges; on longer lines (minified code)
+LONG_LINE_CONTEXT: Final = 256  # ... the window is the hit plus this much on each side
+MAX_WINDOW: Final = 8192  # merged windows stop growing past this size (they may then overlap)
+MULTILINE_REACH: Final = 16384  # extra reach after a window for rules with `multiline = true`
+_SHIFT: Final = 20
+_MASK: Final = (1 << _SHIFT) - 1
+
+
+class LineIndex:
+    """Line numbers for offsets in one text, counted lazily from checkpoints (no full pass).
+
+    Each query counts newlines from the nearest known checkpoint (`str.count`, in C) and
+    remembers the answer, so sorted queries cost one pass over the text in total.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._offsets = [0]
+        self._lines = [1]
+
+    def line(self, offset: int) -> int:
+        """1-based line number of `offset`."""
+        i = bisect.bisect_right(self._offsets, offset) - 1
+        base, line = self._offsets[i], self._lines[i]
+        if offset == base:
+            return line
+        line += self._text.count("\n", base, offset)
+        self._offsets.insert(i + 1, offset)
+        self._lines.insert(i + 1, line)
+        return line
+
+    def line_start(self, offset: int) -> int:
+        """Offset of the first character of the line holding `offset`."""
+        return self._text.rfind("\n", 0, offset) + 1
+
+    def column(self, offset: int) -> int:
+        """1-based column of `offset` on its line."""
+        return offset - self.line_start(offset) + 1
+
+
+class Scanner:
+    """Scans fragments with a rule set; see the module docstring for the pipeline.
+
+    `scan` returns findings of every class (leak, test-credential, placeholder, weak-default);
+    the runner filters classes and applies the policy's path allowlist.
+    """
+
+    def __init__(
+        self,
+        rules: RuleSet | Iterable[Rule],
+        key: FingerprintKey,
+        policy: ScanPolicy | None = None,
+        *,
+        prefilter_backend: str | None = None,
+    ) -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self._key = key
+        self.policy = policy or ScanPolicy.default()
+        keywords = sorted({kw for rule in self.rules for kw in rule.keywords})
+        index = {kw: i for i, kw in enumerate(keywords)}
+        kw_rules: list[list[int]] = [[] for _ in keywords]
+        for ri, rule in enumerate(self.rules):
+            for kw in rule.keywords:
+                kw_rules[index[kw]].append(ri)
+        self._kw_rules: list[tuple[int, ...]] = [tuple(r) for r in kw_rules]
+        self._kw_len = [len(kw) for kw in keywords]
+        self._always = tuple(ri for ri, rule in enumerate(self.rules) if not rule.keywords)
+        self.prefilter = Prefilter(keywords, backend=prefilter_backend)
+        self._services_text: str | None = None
+        self._services = False
+
+    # -- stage 1-3: prefilter, windows, regexes ---------------------------------------------------
+
+    def _windows(self, text: str) -> list[tuple[int, int, set[int]]]:
+        """Merged `(start, end, keyword indexes)` windows around every keyword hit."""
+        packed = self.prefilter.find_packed(text)
+        if not packed:
+            return []
+        packed.sort()
+        n = len(text)
+        windows: list[tuple[int, int, set[int]]] = []
+        cur_start = cur_end = -1
+        cur_kws: set[int] = set()
+        rfind, find = text.rfind, text.find
+        kw_len = self._kw_len
+        for p in packed:
+            end = p >> _SHIFT
+            kw = p & _MASK
+            if end <= cur_end:
+                cur_kws.add(kw)
+                continue
+            lo = end - kw_len[kw]
+            if lo < 0:
+                lo = 0
+            hi = end
+            floor = lo - MAX_LINE_REACH
+            ws = rfind("\n", 0, lo) + 1 if floor <= 0 else rfind("\n", floor, lo) + 1 or lo - LONG_LINE_CONTEXT
+            ceiling = hi + MAX_LINE_REACH
+            if ceiling >= n:
+                we = find("\n", hi)
+                if we < 0:
+                    we = n
+            else:
+                we = find("\n", hi, ceiling)
+                if we < 0:
+                    we = min(n, hi + LONG_LINE_CONTEXT)
+            if ws <= cur_end and cur_end - cur_start < MAX_WINDOW:
+                if we > cur_end:
+                    cur_end = we
+                cur_kws.add(kw)
+                continue
+            if cur_end >= 0:
+                windows.append((cur_start, cur_end, cur_kws))
+            cur_start, cur_end, cur_kws = ws, we, {kw}
+        windows.append((cur_start, cur_end, cur_kws))
+        return windows
+
+    def _raw_candidates(self, text: str) -> list[Candidate]:
+        seen: set[tuple[int, int, int]] = set()
+        out: list[Candidate] = []
+        n = len(text)
+        work: list[tuple[int, int, int]] = [(ri, 0, n) for ri in self._always]
+        for ws, we, kws in self._windows(text):
+            rule_ids: set[int] = set()
+            for kw in kws:
+                rule_ids.update(self._kw_rules[kw])
+            work.extend((ri, ws, we) for ri in rule_ids)
+        for ri, ws, we in work:
+            rule = self.rules[ri]
+            if rule.multiline:
+                we = min(n, we + MULTILINE_REACH)
+            group = rule.secret_group
+            for m in rule.pattern.finditer(text, ws, we):
+                start, end = m.span(group)
+                if start < 0 or end <= start:
+                    continue
+                key = (ri, start, end)
+                if key in seen:
+                    continue
+                seen.add(key)
+                groups = m.groupdict()
+                context = {name: groups[g] for name, g in rule.context.items() if groups.get(g)}
+                out.append(
+                    Candidate(
+                        rule=rule,
+                        start=start,
+                        end=end,
+                        value=m.group(group),
+                        line=0,
+                        name=groups.get("name"),
+                        quoted=bool(groups.get("q")),
+                        op=groups.get("op"),
+                        provider=rule.provider,
+                        kind=rule.kind,
+                        context=context,
+                    )
+                )
+        return out
+
+    # -- stage 4: de-duplication -------------------------------------------------------------------
+
+    @staticmethod
+    def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
+        """One candidate per secret span; a specific rule beats a generic one, which it also covers."""
+        candidates.sort(key=lambda c: (c.start, -c.end, c.rule.generic))
+        kept: list[Candidate] = []
+        specific: list[tuple[int, int]] = []
+        by_span: dict[tuple[int, int], Candidate] = {}
+        for c in candidates:
+            span = (c.start, c.end)
+            if span in by_span:
+                prev = by_span[span]
+                better = (prev.rule.generic and not c.rule.generic) or (
+                    prev.rule.generic == c.rule.generic and len(c.context) > len(prev.context)
+                )
+                if better:
+                    kept[kept.index(prev)] = c
+                    by_span[span] = c
+                    if not c.rule.generic:
+                        specific.append(span)
+                continue
+            by_span[span] = c
+            kept.append(c)
+            if not c.rule.generic:
+                specific.append(span)
+        if not specific:
+            return kept
+        specific.sort()
+        starts = [s for s, _ in specific]
+
+        def overlaps_specific(c: Candidate) -> bool:
+            i = bisect.bisect_right(starts, c.end)
+            return any(s < c.end and c.start < e for s, e in specific[max(0, i - 8) : i])
+
+        return [c for c in kept if not c.rule.generic or not overlaps_specific(c)]
+
+    # -- the whole pipeline ------------------------------------------------------------------------
+
+    def candidates(self, fragment: Fragment) -> list[Candidate]:
+        """Regex hits after de-duplication, before allowlists, grouping and classification.
+
+        For tests and `--verbose` debugging (public rules never become findings on their own).
+        Each candidate holds its raw value in memory: never log or print it.
+        """
+        if not fragment.text:
+            return []
+        return self._dedupe(self._raw_candidates(fragment.text))
+
+    def scan(self, fragment: Fragment) -> list[Finding]:
+        """All findings in `fragment`, of every class, grouped and sorted by location."""
+        text = fragment.text
+        if not text:
+            return []
+        candidates = self._raw_candidates(text)
+        if not candidates:
+            return []
+        candidates = self._dedupe(candidates)
+        lines = LineIndex(text)
+        candidates.sort(key=lambda c: c.start)
+        kept: list[Candidate] = []
+        for c in candidates:
+            c.value = self._decoded(c)
+            if not c.value or self._allowlisted(c, fragment.path, text):
+                continue
+            c.line = lines.line(c.start)
+            kept.append(c)
+        kept = absorb_identifiers(kept)
+        findings = [f for c in kept if (f := self._finding(c, fragment, text, lines)) is not None]
+        findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule_id))
+        return findings
+
+    @staticmethod
+    def _decoded(c: Candidate) -> str:
+        if c.rule.decode != "base64":
+            return c.value
+        try:
+            return base64.b64decode(c.value + "=" * (-len(c.value) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return ""
+
+    def _allowlisted(self, c: Candidate, path: str, text: str) -> bool:
+        rule = c.rule
+        if rule.allow_paths and any(p.search(path) for p in rule.allow_paths):
+            return True
+        if any(p.search(c.value) for p in rule.allow_regexes):
+            return True
+        if rule.allow_stopwords:
+            lowered = c.value.lower()
+            if any(w in lowered for w in rule.allow_stopwords):
+                return True
+        if self.policy.secret_allowed(c.value):
+            return True
+        first = text.rfind("\n", 0, c.start) + 1
+        last = text.find("\n", c.end)
+        return ALLOW_MARKER in text[first : last if last >= 0 else len(text)]
+
+    def _has_services(self, text: str) -> bool:
+        """Whether `text` has any YAML `services:` key (checked once per scan)."""
+        if self._services_text is not text:
+            self._services_text = text
+            self._services = "services:" in text
+        return self._services
+
+    def _finding(self, c: Candidate, fragment: Fragment, text: str, lines: LineIndex) -> Finding | None:
+        rule = c.rule
+        line_start = lines.line_start(c.start)
+        attach_context(c, text, line_start)
+        verdict = classify(
+            c.value,
+            path=fragment.path,
+            name=c.name,
+            context=c.context,
+            generic=rule.generic or "assignment" in rule.tags,
+            quoted=c.quoted,
+            op=c.op,
+            in_ci_service=lambda: self._has_services(text) and in_ci_service_block(text, line_start, fragment.path),
+        )
+        if verdict.classification is None:
+            log.debug("%s at %s:%d dropped: %s", rule.id, fragment.path, c.line, verdict.reasons[0])
+            return None
+        reasons = list(verdict.reasons)
+        cls = verdict.classification
+        entropy = shannon_entropy(c.value)
+        if cls is Classification.LEAK:
+            if rule.entropy is not None and entropy < rule.entropy:
+                log.debug("%s at %s:%d dropped: entropy below floor", rule.id, fragment.path, c.line)
+                return None
+            if rule.checksum is not None and not CHECKSUMS[rule.checksum](c.value):
+                log.debug("%s at %s:%d dropped: checksum failed", rule.id, fragment.path, c.line)
+                return None
+            if rule.checksum is not None:
+                reasons.append(f"checksum {rule.checksum} valid")
+        severity = rule.severity
+        if cls is Classification.WEAK_DEFAULT:
+            severity = Severity.MEDIUM
+        elif cls is Classification.TEST_CREDENTIAL:
+            severity = Severity.LOW
+        elif cls is Classification.PLACEHOLDER:
+            severity = Severity.INFO
+        if not rule.generic or rule.checksum:
+            confidence = "high"
+        elif c.context.get("host") or entropy >= 3.5:
+            confidence = "medium" if not c.context.get("host") else "high"
+        else:
+            confidence = "low"
+        end_line = c.line + text.count("\n", c.start, c.end)
+        end_col = c.end - (text.rfind("\n", 0, c.end) + 1) + 1
+        location = Location(
+            path=fragment.path,
+            line=fragment.line_offset + c.line,
+            column=c.start - line_start + 1,
+            end_line=fragment.line_offset + end_line,
+            end_column=end_col,
+            cell=fragment.cell,
+            commit=fragment.commit,
+        )
+        return Finding(
+            rule_id=rule.id,
+            kind=c.kind,
+            provider=c.provider,
+            classification=cls,
+            severity=severity,
+            confidence=confidence,
+            location=location,
+            fingerprint=fingerprint(self._key, c.value),
+            preview=mask(c.value),
+            context=dict(c.context),
+            reasons=tuple(reasons),
+            secret=SecretValue(c.value),
+        )

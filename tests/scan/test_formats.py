@@ -1,0 +1,226 @@
+"""Output formats: table, JSON (the documented schema), SARIF (validated against the official schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from secretops.scan.formats import FORMATS, FormatError, RenderOptions, RuleInfo, get_format, rule_infos
+from secretops.scan.formats.json_format import SCHEMA_VERSION, JsonFormat
+from secretops.scan.formats.sarif import FINGERPRINT_KEY, SarifFormat, artifact_uri
+from secretops.scan.formats.table import TableFormat
+from secretops.scan.models import Classification, Finding, Location, ScanStats, Severity
+from secretops.scan.runner import ScanResult
+from secretops.scan.sources.interface import Skipped, SkipReason
+from secretops.values import SecretValue
+
+REPO = Path(__file__).resolve().parents[2]
+SARIF_SCHEMA = json.loads((REPO / "tests" / "assets" / "sarif-schema-2.1.0.json").read_text())
+RAW = "npg_Zq8rT2vLm4Xc"  # a fake, generated for this test
+RULES = {
+    "neon-postgres-password": RuleInfo(
+        "neon-postgres-password", "Neon Postgres role password", "high", "neon", "postgres-password"
+    )
+}
+
+
+def _finding(
+    cls: Classification = Classification.LEAK,
+    severity: Severity = Severity.HIGH,
+    path: str = "app/.env",
+    line: int = 3,
+    cell: int | None = None,
+    rule_id: str = "neon-postgres-password",
+) -> Finding:
+    return Finding(
+        rule_id=rule_id,
+        kind="postgres-password",
+        provider="neon",
+        classification=cls,
+        severity=severity,
+        confidence="high",
+        location=Location(path, line, 14, line, 30, cell=cell),
+        fingerprint="hmac-sha256:" + "ab" * 16,
+        preview="npg_********",
+        context={"host": "ep-cool-1.neon.tech", "user": "app"},
+        reasons=("leak: no placeholder or test marker",),
+        secret=SecretValue(RAW),
+    )
+
+
+def _result(*findings: Finding) -> ScanResult:
+    stats = ScanStats(files=10, bytes=12345, skipped={"binary": 2, "too-large": 1}, seconds=0.5)
+    return ScanResult(
+        findings=list(findings),
+        stats=stats,
+        hidden={"test-credential": 3},
+        skipped=[Skipped("locked.txt", SkipReason.UNREADABLE, "Permission denied")],
+        line_hashes=[f"{i:032x}:1" for i in range(len(findings))],
+    )
+
+
+MIXED = _result(
+    _finding(),
+    _finding(Classification.WEAK_DEFAULT, Severity.MEDIUM, path="config/settings.py", line=1),
+    _finding(Classification.TEST_CREDENTIAL, path="tests/conftest.py"),
+    _finding(Classification.PLACEHOLDER, Severity.LOW, path="docs/setup.md", rule_id="generic-password"),
+    _finding(path="nb/demo.ipynb", cell=4, severity=Severity.CRITICAL),
+    _finding(path="/abs/path with space/x.env"),
+)
+
+
+def test_every_format_id_maps_to_a_class() -> None:
+    assert set(FORMATS) == {"table", "json", "sarif"}
+    for name, cls in FORMATS.items():
+        assert cls.id == name
+        assert isinstance(get_format(name), cls)
+    with pytest.raises(FormatError, match="unknown output format 'xml'"):
+        get_format("xml")
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+FINDING_KEYS = {
+    "rule_id", "kind", "provider", "class", "severity", "confidence", "path", "line", "column", "end_line",
+    "end_column", "cell", "commit", "fingerprint", "stable_id", "preview", "context", "reasons",
+}  # fmt: skip
+
+
+def test_json_schema_fields() -> None:
+    doc = json.loads(JsonFormat().render(MIXED, RenderOptions()))
+    assert doc["version"] == SCHEMA_VERSION == 1
+    assert doc["tool"]["name"] == "secretops"
+    assert set(doc) == {"version", "tool", "findings", "stats", "hidden", "skipped_files"}
+    assert doc["stats"] == {"files": 10, "bytes": 12345, "skipped": {"binary": 2, "too-large": 1}, "seconds": 0.5}
+    assert doc["hidden"] == {"test-credential": 3}
+    assert doc["skipped_files"] == [{"path": "locked.txt", "reason": "unreadable", "detail": "Permission denied"}]
+    first = doc["findings"][0]
+    assert set(first) == FINDING_KEYS
+    assert first["class"] == "leak" and first["severity"] == "high"
+    assert (first["line"], first["column"], first["end_line"], first["end_column"]) == (3, 14, 3, 30)
+    assert first["context"] == {"host": "ep-cool-1.neon.tech", "user": "app"}
+    assert first["stable_id"] == "0" * 32 + ":1"
+    assert [f["class"] for f in doc["findings"]][:4] == ["leak", "weak-default", "test-credential", "placeholder"]
+    assert doc["findings"][4]["cell"] == 4
+
+
+def test_json_holds_the_value_only_with_show_secrets() -> None:
+    hidden = JsonFormat().render(MIXED, RenderOptions())
+    assert RAW not in hidden and '"secret"' not in hidden
+    shown = json.loads(JsonFormat().render(MIXED, RenderOptions(show_secrets=True)))
+    assert shown["findings"][0]["secret"] == RAW
+
+
+def test_json_empty_result() -> None:
+    doc = json.loads(JsonFormat().render(ScanResult(), RenderOptions()))
+    assert doc["findings"] == [] and doc["stats"]["files"] == 0
+
+
+# --- SARIF ----------------------------------------------------------------------------------------
+
+
+def _sarif(result: ScanResult, **kw: Any) -> dict[str, Any]:
+    text = SarifFormat().render(result, RenderOptions(rules=RULES, **kw))
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+@pytest.mark.parametrize("result", [MIXED, ScanResult()], ids=["findings", "empty"])
+def test_sarif_validates_against_the_official_schema(result: ScanResult) -> None:
+    doc = _sarif(result)
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.path))
+    assert errors == [], [f"{list(e.path)}: {e.message}" for e in errors]
+
+
+def test_sarif_schema_copy_is_the_official_one() -> None:
+    assert SARIF_SCHEMA["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    assert SARIF_SCHEMA["id"].startswith("https://docs.oasis-open.org/sarif/sarif/v2.1.0/")
+    # A broken log is rejected, so the validation above means something.
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA)
+    assert list(validator.iter_errors({"version": "2.1.0", "runs": [{"tool": {}}]}))
+
+
+def test_sarif_has_what_github_code_scanning_reads() -> None:
+    doc = _sarif(MIXED)
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == ["generic-password", "neon-postgres-password"]
+    neon = rules[1]
+    assert neon["shortDescription"]["text"] == "Neon Postgres role password"
+    assert neon["properties"]["security-severity"] == "8.0"
+    assert "security" in neon["properties"]["tags"]
+    results = run["results"]
+    assert len(results) == 6
+    first = results[0]
+    assert first["ruleId"] == "neon-postgres-password"
+    assert rules[first["ruleIndex"]]["id"] == first["ruleId"]
+    assert first["level"] == "error"
+    assert first["partialFingerprints"] == {FINGERPRINT_KEY: "0" * 32 + ":1"}
+    loc = first["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "app/.env"
+    assert loc["region"] == {"startLine": 3, "startColumn": 14, "endLine": 3, "endColumn": 30}
+    assert first["properties"]["fingerprint"].startswith("hmac-sha256:")
+    levels = [r["level"] for r in results]
+    assert levels == ["error", "warning", "note", "note", "error", "error"]
+    assert results[4]["properties"]["cell"] == 4 and "cell 4" in results[4]["message"]["text"]
+    assert results[5]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "file:///abs/path%20with%20space/x.env"
+    )
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert notes[0]["message"]["text"] == "skipped (unreadable): Permission denied"
+
+
+def test_sarif_never_holds_the_value() -> None:
+    text = SarifFormat().render(MIXED, RenderOptions(show_secrets=True, rules=RULES))
+    assert RAW not in text
+
+
+def test_artifact_uri_escapes_odd_paths() -> None:
+    assert artifact_uri("src/app.py") == "src/app.py"
+    assert artifact_uri("<stdin>") == "%3Cstdin%3E"
+    assert artifact_uri("dir/a b#c.txt") == "dir/a%20b%23c.txt"
+
+
+# --- table ----------------------------------------------------------------------------------------
+
+
+def test_table_shows_previews_never_values() -> None:
+    text = TableFormat().render(MIXED, RenderOptions(show_secrets=True))
+    assert RAW not in text
+    lines = text.splitlines()
+    assert lines[0].split() == ["SEVERITY", "CLASS", "RULE", "LOCATION", "PREVIEW"]
+    assert lines[1].split() == ["high", "leak", "neon-postgres-password", "app/.env:3:14", "npg_********"]
+    assert lines[2].strip() == "host=ep-cool-1.neon.tech user=app"
+    assert "nb/demo.ipynb[cell 4]:3:14" in text
+    assert "\x1b[" not in text
+
+
+def test_table_summary_counts_skips_and_hidden() -> None:
+    text = TableFormat().render(MIXED, RenderOptions())
+    assert "6 findings (3 leak, 1 placeholder, 1 test-credential, 1 weak-default) in 10 files" in text
+    assert "skipped 3: 2 binary, 1 too-large" in text
+    assert "not shown: 3 test-credential (--include test-credentials)" in text
+    assert TableFormat().render(ScanResult(), RenderOptions()).startswith("no findings in 0 files")
+
+
+def test_table_colour_only_when_asked() -> None:
+    coloured = TableFormat().render(MIXED, RenderOptions(color=True))
+    assert "\x1b[31mhigh" in coloured and "\x1b[1;31mcritical" in coloured
+    assert RAW not in coloured
+
+
+def test_rule_infos_reads_rule_like_objects() -> None:
+    class R:
+        id = "x-token"
+        description = "X token"
+        severity = Severity.CRITICAL
+        provider = "x"
+        kind = "api-key"
+        tags = ("ci",)
+
+    assert rule_infos([R()]) == {"x-token": RuleInfo("x-token", "X token", "critical", "x", "api-key", ("ci",))}
