@@ -68,6 +68,9 @@ class Issuer(ABC):
     kind: ClassVar[str]
     strategies: ClassVar[frozenset[Strategy]]
     generates_value: ClassVar[bool] = False
+    # False when `check` cannot really log in (manual, app): it then always says True, and the
+    # engine must rely on health checks and cannot prove a revoked value dead.
+    verifiable: ClassVar[bool] = True
 
     @abstractmethod
     def plan(self, secret: SecretSpec, current: Credential | None) -> list[PlanStep]:
