@@ -58,7 +58,7 @@ class SecretValue:
 def mask(value: str | SecretValue) -> str:
     """A masked preview: a short non-secret prefix (at most a quarter of the value), then stars.
 
-    `npg_Hclv1yP9IEeL` becomes `npg_********`; a 6-character password becomes `*` only.
+    a 16-character value `abcd` + 12 more becomes `abcd********`; a 6-character password becomes `*` only.
     The length of the value is not disclosed.
     """
     raw = value.reveal() if isinstance(value, SecretValue) else value

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ("tests.services",)
+pytest_plugins = ("tests.services", "tests.store.openbao")
 
 REPO = Path(__file__).resolve().parent.parent
 _CLEARED_PREFIXES = ("VAULT_", "BAO_", "SECRETOPS_", "AWS_", "RENDER_", "DIGITALOCEAN_", "VERCEL_", "HEROKU_", "GITHUB_TOKEN", "GH_TOKEN")

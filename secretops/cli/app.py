@@ -14,7 +14,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-import click
 import typer
 
 from secretops import __version__
@@ -57,18 +56,18 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = app(args=args, prog_name="secretops", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return int(ExitCode.USAGE)
     except SecretOpsError as exc:
         typer.echo(f"error: {exc.diagnostics()}", err=True)
         return int(exc.exit_code)
-    except Exception as exc:  # a bug: say so plainly
+    except Exception as exc:
+        if _is_usage_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            return int(ExitCode.USAGE)
         if os.environ.get("SECRETOPS_DEBUG") == "1":
             traceback.print_exc()
         typer.echo(
@@ -77,6 +76,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return int(ExitCode.BUG)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    """True for click's usage errors, whichever copy of click typer uses (typer 0.29 vendors one).
+
+    Matched by their shape (`ClickException` in the class names, `show()`, an int `exit_code`)
+    so the mapping to exit code 2 survives typer switching between click and its own copy.
+    """
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return "ClickException" in names and callable(getattr(exc, "show", None))
 
 
 def main() -> None:
