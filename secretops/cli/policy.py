@@ -1,9 +1,116 @@
-"""The `policy` command group (being written)."""
+"""The `policy` command group: `policy check` (every problem at once) and `policy schema`.
+
+`policy check [PATH]` reads every `*.yaml`/`*.yml` under PATH (default `policies/`, or
+`SECRETOPS_POLICIES`), prints each problem as `file:line: field: message` with a hint, and
+exits 2 when there is any, 0 when the policies are sound. `policy schema` prints the JSON
+Schema of a policy file for editors.
+"""
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from secretops.errors import ExitCode, PolicyError
+from secretops.fileio import write_atomic
+from secretops.inventory.check import Problem
+from secretops.inventory.loader import Inventory, collect
+from secretops.inventory.schema import policy_schema
+from secretops.settings import Settings
+
+__all__ = ["CheckFormat", "register"]
+
+policy_app = typer.Typer(
+    name="policy",
+    help="Check policy files (policies/*.yaml) and export their JSON Schema.",
+    no_args_is_help=True,
+)
+
+
+class CheckFormat(StrEnum):
+    """Output formats of `policy check`."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+def _render_text(path: Path, inventory: Inventory, problems: list[Problem]) -> None:
+    for problem in problems:
+        head = f"{problem.location()}: {problem.field}: " if problem.field else f"{problem.location()}: "
+        typer.echo(head + typer.style(problem.message, fg=typer.colors.RED))
+        if problem.hint:
+            typer.echo(f"    hint: {problem.hint}")
+    files = len(inventory.files)
+    if problems:
+        count = len(problems)
+        typer.echo(f"{count} problem{'s' if count != 1 else ''} in {path} ({files} file{'s' if files != 1 else ''})")
+    else:
+        typer.echo(
+            f"ok: {files} file{'s' if files != 1 else ''}, {len(inventory.secrets)} secrets, "
+            f"{len(inventory.issuers)} issuers, {len(inventory.targets)} targets"
+        )
+
+
+def _render_json(path: Path, inventory: Inventory, problems: list[Problem]) -> None:
+    doc = {
+        "path": str(path),
+        "ok": not problems,
+        "files": [str(f) for f in inventory.files],
+        "counts": {
+            "secrets": len(inventory.secrets),
+            "issuers": len(inventory.issuers),
+            "targets": len(inventory.targets),
+            "problems": len(problems),
+        },
+        "problems": [p.to_json() for p in problems],
+    }
+    typer.echo(json.dumps(doc, indent=2))
+
+
+RENDERERS = {CheckFormat.TEXT: _render_text, CheckFormat.JSON: _render_json}
+
+
+@policy_app.command("check")
+def check_command(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Policy directory or file (default: policies/, or SECRETOPS_POLICIES)."),
+    ] = None,
+    output: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.TEXT,
+) -> int:
+    """Report every problem in the policy files, with file, line, field and a hint."""
+    settings = Settings.from_env(policies_dir=path)
+    target = settings.policies_dir
+    inventory, problems = collect(target)
+    if not inventory.files:
+        raise PolicyError(
+            f"no policy files (*.yaml, *.yml) under {target}",
+            hint="pass the directory holding your policies, e.g. secretops policy check policies/",
+        )
+    RENDERERS[output](target, inventory, problems)
+    return int(ExitCode.USAGE if problems else ExitCode.OK)
+
+
+@policy_app.command("schema")
+def schema_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to this file instead of stdout.")
+    ] = None,
+) -> int:
+    """Print the JSON Schema of a policy file (for editor validation and completion)."""
+    text = json.dumps(policy_schema(), indent=2, sort_keys=False) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        write_atomic(output, text)
+        typer.echo(f"wrote {output}", err=True)
+    return int(ExitCode.OK)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add the `policy` group to `app`."""
+    app.add_typer(policy_app, name="policy")

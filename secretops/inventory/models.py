@@ -162,6 +162,9 @@ class MysqlIssuerSpec(_Model):
     host: str | None = None
     port: int | None = None
     database: str | None = None
+    retire: Literal["lock", "scramble"] = Field(
+        default="lock", description="alternate: how the retired user is locked (ACCOUNT LOCK or a random password)"
+    )
 
 
 class RedisIssuerSpec(_Model):

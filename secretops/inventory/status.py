@@ -1,0 +1,194 @@
+"""Where each inventory secret stands in its rotation schedule, from the store's recorded state.
+
+A secret's clock starts when its current version was created (a rotation, or `store import`
+adopting a value already deployed). It is due `period` later:
+
+- `ok`: not due within the warning window (a tenth of the period, at most 14 days);
+- `due`: due within the window: rotate soon;
+- `overdue`: past its due date;
+- `never-rotated`: the store holds no current version, so its age is unknown.
+
+`due()` lists what `rotate --due` rotates: overdue and never-rotated secrets. Nothing here
+reads a value: only `Store.state()` metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from secretops.inventory.models import IssuerSpec, SecretSpec
+from secretops.store.interface import Label, SecretState, Store
+
+__all__ = [
+    "DUE_WINDOW_MAX",
+    "InventoryLike",
+    "SecretStatus",
+    "State",
+    "due",
+    "due_window",
+    "orphans",
+    "status_of",
+    "statuses",
+]
+
+DUE_WINDOW_MAX = timedelta(days=14)
+
+
+class InventoryLike(Protocol):
+    """What a status needs: `secretops.inventory.loader.Inventory` fits, and so does a static one.
+
+    When the object also has `where(name) -> (file, line)`, rows carry the declaring location.
+    """
+
+    @property
+    def secrets(self) -> Mapping[str, SecretSpec]:
+        """Secrets by name."""
+
+    @property
+    def issuers(self) -> Mapping[str, IssuerSpec]:
+        """Issuer specs by name."""
+
+
+def _where(inventory: InventoryLike, name: str) -> tuple[Path | None, int | None]:
+    where = getattr(inventory, "where", None)
+    if where is None:
+        return None, None
+    try:
+        file, line = where(name)
+    except KeyError:
+        return None, None
+    return Path(file), int(line)
+
+
+class State(StrEnum):
+    """A secret's place in its rotation schedule."""
+
+    OK = "ok"
+    DUE = "due"
+    OVERDUE = "overdue"
+    NEVER_ROTATED = "never-rotated"
+
+    @property
+    def urgency(self) -> int:
+        """Sort key: most urgent first."""
+        return {State.OVERDUE: 0, State.NEVER_ROTATED: 1, State.DUE: 2, State.OK: 3}[self]
+
+
+def due_window(period: timedelta) -> timedelta:
+    """How long before its due date a secret shows as `due`."""
+    return min(period / 10, DUE_WINDOW_MAX)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretStatus:
+    """One inventory secret with its schedule. Dates are UTC; no value, no fingerprint."""
+
+    name: str
+    kind: str
+    issuer: str
+    issuer_kind: str
+    strategy: str
+    period: timedelta
+    grace: timedelta
+    consumers: int
+    targets: tuple[str, ...]
+    state: State
+    version: int | None
+    created_at: datetime | None
+    age: timedelta | None
+    last_rotated: datetime | None
+    next_due: datetime | None
+    pending: int | None
+    file: Path | None
+    line: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The row as a JSON-ready dict (ISO 8601 dates, durations in seconds)."""
+
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "issuer": self.issuer,
+            "issuer_kind": self.issuer_kind,
+            "strategy": self.strategy,
+            "period_seconds": int(self.period.total_seconds()),
+            "grace_seconds": int(self.grace.total_seconds()),
+            "consumers": self.consumers,
+            "targets": list(self.targets),
+            "state": self.state.value,
+            "version": self.version,
+            "created_at": iso(self.created_at),
+            "age_seconds": int(self.age.total_seconds()) if self.age is not None else None,
+            "last_rotated": iso(self.last_rotated),
+            "next_due": iso(self.next_due),
+            "pending_version": self.pending,
+            "file": str(self.file) if self.file else None,
+            "line": self.line,
+        }
+
+
+def status_of(inventory: InventoryLike, name: str, state: SecretState | None, now: datetime) -> SecretStatus:
+    """The status of inventory secret `name` given its store state (None: never stored)."""
+    spec = inventory.secrets[name]
+    issuer = inventory.issuers.get(spec.issuer)
+    now = _utc(now)
+    current = state.labelled(Label.CURRENT) if state else None
+    pending = state.labelled(Label.PENDING) if state else None
+    created = _utc(current.created_at) if current else None
+    next_due = created + spec.period if created else None
+    if next_due is None:
+        schedule = State.NEVER_ROTATED
+    elif now >= next_due:
+        schedule = State.OVERDUE
+    elif now >= next_due - due_window(spec.period):
+        schedule = State.DUE
+    else:
+        schedule = State.OK
+    file, line = _where(inventory, name)
+    return SecretStatus(
+        name=name,
+        kind=spec.kind,
+        issuer=spec.issuer,
+        issuer_kind=issuer.kind if issuer else "?",
+        strategy=spec.strategy.value,
+        period=spec.period,
+        grace=spec.grace,
+        consumers=len(spec.consumers),
+        targets=tuple(sorted({c.target for c in spec.consumers})),
+        state=schedule,
+        version=current.number if current else None,
+        created_at=created,
+        age=now - created if created else None,
+        last_rotated=_utc(state.rotated_at) if state and state.rotated_at else None,
+        next_due=next_due,
+        pending=pending.number if pending else None,
+        file=file,
+        line=line,
+    )
+
+
+def statuses(inventory: InventoryLike, store: Store, now: datetime) -> list[SecretStatus]:
+    """Every inventory secret's status, in inventory order."""
+    return [status_of(inventory, name, store.state(name), now) for name in inventory.secrets]
+
+
+def due(inventory: InventoryLike, store: Store, now: datetime) -> list[str]:
+    """Names of secrets past their period, or never rotated (what `rotate --due` picks up)."""
+    return [s.name for s in statuses(inventory, store, now) if s.state in (State.OVERDUE, State.NEVER_ROTATED)]
+
+
+def orphans(inventory: InventoryLike, store: Store) -> list[str]:
+    """Secrets the store holds that no policy declares (renamed or removed from policies)."""
+    return [name for name in store.names() if name not in inventory.secrets]
