@@ -11,7 +11,18 @@ import pytest
 pytest_plugins = ("tests.services", "tests.store.openbao")
 
 REPO = Path(__file__).resolve().parent.parent
-_CLEARED_PREFIXES = ("VAULT_", "BAO_", "SECRETOPS_", "AWS_", "RENDER_", "DIGITALOCEAN_", "VERCEL_", "HEROKU_", "GITHUB_TOKEN", "GH_TOKEN")
+_CLEARED_PREFIXES = (
+    "VAULT_",
+    "BAO_",
+    "SECRETOPS_",
+    "AWS_",
+    "RENDER_",
+    "DIGITALOCEAN_",
+    "VERCEL_",
+    "HEROKU_",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+)
 _KEPT = {"SECRETOPS_REQUIRE_SERVICES"}
 
 

@@ -1,9 +1,204 @@
-"""The `rotate` command group (being written)."""
+"""The rotation commands: `rotate`, `resume`, `history` and `compromised`.
+
+Each builds an `Engine` (`secretops.rotate.engine`) over the policies, the store, the real
+issuers (`secretops.issuers.build_issuer`) and targets (`secretops.targets.build_target`), calls
+one engine method and prints what happened, run by run, with the next step when a run did not
+complete. Exit codes: 0 complete (or waiting out a grace period), 1 rolled back or incomplete,
+2 bad policy or usage, 3 authentication refused, 4 something unreachable.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from secretops.errors import ConfigError, ExitCode
+from secretops.inventory.loader import load_inventory
+from secretops.inventory.models import IssuerSpec, TargetSpec
+from secretops.issuers import ConsoleManualInput, Issuer, build_issuer
+from secretops.issuers.interface import PlanStep
+from secretops.rotate.engine import Engine, RunResult, crash_hook_from_env
+from secretops.rotate.journal import Journal, RunRecord
+from secretops.settings import Settings
+from secretops.store import open_store
+from secretops.targets import Target, build_target
+
+__all__ = ["build_engine", "register"]
+
+PoliciesOption = Annotated[
+    Path | None,
+    typer.Option("--policies", help="Policy directory or file (default: policies/, or SECRETOPS_POLICIES)."),
+]
+ValueFileOption = Annotated[
+    Path | None,
+    typer.Option("--value-file", help="Manual issuers: read the new value from this file instead of the terminal."),
+]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Manual issuers: answer confirmations with yes.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print every call the run would make; touch nothing.")]
+
+
+def build_engine(settings: Settings, *, value_file: Path | None = None, assume_yes: bool = False) -> Engine:
+    """An engine over the policies, store, issuers and targets that `settings` point at."""
+    inventory = load_inventory(settings.policies_dir)
+    store = open_store(settings)
+    env = dict(os.environ)
+    manual = ConsoleManualInput(value_file=value_file, assume_yes=assume_yes)
+
+    def issuer(name: str, spec: IssuerSpec) -> Issuer:
+        return build_issuer(spec, env, manual_input=manual)
+
+    def target(name: str, spec: TargetSpec) -> Target:
+        return build_target(name, spec, env)
+
+    return Engine(
+        inventory,
+        store,
+        state_dir=settings.state_dir,
+        key=settings.fingerprint_key(),
+        issuer_factory=issuer,
+        target_factory=target,
+        hook=crash_hook_from_env(os.environ),
+        echo=typer.echo,
+    )
+
+
+def _print_plan(name: str, steps: Sequence[PlanStep]) -> None:
+    typer.echo(f"plan for {name} (dry run: nothing is touched)")
+    width = max((len(s.actor) for s in steps), default=0)
+    for i, step in enumerate(steps, 1):
+        detail = f"  [{step.detail}]" if step.detail else ""
+        typer.echo(f"  {i:2d}. {step.actor.ljust(width)}  {step.action}{detail}")
+
+
+def _report(results: Sequence[RunResult]) -> int:
+    if not results:
+        typer.echo("nothing to do")
+        return int(ExitCode.OK)
+    typer.echo("")
+    for result in results:
+        typer.echo(result.summary())
+    return max(r.exit_code for r in results)
+
+
+def rotate_command(
+    names: Annotated[list[str] | None, typer.Argument(help="Secrets to rotate (names from the policies).")] = None,
+    due: Annotated[
+        bool, typer.Option("--due", help="Rotate every secret past its period; finish pending revokes.")
+    ] = False,
+    dry_run: DryRunOption = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Runs at once.")] = 1,
+    policies: PoliciesOption = None,
+    value_file: ValueFileOption = None,
+    yes: YesOption = False,
+) -> int:
+    """Rotate secrets: generate, stage, apply, distribute, redeploy, verify, promote, revoke."""
+    if bool(names) == due:
+        raise ConfigError("give secret names or --due (not both)", hint="secretops rotate shop/db, or rotate --due")
+    settings = Settings.from_env(policies_dir=policies)
+    engine = build_engine(settings, value_file=value_file, assume_yes=yes)
+    try:
+        if dry_run:
+            chosen = list(names or [])
+            if due:
+                from secretops.inventory.status import due as due_names
+
+                chosen = due_names(load_inventory(settings.policies_dir), engine.store, engine.clock())
+                if not chosen:
+                    typer.echo("nothing is due")
+            for name in chosen:
+                _print_plan(name, engine.plan(name))
+            return int(ExitCode.OK)
+        if due:
+            return _report(engine.run_due(concurrency=concurrency))
+        assert names is not None
+        if len(names) == 1:
+            return _report([engine.rotate(names[0])])
+        return _report(engine.rotate_many(names, concurrency=concurrency))
+    finally:
+        engine.store.close()
+
+
+def resume_command(
+    run_id: Annotated[str | None, typer.Argument(help="Run to finish (default: every unfinished run).")] = None,
+    policies: PoliciesOption = None,
+    value_file: ValueFileOption = None,
+    yes: YesOption = False,
+) -> int:
+    """Finish runs that crashed, failed after promote, or wait out a grace period."""
+    settings = Settings.from_env(policies_dir=policies)
+    engine = build_engine(settings, value_file=value_file, assume_yes=yes)
+    try:
+        return _report(engine.resume(run_id))
+    finally:
+        engine.store.close()
+
+
+def compromised_command(
+    name: Annotated[str, typer.Argument(help="The secret that leaked.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Revoke the old value even if some target cannot be switched.")
+    ] = False,
+    dry_run: DryRunOption = False,
+    policies: PoliciesOption = None,
+    value_file: ValueFileOption = None,
+    yes: YesOption = False,
+) -> int:
+    """Rotate a leaked secret now: no grace, revoke as soon as consumers are switched, prove it dead."""
+    settings = Settings.from_env(policies_dir=policies)
+    engine = build_engine(settings, value_file=value_file, assume_yes=yes)
+    try:
+        if dry_run:
+            _print_plan(name, engine.plan(name, compromised=True))
+            return int(ExitCode.OK)
+        return _report([engine.rotate(name, compromised=True, force=force)])
+    finally:
+        engine.store.close()
+
+
+def _print_run(record: RunRecord, steps: bool) -> None:
+    started = record.started()
+    strategy = started.detail.get("strategy", "?") if started else "?"
+    flags = " compromised" if started and started.detail.get("compromised") else ""
+    typer.echo(
+        f"{record.run_id}  {record.secret}  {record.started_at.isoformat(timespec='seconds')}  "
+        f"{strategy}{flags}  {record.outcome}"
+    )
+    if not steps:
+        return
+    for entry in record.entries:
+        if entry.status == "start":
+            continue
+        where = f" {entry.target}" if entry.target else ""
+        keys = ("reason", "fingerprint", "version", "deployment", "revoke_after", "proof", "username", "url")
+        extra = "  ".join(f"{k}={entry.detail[k]}" for k in keys if entry.detail.get(k) not in (None, ""))
+        typer.echo(
+            f"    {entry.ts.strftime('%H:%M:%S')}  {entry.step}{where}: {entry.status}"
+            + (f"  {extra}" if extra else "")
+        )
+
+
+def history_command(
+    name: Annotated[str | None, typer.Argument(help="Only runs of this secret (shows their steps).")] = None,
+    steps: Annotated[bool, typer.Option("--steps", help="Show every run's steps.")] = False,
+) -> int:
+    """Past rotation runs and their steps, from the journal (fingerprints only, never values)."""
+    settings = Settings.from_env()
+    records = Journal(settings.state_dir / "journal").runs(name)
+    if not records:
+        typer.echo(f"no runs of {name}" if name else "no runs yet")
+        return int(ExitCode.OK)
+    for record in records:
+        _print_run(record, steps or name is not None)
+    return int(ExitCode.OK)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `rotate`, `resume`, `history` and `compromised` to `app`."""
+    app.command("rotate")(rotate_command)
+    app.command("resume")(resume_command)
+    app.command("history")(history_command)
+    app.command("compromised")(compromised_command)
