@@ -1,0 +1,1095 @@
+"""The rotation engine: one run per secret, every step journaled, resumable, rolled back on failure.
+
+A run (design.md, "Rules of the engine"):
+
+1. `generate` a value (`rotate/generators.py`), 2. `stage` it as the store's `pending` version,
+3. `apply` it at the issuer (issuers that mint values, AWS IAM and manual, apply first and the
+engine stages what they returned at once), 4. `distribute` it to every consumer (render the
+consumer's template, `set_env` each ref, read the fingerprint back and compare), 5. `redeploy`
+each target and wait, 6. `verify` (issuer `check` of the new value, HTTP health checks),
+7. `promote` (store check-and-set), 8. `grace`, 9. `revoke` the previous value, 10. `prove-dead`
+(`check` of the old value must fail), 11. `mark-revoked` in the store.
+
+Grace: a run whose grace has not passed ends in state `awaiting-revoke` (exit 0: the new value
+is live, the old one still works); `secretops resume` or `rotate --due` finishes the revoke once
+the grace is over. The clock is injectable, so tests move time instead of sleeping.
+
+Every step first checks whether it is already done (store labels and run ids, target
+fingerprints, issuer `check`), so `resume` after a crash at any point converges. A failure before
+`promote` rolls back: consumers get the old value again (and are redeployed), the issuer's
+`rollback` undoes `apply`, the pending version is discarded, and the old value is checked to
+still work. After `promote`, nothing is rolled back: the new value is verified and live, and a
+failed revoke leaves both values working until `resume` retries it. The engine never revokes a
+value while a consumer's read-back differs from the new value, nor before verification passed.
+
+`compromised` runs skip the grace. If some target cannot be switched, such a run rolls back
+like any other, unless `force` is set: then failing targets are reported and skipped, and the
+old value is revoked anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol, cast
+from urllib.parse import quote
+
+import httpx
+
+from secretops.errors import (
+    AuthError,
+    ConfigError,
+    ExitCode,
+    PolicyError,
+    RotationError,
+    SecretOpsError,
+    UnavailableError,
+)
+from secretops.inventory.models import ConsumerSpec, IssuerSpec, SecretSpec, TargetSpec
+from secretops.inventory.templates import Template, TemplateError
+from secretops.issuers.interface import Credential, Issuer, PlanStep
+from secretops.rotate import steps as S
+from secretops.rotate.generators import generate
+from secretops.rotate.health import check_health
+from secretops.rotate.journal import Journal, RunJournal, RunRecord, new_run_id
+from secretops.rotate.lock import SecretLock
+from secretops.store.interface import Label, SecretState, Store, StoredValue, Version
+from secretops.targets.interface import DeployState, EnvRef, Target, TargetError
+from secretops.values import FingerprintKey, SecretValue, fingerprint
+
+__all__ = [
+    "CRASH_ENV",
+    "Engine",
+    "Failure",
+    "InventoryView",
+    "Outcome",
+    "RunResult",
+    "SerializedStore",
+    "StaticInventory",
+    "StepHook",
+    "consumer_refs",
+    "crash_hook_from_env",
+]
+
+log = logging.getLogger(__name__)
+
+#: Test hook only: `SECRETOPS_TEST_CRASH_AT=<step>` or `<step>:<target>` kills the process with
+#: SIGKILL just before that step starts (see `crash_hook_from_env`). Inert when unset.
+CRASH_ENV = "SECRETOPS_TEST_CRASH_AT"
+
+StepHook = Callable[[str, str | None], None]
+
+
+def crash_hook_from_env(environ: Mapping[str, str]) -> StepHook | None:
+    """A hook that SIGKILLs this process before the step named in `SECRETOPS_TEST_CRASH_AT`.
+
+    Used by the crash-safety tests and benchmark to stop a run at each step boundary exactly as
+    a power cut would (no cleanup, no `finally`). Returns None, so nothing happens, when unset.
+    """
+    spec = environ.get(CRASH_ENV)
+    if not spec:
+        return None
+    step, _, target = spec.partition(":")
+
+    def hook(name: str, tgt: str | None) -> None:
+        if name == step and (not target or target == tgt):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
+class InventoryView(Protocol):
+    """What the engine needs from an inventory (`secretops.inventory.loader.Inventory` fits)."""
+
+    @property
+    def secrets(self) -> Mapping[str, SecretSpec]:
+        """Secrets by name."""
+
+    @property
+    def issuers(self) -> Mapping[str, IssuerSpec]:
+        """Issuer specs by name."""
+
+    @property
+    def targets(self) -> Mapping[str, TargetSpec]:
+        """Target specs by name."""
+
+
+@dataclass(frozen=True)
+class StaticInventory:
+    """An inventory assembled in code (tests, embedding)."""
+
+    secrets: Mapping[str, SecretSpec]
+    issuers: Mapping[str, IssuerSpec]
+    targets: Mapping[str, TargetSpec]
+
+
+class Outcome(StrEnum):
+    """How a run ended (or stands)."""
+
+    COMPLETE = "complete"
+    AWAITING_REVOKE = "awaiting-revoke"
+    ROLLED_BACK = "rolled-back"
+    FAILED = "failed"  # rolled back only in part, or could not start
+    INCOMPLETE = "incomplete"  # promoted, but revoke/proof failed: both values work
+    NOTHING = "nothing-to-do"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Which step failed, on which target, and why (never a value)."""
+
+    step: str
+    target: str | None
+    reason: str
+    hint: str | None = None
+    exit_code: ExitCode = ExitCode.FINDINGS
+
+    def where(self) -> str:
+        """`step distribute on target web`."""
+        return f"step {self.step}" + (f" on target {self.target}" if self.target else "")
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run, with what to print."""
+
+    secret: str
+    run_id: str | None
+    outcome: Outcome
+    lines: list[str] = field(default_factory=list)
+    failure: Failure | None = None
+    problems: list[str] = field(default_factory=list)
+    next_step: str | None = None
+    revoke_after: datetime | None = None
+    proof: str | None = None
+    skipped_targets: list[Failure] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 complete or awaiting revoke; 1 rolled back or incomplete; 3/4 when auth/reachability caused it."""
+        if self.outcome in (Outcome.COMPLETE, Outcome.AWAITING_REVOKE, Outcome.NOTHING) and not self.skipped_targets:
+            return int(ExitCode.OK)
+        if self.failure is not None and self.failure.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE, ExitCode.USAGE):
+            return int(self.failure.exit_code)
+        return int(ExitCode.FINDINGS)
+
+    def summary(self) -> str:
+        """One paragraph saying what happened and what to do next."""
+        head = f"{self.secret}: run {self.run_id or '-'}: {self.outcome.value}"
+        parts = [head]
+        if self.failure is not None:
+            parts.append(f"  failed at {self.failure.where()}: {self.failure.reason}")
+        for skipped in self.skipped_targets:
+            parts.append(f"  NOT switched: target {skipped.target} ({skipped.step}): {skipped.reason}")
+        parts.extend(f"  problem: {p}" for p in self.problems)
+        if self.revoke_after is not None:
+            parts.append(f"  previous value stays valid until {self.revoke_after.isoformat(timespec='seconds')}")
+        if self.proof:
+            parts.append(f"  proof: {self.proof}")
+        if self.next_step:
+            parts.append(f"  next: {self.next_step}")
+        return "\n".join(parts)
+
+
+class _StepFailed(Exception):
+    def __init__(self, failure: Failure, cause: BaseException) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+        self.cause = cause
+
+
+class SerializedStore(Store):
+    """A `Store` proxy that serializes calls from threads (`--concurrency`) in this process."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+        self.id = inner.id
+        self._lock = threading.RLock()
+
+    def put(
+        self,
+        name: str,
+        value: SecretValue,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        labels: frozenset[Label] = frozenset({Label.PENDING}),
+        run_id: str | None = None,
+    ) -> Version:
+        """See `Store.put`."""
+        with self._lock:
+            return self.inner.put(name, value, attributes=attributes, labels=labels, run_id=run_id)
+
+    def get(self, name: str, label: Label = Label.CURRENT) -> StoredValue | None:
+        """See `Store.get`."""
+        with self._lock:
+            return self.inner.get(name, label)
+
+    def get_version(self, name: str, number: int) -> StoredValue:
+        """See `Store.get_version`."""
+        with self._lock:
+            return self.inner.get_version(name, number)
+
+    def state(self, name: str) -> SecretState | None:
+        """See `Store.state`."""
+        with self._lock:
+            return self.inner.state(name)
+
+    def names(self) -> list[str]:
+        """See `Store.names`."""
+        with self._lock:
+            return self.inner.names()
+
+    def promote(self, name: str, number: int, *, expected_current: int | None, run_id: str | None = None) -> None:
+        """See `Store.promote`."""
+        with self._lock:
+            self.inner.promote(name, number, expected_current=expected_current, run_id=run_id)
+
+    def discard_pending(self, name: str, number: int) -> None:
+        """See `Store.discard_pending`."""
+        with self._lock:
+            self.inner.discard_pending(name, number)
+
+    def mark_revoked(self, name: str, number: int) -> None:
+        """See `Store.mark_revoked`."""
+        with self._lock:
+            self.inner.mark_revoked(name, number)
+
+    def close(self) -> None:
+        """See `Store.close`."""
+        self.inner.close()
+
+
+def consumer_refs(consumer: ConsumerSpec) -> list[EnvRef]:
+    """The refs a consumer is written to: one per component, plus app level when asked (or none given)."""
+    refs = [EnvRef(consumer.env, component) for component in consumer.components]
+    if consumer.app_level or not consumer.components:
+        refs.append(EnvRef(consumer.env))
+    return refs
+
+
+def _cred(stored: StoredValue) -> Credential:
+    return Credential(stored.value, dict(stored.version.attributes))
+
+
+@dataclass
+class _Ctx:
+    secret: SecretSpec
+    run: RunJournal
+    issuer: Issuer
+    targets: dict[str, Target]
+    old: StoredValue | None
+    older: SecretValue | None  # the value before `old` (`{previous}` of the old rendering)
+    compromised: bool
+    force: bool
+    prior: RunRecord | None = None  # the journal as it stood when a resume began
+    new: StoredValue | None = None
+    new_cred: Credential | None = None  # known as soon as `apply` returned
+    touched: set[str] = field(default_factory=set)
+    distributed: set[str] = field(default_factory=set)
+    skipped: dict[str, Failure] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def by_target(self) -> dict[str, list[ConsumerSpec]]:
+        out: dict[str, list[ConsumerSpec]] = {}
+        for consumer in self.secret.consumers:
+            out.setdefault(consumer.target, []).append(consumer)
+        return out
+
+    def secrets_in_play(self) -> list[str]:
+        vals: list[SecretValue] = [v for v in (self.older,) if v is not None]
+        if self.old is not None:
+            vals.append(self.old.value)
+        if self.new is not None:
+            vals.append(self.new.value)
+        if self.new_cred is not None:
+            vals.append(self.new_cred.value)
+        return [v.reveal() for v in vals if len(v) >= 4]
+
+
+class Engine:
+    """Runs, resumes and plans rotations for the secrets of an inventory.
+
+    `issuer_factory(name, spec)` and `target_factory(name, spec)` build the implementations (the
+    CLI passes `secretops.issuers.build_issuer` and `secretops.targets.build_target`; tests pass
+    fakes). `echo` receives progress lines as they happen (never a value).
+    """
+
+    def __init__(
+        self,
+        inventory: InventoryView,
+        store: Store,
+        *,
+        state_dir: Path,
+        key: FingerprintKey,
+        issuer_factory: Callable[[str, IssuerSpec], Issuer],
+        target_factory: Callable[[str, TargetSpec], Target],
+        clock: Callable[[], datetime] | None = None,
+        http: httpx.Client | None = None,
+        hook: StepHook | None = None,
+        deploy_timeout: timedelta = timedelta(minutes=15),
+        health_sleep: Callable[[float], None] | None = None,
+        health_monotonic: Callable[[], float] | None = None,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.store = store if isinstance(store, SerializedStore) else SerializedStore(store)
+        self.state_dir = Path(state_dir)
+        self.key = key
+        self.issuer_factory = issuer_factory
+        self.target_factory = target_factory
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.journal = Journal(self.state_dir / "journal", clock=self.clock)
+        self._http = http
+        self.hook = hook
+        self.deploy_timeout = deploy_timeout
+        self._health_sleep = health_sleep
+        self._health_monotonic = health_monotonic
+        self._echo = echo
+
+    # ------------------------------------------------------------ public API
+
+    def rotate(self, name: str, *, compromised: bool = False, force: bool = False) -> RunResult:
+        """Rotate `name` now (holding its lock). Errors before the run starts are raised."""
+        secret = self._secret(name)
+        with SecretLock(self.state_dir / "locks", name):
+            settled = self._settle_unfinished(secret, compromised=compromised)
+            ctx = self._context(secret, new_run_id(self.clock()), compromised=compromised, force=force, prior=None)
+            ctx.lines.extend(settled)
+            old = ctx.old
+            ctx.run.append(
+                S.RUN,
+                "started",
+                strategy=secret.strategy.value,
+                compromised=compromised,
+                force=force,
+                issuer=secret.issuer,
+                targets=sorted(ctx.targets),
+                old_version=old.version.number if old else None,
+                old_fingerprint=old.version.fingerprint if old else None,
+            )
+            self._say(ctx, f"run {ctx.run.run_id}: rotating {name} ({secret.strategy.value})")
+            return self._drive(ctx)
+
+    def resume(self, run_id: str | None = None) -> list[RunResult]:
+        """Finish one run, or every unfinished run (crashed, incomplete, awaiting revoke)."""
+        if run_id is not None:
+            records = [self.journal.load(run_id)]
+        else:
+            records = [r for r in self.journal.runs() if r.outcome in S.UNFINISHED]
+        results = []
+        for record in records:
+            secret = self._secret(record.secret)
+            with SecretLock(self.state_dir / "locks", record.secret):
+                results.append(self._resume(secret, self.journal.load(record.run_id), compromised=False))
+        return results
+
+    def rotate_many(
+        self, names: Sequence[str], *, concurrency: int = 1, compromised: bool = False, force: bool = False
+    ) -> list[RunResult]:
+        """Rotate several secrets, at most `concurrency` at a time; errors become failed results."""
+
+        def one(name: str) -> RunResult:
+            try:
+                return self.rotate(name, compromised=compromised, force=force)
+            except SecretOpsError as exc:
+                failure = Failure("start", None, exc.message, exc.hint, exc.exit_code)
+                return RunResult(name, None, Outcome.FAILED, failure=failure, next_step=exc.hint)
+
+        if concurrency <= 1 or len(names) <= 1:
+            return [one(n) for n in names]
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rotate") as pool:
+            return list(pool.map(one, names))
+
+    def run_due(self, *, concurrency: int = 1, due: Callable[[], list[str]] | None = None) -> list[RunResult]:
+        """Finish unfinished runs (revokes whose grace passed), then rotate every secret past its period."""
+        results: list[RunResult] = []
+        for record in self.journal.runs():
+            if record.outcome not in S.UNFINISHED:
+                continue
+            try:
+                secret = self._secret(record.secret)
+                with SecretLock(self.state_dir / "locks", record.secret):
+                    results.append(self._resume(secret, self.journal.load(record.run_id), compromised=False))
+            except SecretOpsError as exc:
+                failure = Failure("resume", None, exc.message, exc.hint, exc.exit_code)
+                results.append(RunResult(record.secret, record.run_id, Outcome.FAILED, failure=failure))
+        if due is None:
+            from secretops.inventory.loader import Inventory
+            from secretops.inventory.status import due as status_due
+
+            names = status_due(cast("Inventory", self.inventory), self.store, self.clock())
+        else:
+            names = due()
+        busy = {r.secret for r in results if r.outcome is not Outcome.COMPLETE}
+        results.extend(self.rotate_many([n for n in names if n not in busy], concurrency=concurrency))
+        return results
+
+    def plan(self, name: str, *, compromised: bool = False) -> list[PlanStep]:
+        """Every call a run of `name` would make, in order, masked. Touches nothing."""
+        secret = self._secret(name)
+        issuer, targets = self._build(secret)
+        try:
+            current = self.store.get(name, Label.CURRENT)
+            cur = _cred(current) if current else None
+            steps: list[PlanStep] = []
+            eng = "engine"
+            if secret.strategy.value == "replace":
+                warning = "consumers break until they are redeployed with the new value"
+                steps.append(PlanStep(eng, "WARNING strategy replace", warning))
+            if issuer.generates_value:
+                steps.append(PlanStep(f"issuer:{issuer.kind}", "apply: the issuer mints the new value"))
+                steps.append(PlanStep(f"store:{self.store.id}", f"put {name} as pending (at once)"))
+            else:
+                steps.append(PlanStep(eng, f"generate a {secret.generator.kind} value"))
+                steps.append(PlanStep(f"store:{self.store.id}", f"put {name} as pending"))
+            steps.extend(issuer.plan(secret, cur))
+            ctx_targets = {c.target for c in secret.consumers}
+            for tname in sorted(ctx_targets):
+                tgt = targets[tname]
+                for consumer in (c for c in secret.consumers if c.target == tname):
+                    for ref in consumer_refs(consumer):
+                        now_fp = current.version.fingerprint if current and consumer.template == "{value}" else None
+                        detail = f"template {consumer.template!r}" if consumer.template != "{value}" else "the value"
+                        if now_fp:
+                            detail += f" (now {now_fp})"
+                        steps.append(PlanStep(f"target:{tname}", f"set {ref}", f"{tgt.describe()}: {detail}"))
+                        steps.append(PlanStep(f"target:{tname}", f"read back {ref}", "compare fingerprints"))
+            for tname in sorted(ctx_targets):
+                tgt = targets[tname]
+                steps.append(PlanStep(f"target:{tname}", "redeploy", tgt.describe()))
+                steps.append(PlanStep(f"target:{tname}", "wait for deploy", f"timeout {self.deploy_timeout}"))
+            if secret.verify.credential:
+                steps.append(PlanStep(f"issuer:{issuer.kind}", "check the new credential"))
+            for hc in self._health_checks(secret):
+                steps.append(PlanStep(hc[0] or eng, f"GET {hc[1].url}", f"expect {hc[1].status}"))
+            steps.append(PlanStep(f"store:{self.store.id}", "promote pending to current (check-and-set)"))
+            if current is None:
+                steps.append(PlanStep(eng, "no previous value: nothing to revoke"))
+                return steps
+            if compromised or not secret.grace:
+                steps.append(PlanStep(eng, "no grace period: revoke at once"))
+            else:
+                steps.append(
+                    PlanStep(eng, f"grace {secret.grace}", "run ends awaiting-revoke; resume or rotate --due revokes")
+                )
+            for tname in sorted(ctx_targets):
+                steps.append(PlanStep(f"target:{tname}", "read back every ref", "must hold the new value"))
+            revoke = f"revoke the previous value ({current.version.fingerprint})"
+            steps.append(PlanStep(f"issuer:{issuer.kind}", revoke))
+            if secret.verify.prove_dead:
+                steps.append(PlanStep(f"issuer:{issuer.kind}", "check the previous value is refused"))
+            steps.append(PlanStep(f"store:{self.store.id}", f"mark version {current.version.number} revoked"))
+            return steps
+        finally:
+            self._close(issuer, targets)
+
+    def history(self, name: str | None = None) -> list[RunRecord]:
+        """Runs (of `name`), oldest first."""
+        return self.journal.runs(name)
+
+    # ------------------------------------------------------------ setup
+
+    def _secret(self, name: str) -> SecretSpec:
+        try:
+            return self.inventory.secrets[name]
+        except KeyError:
+            known = ", ".join(sorted(self.inventory.secrets)) or "none"
+            raise PolicyError(f"no secret named {name!r} in the policies", hint=f"known secrets: {known}") from None
+
+    def _build(self, secret: SecretSpec) -> tuple[Issuer, dict[str, Target]]:
+        spec = self.inventory.issuers.get(secret.issuer)
+        if spec is None:
+            raise PolicyError(f"{secret.name}: issuer {secret.issuer!r} is not declared")
+        issuer = self.issuer_factory(secret.issuer, spec)
+        if secret.strategy not in issuer.strategies:
+            allowed = ", ".join(sorted(s.value for s in issuer.strategies))
+            issuer.close()
+            raise PolicyError(
+                f"{secret.name}: the {issuer.kind} issuer does not support strategy {secret.strategy.value}",
+                hint=f"use one of: {allowed}",
+            )
+        targets: dict[str, Target] = {}
+        try:
+            for consumer in secret.consumers:
+                if consumer.target in targets:
+                    continue
+                tspec = self.inventory.targets.get(consumer.target)
+                if tspec is None:
+                    raise PolicyError(f"{secret.name}: target {consumer.target!r} is not declared")
+                targets[consumer.target] = self.target_factory(consumer.target, tspec)
+        except BaseException:
+            self._close(issuer, targets)
+            raise
+        return issuer, targets
+
+    @staticmethod
+    def _close(issuer: Issuer, targets: Mapping[str, Target]) -> None:
+        with contextlib.suppress(Exception):
+            issuer.close()
+        for target in targets.values():
+            with contextlib.suppress(Exception):
+                target.close()
+
+    def _context(
+        self, secret: SecretSpec, run_id: str, *, compromised: bool, force: bool, prior: RunRecord | None
+    ) -> _Ctx:
+        issuer, targets = self._build(secret)
+        old: StoredValue | None
+        if prior is None:
+            old = self.store.get(secret.name, Label.CURRENT)
+        else:
+            started = prior.started()
+            number = started.detail.get("old_version") if started else None
+            old = self.store.get_version(secret.name, int(number)) if number is not None else None
+        older = self._value_before(secret.name, old)
+        return _Ctx(
+            secret=secret,
+            run=self.journal.start(run_id, secret.name),
+            issuer=issuer,
+            targets=targets,
+            old=old,
+            older=older,
+            compromised=compromised,
+            force=force,
+            prior=prior,
+        )
+
+    def _value_before(self, name: str, old: StoredValue | None) -> SecretValue | None:
+        """The value of the newest version older than `old` (its `{previous}`), if still held."""
+        if old is None:
+            return None
+        state = self.store.state(name)
+        if state is None:
+            return None
+        earlier = [v for v in state.versions if v.number < old.version.number]
+        for version in sorted(earlier, key=lambda v: v.number, reverse=True):
+            if Label.PENDING in version.labels:
+                continue
+            return self.store.get_version(name, version.number).value
+        return None
+
+    def _settle_unfinished(self, secret: SecretSpec, *, compromised: bool) -> list[str]:
+        """Before a new run: finish (or refuse because of) earlier runs of the same secret."""
+        lines: list[str] = []
+        for record in self.journal.runs(secret.name):
+            outcome = record.outcome
+            if outcome not in S.UNFINISHED:
+                continue
+            if compromised or outcome == "awaiting-revoke":
+                result = self._resume(secret, record, compromised=compromised)
+                lines.extend(result.lines)
+                if result.outcome is Outcome.COMPLETE:
+                    continue
+                if result.outcome is Outcome.AWAITING_REVOKE:
+                    after = result.revoke_after.isoformat(timespec="seconds") if result.revoke_after else "?"
+                    raise RotationError(
+                        f"{secret.name}: run {record.run_id} keeps the previous value valid until {after}",
+                        hint="rotate again after that (rotate --due finishes the revoke), "
+                        f"or `secretops compromised {secret.name}` if the value leaked",
+                    )
+                raise RotationError(
+                    f"{secret.name}: earlier run {record.run_id} could not be finished ({result.outcome.value})",
+                    hint=result.next_step or f"see `secretops history {secret.name}`",
+                )
+            raise RotationError(
+                f"{secret.name}: run {record.run_id} did not finish ({outcome})",
+                hint=f"finish it first: secretops resume {record.run_id}",
+            )
+        return lines
+
+    def _resume(self, secret: SecretSpec, record: RunRecord, *, compromised: bool) -> RunResult:
+        if record.outcome not in S.UNFINISHED:
+            line = f"run {record.run_id}: already {record.outcome}"
+            return RunResult(secret.name, record.run_id, Outcome.NOTHING, lines=[line])
+        started = record.started()
+        detail = started.detail if started else {}
+        ctx = self._context(
+            secret,
+            record.run_id,
+            compromised=compromised or bool(detail.get("compromised")),
+            force=bool(detail.get("force")),
+            prior=record,
+        )
+        ctx.run.append(S.RUN, "resumed", after=record.outcome)
+        self._say(ctx, f"run {record.run_id}: resuming {secret.name} (was {record.outcome})")
+        rollback = next((e for e in record.entries if e.step == S.ROLLBACK and e.status == "start"), None)
+        if rollback is not None:
+            ctx.new = self._pending(ctx)
+            if ctx.new is not None:
+                ctx.new_cred = _cred(ctx.new)
+            fail = Failure(
+                str(rollback.detail.get("failed_step", "?")),
+                rollback.detail.get("failed_target"),
+                str(rollback.detail.get("reason", "see history")),
+            )
+            return self._rollback(ctx, _StepFailed(fail, RotationError(fail.reason)))
+        return self._drive(ctx)
+
+    # ------------------------------------------------------------ the run
+
+    def _say(self, ctx: _Ctx, line: str) -> None:
+        ctx.lines.append(line)
+        if self._echo is not None:
+            self._echo(line)
+
+    def _scrub(self, ctx: _Ctx, text: str) -> str:
+        for raw in ctx.secrets_in_play():
+            text = text.replace(raw, "***").replace(quote(raw, safe=""), "***")
+        return text
+
+    @contextlib.contextmanager
+    def _step(self, ctx: _Ctx, step: str, target: str | None = None) -> Iterator[dict[str, Any]]:
+        if self.hook is not None:
+            self.hook(step, target)
+        ctx.run.append(step, "start", target=target)
+        detail: dict[str, Any] = {}
+        try:
+            yield detail
+        except _StepFailed:
+            raise
+        except Exception as exc:
+            if isinstance(exc, SecretOpsError):
+                reason, hint = exc.message, exc.hint
+            else:
+                reason, hint = f"{type(exc).__name__}: {exc}", None
+            reason = self._scrub(ctx, reason)
+            code = ExitCode.FINDINGS
+            if isinstance(exc, AuthError):
+                code = ExitCode.AUTH
+            elif isinstance(exc, UnavailableError):
+                code = ExitCode.UNAVAILABLE
+            elif isinstance(exc, PolicyError | ConfigError):
+                code = ExitCode.USAGE
+            ctx.run.append(step, "failed", target=target, reason=reason)
+            label = f"{step} {target}" if target else step
+            self._say(ctx, f"  FAIL {label}: {reason}")
+            raise _StepFailed(Failure(step, target, reason, hint, code), exc) from exc
+        skipped = detail.pop("_skipped", None)
+        ctx.run.append(step, "skipped" if skipped else "done", target=target, **detail)
+        label = f"{step} {target}" if target else step
+        self._say(ctx, f"  {'skip' if skipped else 'ok  '} {label}" + (f" ({skipped})" if skipped else ""))
+
+    def _prior_done(self, ctx: _Ctx, step: str, target: str | None = None) -> bool:
+        if ctx.prior is None:
+            return False
+        entry = ctx.prior.done(step, target)
+        return entry is not None
+
+    def _pending(self, ctx: _Ctx) -> StoredValue | None:
+        pending = self.store.get(ctx.secret.name, Label.PENDING)
+        if pending is not None and pending.version.run_id == ctx.run.run_id:
+            return pending
+        return None
+
+    def _promoted(self, ctx: _Ctx) -> StoredValue | None:
+        current = self.store.get(ctx.secret.name, Label.CURRENT)
+        if current is not None and current.version.run_id == ctx.run.run_id:
+            return current
+        return None
+
+    def _drive(self, ctx: _Ctx) -> RunResult:
+        try:
+            promoted = self._promoted(ctx)
+            if promoted is None:
+                try:
+                    self._before_promote(ctx)
+                except _StepFailed as failed:
+                    return self._rollback(ctx, failed)
+            else:
+                ctx.new = promoted
+                ctx.new_cred = _cred(promoted)
+            try:
+                return self._after_promote(ctx)
+            except _StepFailed as failed:
+                f = failed.failure
+                ctx.run.append(S.RUN, "incomplete", failed_step=f.step, failed_target=f.target, reason=f.reason)
+                return RunResult(
+                    ctx.secret.name,
+                    ctx.run.run_id,
+                    Outcome.INCOMPLETE,
+                    lines=ctx.lines,
+                    failure=f,
+                    next_step=(f.hint + "; then " if f.hint else "")
+                    + f"run `secretops resume {ctx.run.run_id}` (the new value is live; the previous one still works)",
+                )
+        finally:
+            self._close(ctx.issuer, ctx.targets)
+
+    def _before_promote(self, ctx: _Ctx) -> None:
+        secret, name = ctx.secret, ctx.secret.name
+        old_cred = _cred(ctx.old) if ctx.old else None
+        pending = self._pending(ctx)
+        if ctx.issuer.generates_value:
+            if pending is None:
+                with self._step(ctx, S.APPLY) as d:
+                    if ctx.prior is not None:
+                        removed = ctx.issuer.reconcile(secret, [old_cred] if old_cred else [])
+                        d["reconciled"] = len(removed)
+                        for item in removed:
+                            self._say(ctx, f"  reconcile: removed {item}")
+                    ctx.new_cred = ctx.issuer.apply(secret, old_cred, None)
+                    d["fingerprint"] = fingerprint(self.key, ctx.new_cred.value)
+                with self._step(ctx, S.STAGE) as d:
+                    self.store.put(
+                        name, ctx.new_cred.value, attributes=dict(ctx.new_cred.attributes), run_id=ctx.run.run_id
+                    )
+                    pending = self._pending(ctx)
+                    assert pending is not None
+                    d["version"] = pending.version.number
+                    d["fingerprint"] = pending.version.fingerprint
+            else:
+                with self._step(ctx, S.APPLY) as d:
+                    d["_skipped"] = f"already applied and staged as version {pending.version.number}"
+            ctx.new = pending
+            ctx.new_cred = _cred(pending)
+        else:
+            if pending is None:
+                with self._step(ctx, S.GENERATE) as d:
+                    generated = generate(secret.generator)
+                    d["kind"] = secret.generator.kind
+                    d["fingerprint"] = fingerprint(self.key, generated.value)
+                with self._step(ctx, S.STAGE) as d:
+                    self.store.put(name, generated.value, attributes=dict(generated.attributes), run_id=ctx.run.run_id)
+                    pending = self._pending(ctx)
+                    assert pending is not None
+                    d["version"] = pending.version.number
+                    d["fingerprint"] = pending.version.fingerprint
+            ctx.new = pending
+            ctx.new_cred = _cred(pending)
+            with self._step(ctx, S.APPLY) as d:
+                if self._prior_done(ctx, S.APPLY) and ctx.issuer.check(secret, ctx.new_cred):
+                    d["_skipped"] = "the new value already works at the issuer"
+                else:
+                    cred = ctx.issuer.apply(secret, old_cred, pending.value)
+                    merged = {**pending.version.attributes, **cred.attributes}
+                    if merged != dict(pending.version.attributes):
+                        self.store.put(name, pending.value, attributes=merged, run_id=ctx.run.run_id)
+                        pending = self._pending(ctx)
+                        assert pending is not None
+                    ctx.new = pending
+                    ctx.new_cred = _cred(pending)
+                    d["version"] = pending.version.number
+                    d.update({k: v for k, v in merged.items() if k in ("username", "access_key_id", "kid")})
+        self._distribute(ctx)
+        self._redeploy(ctx)
+        self._verify(ctx)
+        assert ctx.new is not None
+        with self._step(ctx, S.PROMOTE) as d:
+            self.store.promote(
+                name,
+                ctx.new.version.number,
+                expected_current=ctx.old.version.number if ctx.old else None,
+                run_id=ctx.run.run_id,
+            )
+            d["version"] = ctx.new.version.number
+
+    def _fields(self, cred: Credential, previous: SecretValue | None) -> dict[str, str]:
+        fields = cred.fields()
+        fields["previous"] = previous.reveal() if previous is not None else ""
+        return fields
+
+    def _render(self, consumer: ConsumerSpec, fields: Mapping[str, str]) -> str:
+        try:
+            return Template(consumer.template).render(fields)
+        except TemplateError as exc:
+            raise PolicyError(
+                f"consumer {consumer.target}:{consumer.env}: {exc}",
+                hint="use only fields this issuer provides (value, username, ...) in the template",
+            ) from None
+
+    def _target_step(self, ctx: _Ctx, step: str, target: str) -> contextlib.AbstractContextManager[dict[str, Any]]:
+        """A per-target step; with `compromised --force` a failure is recorded and skipped."""
+        inner = self._step(ctx, step, target)
+        if not (ctx.compromised and ctx.force):
+            return inner
+
+        @contextlib.contextmanager
+        def tolerant() -> Iterator[dict[str, Any]]:
+            try:
+                with inner as d:
+                    yield d
+            except _StepFailed as failed:
+                if failed.failure.exit_code is ExitCode.USAGE:
+                    raise
+                ctx.skipped[target] = failed.failure
+
+        return tolerant()
+
+    def _distribute(self, ctx: _Ctx) -> None:
+        assert ctx.new_cred is not None
+        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
+        for tname, consumers in ctx.by_target().items():
+            target = ctx.targets[tname]
+            ctx.distributed.add(tname)
+            with self._target_step(ctx, S.DISTRIBUTE, tname) as d:
+                envs, fps, changed = [], [], 0
+                for consumer in consumers:
+                    rendered = self._render(consumer, fields)
+                    fp = fingerprint(self.key, rendered)
+                    for ref in consumer_refs(consumer):
+                        envs.append(str(ref))
+                        fps.append(fp)
+                        if target.read_fingerprint(ref, self.key) == fp:
+                            continue
+                        target.set_env(ref, SecretValue(rendered))
+                        ctx.touched.add(tname)
+                        changed += 1
+                        back = target.read_fingerprint(ref, self.key)
+                        if back is not None and back != fp:
+                            raise TargetError(
+                                f"{target.describe()}: {ref} reads back {back} after the write, expected {fp}",
+                                hint="something else rewrote the variable; check the platform",
+                            )
+                d.update(envs=envs, fingerprints=fps, changed=changed)
+                if not changed:
+                    d["_skipped"] = "every ref already holds the new value"
+
+    def _deploy(self, target: Target) -> str:
+        deployment = target.redeploy()
+        if deployment.state is DeployState.PENDING:
+            deployment = target.wait(deployment, self.deploy_timeout)
+        if deployment.state is DeployState.FAILED:
+            raise TargetError(
+                f"{target.describe()}: deployment {deployment.id} failed: {deployment.detail}",
+                hint="look at the platform's deploy logs",
+            )
+        if deployment.state is DeployState.PENDING:
+            raise TargetError(f"{target.describe()}: deployment {deployment.id} did not finish")
+        return f"{deployment.state.value} {deployment.id}"
+
+    def _redeploy(self, ctx: _Ctx) -> None:
+        for tname in ctx.by_target():
+            if tname in ctx.skipped:
+                continue
+            with self._target_step(ctx, S.REDEPLOY, tname) as d:
+                if tname not in ctx.touched and self._prior_done(ctx, S.REDEPLOY, tname):
+                    d["_skipped"] = "deployed earlier in this run"
+                else:
+                    d["deployment"] = self._deploy(ctx.targets[tname])
+
+    def _health_checks(self, secret: SecretSpec) -> list[tuple[str | None, Any]]:
+        checks: list[tuple[str | None, Any]] = [(None, hc) for hc in secret.verify.health]
+        checks.extend((c.target, c.health) for c in secret.consumers if c.health is not None)
+        return checks
+
+    def _verify(self, ctx: _Ctx) -> None:
+        assert ctx.new_cred is not None
+        with self._step(ctx, S.VERIFY) as d:
+            if ctx.secret.verify.credential and not getattr(ctx.issuer, "verifiable", True):
+                d["credential"] = f"not checkable at the {ctx.issuer.kind} issuer"
+            elif ctx.secret.verify.credential:
+                if not ctx.issuer.check(ctx.secret, ctx.new_cred):
+                    raise RotationError(
+                        f"{ctx.secret.name}: the issuer refuses the new value",
+                        hint="check the issuer's logs; the previous value was left in place",
+                    )
+                d["credential"] = "ok"
+        checks = self._health_checks(ctx.secret)
+        if not checks:
+            return
+        client = self._http or httpx.Client(follow_redirects=False)
+        try:
+            for tname, hc in checks:
+                if tname is not None and tname in ctx.skipped:
+                    continue
+                step = self._target_step(ctx, S.VERIFY, tname) if tname else self._step(ctx, S.VERIFY)
+                with step as d:
+                    kwargs: dict[str, Any] = {}
+                    if self._health_sleep is not None:
+                        kwargs["sleep"] = self._health_sleep
+                    if self._health_monotonic is not None:
+                        kwargs["monotonic"] = self._health_monotonic
+                    result = check_health(client, hc, **kwargs)
+                    d.update(url=hc.url, detail=result.detail, attempts=result.attempts)
+                    if not result.ok:
+                        raise RotationError(f"health check {hc.url}: {result.detail}", hint="look at the app's logs")
+        finally:
+            if self._http is None:
+                client.close()
+
+    def _after_promote(self, ctx: _Ctx) -> RunResult:
+        secret, name = ctx.secret, ctx.secret.name
+        assert ctx.new is not None and ctx.new_cred is not None
+        old = ctx.old
+        if old is None:
+            ctx.run.append(S.RUN, "complete", note="no previous value to revoke")
+            self._say(ctx, "  no previous value: nothing to revoke")
+            return self._done(ctx)
+        old_now = self.store.get_version(name, old.version.number)
+        if old_now.version.revoked_at is not None:
+            ctx.run.append(S.RUN, "complete")
+            return self._done(ctx)
+        if not ctx.compromised and secret.grace > timedelta(0):
+            promote = ctx.run.record().done(S.PROMOTE)
+            promoted_at = promote.ts if promote is not None else self.clock()
+            revoke_after = promoted_at + secret.grace
+            if self.clock() < revoke_after:
+                ctx.run.append(S.RUN, "awaiting-revoke", revoke_after=revoke_after.isoformat())
+                self._say(ctx, f"  grace: previous value kept until {revoke_after.isoformat(timespec='seconds')}")
+                return RunResult(
+                    name,
+                    ctx.run.run_id,
+                    Outcome.AWAITING_REVOKE,
+                    lines=ctx.lines,
+                    revoke_after=revoke_after,
+                    skipped_targets=list(ctx.skipped.values()),
+                    next_step="`secretops rotate --due` (or `secretops resume "
+                    f"{ctx.run.run_id}`) revokes the previous value after the grace period",
+                )
+        with self._step(ctx, S.GRACE) as d:
+            d["_skipped" if ctx.compromised or not secret.grace else "grace"] = (
+                "no grace" if ctx.compromised or not secret.grace else str(secret.grace)
+            )
+        old_cred = _cred(old)
+        with self._step(ctx, S.REVOKE) as d:
+            self._assert_not_served(ctx)
+            ctx.issuer.revoke(secret, old_cred, ctx.new_cred)
+            d["version"] = old.version.number
+            d["fingerprint"] = old.version.fingerprint
+        proof: str | None = None
+        with self._step(ctx, S.PROVE_DEAD) as d:
+            if secret.verify.prove_dead and not getattr(ctx.issuer, "verifiable", True):
+                d["_skipped"] = f"the {ctx.issuer.kind} issuer cannot log in: no proof possible"
+                self._say(ctx, f"  note: the {ctx.issuer.kind} issuer cannot prove the previous value dead")
+            elif secret.verify.prove_dead:
+                if ctx.issuer.check(secret, old_cred):
+                    raise RotationError(
+                        f"{name}: the previous value ({old.version.fingerprint}) still works after revoke",
+                        hint="revoke it by hand at the issuer, then resume",
+                    )
+                proof = (
+                    f"the {ctx.issuer.kind} issuer refused the previous value {old.version.fingerprint} "
+                    f"at {self.clock().isoformat(timespec='seconds')}"
+                )
+                d["proof"] = proof
+            else:
+                d["_skipped"] = "verify.prove_dead is off"
+        with self._step(ctx, S.MARK_REVOKED) as d:
+            self.store.mark_revoked(name, old.version.number)
+            d["version"] = old.version.number
+        ctx.run.append(S.RUN, "incomplete" if ctx.skipped else "complete", skipped_targets=sorted(ctx.skipped))
+        return self._done(ctx, proof=proof)
+
+    def _done(self, ctx: _Ctx, *, proof: str | None = None) -> RunResult:
+        result = RunResult(
+            ctx.secret.name,
+            ctx.run.run_id,
+            Outcome.INCOMPLETE if ctx.skipped else Outcome.COMPLETE,
+            lines=ctx.lines,
+            proof=proof,
+            skipped_targets=list(ctx.skipped.values()),
+        )
+        if ctx.skipped:
+            result.next_step = "switch the targets listed above to the new value by hand: the previous one is revoked"
+        return result
+
+    def _assert_not_served(self, ctx: _Ctx) -> None:
+        """Refuse to revoke while any consumer's read-back is not the new rendering."""
+        assert ctx.new_cred is not None
+        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
+        for tname, consumers in ctx.by_target().items():
+            if tname in ctx.skipped:
+                continue
+            target = ctx.targets[tname]
+            for consumer in consumers:
+                expected = fingerprint(self.key, self._render(consumer, fields))
+                for ref in consumer_refs(consumer):
+                    got = target.read_fingerprint(ref, self.key)
+                    if got is not None and got != expected:
+                        raise TargetError(
+                            f"{target.describe()}: {ref} does not hold the new value ({got}); "
+                            "refusing to revoke the previous value it may still serve",
+                            hint=f"find out who changed {ref}, then resume",
+                        )
+
+    # ------------------------------------------------------------ rollback
+
+    def _rollback(self, ctx: _Ctx, failed: _StepFailed) -> RunResult:
+        f = failed.failure
+        name = ctx.secret.name
+        ctx.run.append(S.ROLLBACK, "start", failed_step=f.step, failed_target=f.target, reason=f.reason)
+        self._say(ctx, f"  rolling back after failure at {f.where()}")
+        problems: list[str] = []
+        restored: list[str] = []
+        prior_distributed = {
+            e.target for e in (ctx.prior.entries if ctx.prior else ()) if e.step == S.DISTRIBUTE and e.target
+        }
+        to_restore = [t for t in ctx.by_target() if t in ctx.distributed or t in prior_distributed]
+        if ctx.old is None and to_restore:
+            problems.append("no previous value in the store: consumers keep the new value")
+        elif ctx.old is not None:
+            fields = self._fields(_cred(ctx.old), ctx.older)
+            for tname in to_restore:
+                target = ctx.targets[tname]
+                try:
+                    changed = False
+                    for consumer in ctx.by_target()[tname]:
+                        rendered = self._render(consumer, fields)
+                        fp = fingerprint(self.key, rendered)
+                        for ref in consumer_refs(consumer):
+                            if target.read_fingerprint(ref, self.key) == fp:
+                                continue
+                            target.set_env(ref, SecretValue(rendered))
+                            changed = True
+                            back = target.read_fingerprint(ref, self.key)
+                            if back is not None and back != fp:
+                                raise TargetError(f"{target.describe()}: {ref} reads back {back}, not the old value")
+                    if changed or tname in ctx.touched or tname in prior_distributed:
+                        self._deploy(target)
+                    restored.append(tname)
+                    ctx.run.append(S.ROLLBACK, "done", target=tname, restored=True)
+                except Exception as exc:
+                    reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
+                    problems.append(f"target {tname}: could not restore the previous value: {reason}")
+                    ctx.run.append(S.ROLLBACK, "failed", target=tname, reason=reason)
+        if ctx.new_cred is not None:
+            try:
+                ctx.issuer.rollback(ctx.secret, ctx.new_cred, _cred(ctx.old) if ctx.old else None)
+            except Exception as exc:
+                reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
+                problems.append(f"issuer rollback: {reason}")
+        pending = self._pending(ctx)
+        if pending is not None:
+            try:
+                self.store.discard_pending(name, pending.version.number)
+            except Exception as exc:
+                problems.append(f"store: could not discard the pending version: {exc}")
+        if ctx.old is not None and getattr(ctx.issuer, "verifiable", True):
+            try:
+                if not ctx.issuer.check(ctx.secret, _cred(ctx.old)):
+                    problems.append("the previous value no longer works at the issuer")
+            except Exception as exc:
+                reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
+                problems.append(f"could not check the previous value: {reason}")
+        outcome = Outcome.FAILED if problems else Outcome.ROLLED_BACK
+        ctx.run.append(
+            S.RUN,
+            outcome.value,
+            failed_step=f.step,
+            failed_target=f.target,
+            reason=f.reason,
+            restored=restored,
+            problems=problems,
+        )
+        if problems:
+            next_step = f"fix the problems above, then `secretops resume {ctx.run.run_id}` to finish the rollback"
+        else:
+            what = "consumers hold the previous value again and it still works" if ctx.old else "nothing was in use"
+            self._say(ctx, f"  rolled back: {what}")
+            again = f"`secretops compromised {name}` again" if ctx.compromised else f"`secretops rotate {name}` again"
+            next_step = (f.hint + "; then " if f.hint else "fix the cause, then ") + again
+            if ctx.compromised:
+                next_step += f" (or `secretops compromised {name} --force` to revoke even if {f.target or 'it'} "
+                next_step += "cannot be switched)"
+        return RunResult(
+            name, ctx.run.run_id, outcome, lines=ctx.lines, failure=f, problems=problems, next_step=next_step
+        )

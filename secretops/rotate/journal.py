@@ -1,0 +1,204 @@
+"""The rotation journal: append-only JSON lines, one file per run, every line fsynced.
+
+A run's file is `state_dir/journal/<run_id>.jsonl`. Each line is one event:
+
+```json
+{"ts": "2025-05-01T12:00:00.123456+00:00", "run": "r-20250501T120000Z-1a2b3c4d",
+ "secret": "shop/db", "step": "distribute", "status": "done", "target": "web",
+ "detail": {"env": "DATABASE_URL", "fingerprint": "hmac-sha256:..."}}
+```
+
+Lines hold step names, statuses, target names, fingerprints, version numbers, timestamps and
+error messages, never a value: `append` refuses anything that is not a plain str, number, bool
+or None (a `SecretValue` is a `TypeError`). The journal is evidence and the index of runs
+(`secretops history`); the source of truth for values and labels is the store, and each step
+re-checks the world before acting, so a torn last line (a crash mid-write) is skipped on read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from secretops.errors import RotationError
+
+__all__ = ["Entry", "Journal", "RunJournal", "RunRecord", "new_run_id"]
+
+Scalar = str | int | float | bool | None
+
+
+def new_run_id(now: datetime) -> str:
+    """A run id that sorts by start time: `r-20250501T120000Z-1a2b3c4d`."""
+    return f"r-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journal line."""
+
+    ts: datetime
+    run: str
+    secret: str
+    step: str
+    status: str
+    target: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """Everything the journal knows about one run."""
+
+    run_id: str
+    secret: str
+    entries: tuple[Entry, ...]
+
+    @property
+    def started_at(self) -> datetime:
+        """When the first event was written."""
+        return self.entries[0].ts
+
+    @property
+    def outcome(self) -> str:
+        """The last run-level status: `running`, `complete`, `rolled-back`, `failed`, ..."""
+        for entry in reversed(self.entries):
+            if entry.step == "run" and entry.status != "started" and entry.status != "resumed":
+                return entry.status
+        return "running"
+
+    def started(self) -> Entry | None:
+        """The `run`/`started` event (it carries the strategy and the old version)."""
+        for entry in self.entries:
+            if entry.step == "run" and entry.status == "started":
+                return entry
+        return None
+
+    def done(self, step: str, target: str | None = None) -> Entry | None:
+        """The last `done` event of `step` (for `target`), if any."""
+        for entry in reversed(self.entries):
+            if entry.step == step and entry.status == "done" and entry.target == target:
+                return entry
+        return None
+
+
+def _check(detail: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, val in detail.items():
+        if isinstance(val, list | tuple):
+            if not all(isinstance(v, Scalar) for v in val):
+                raise TypeError(f"journal detail {key!r} must hold only plain scalars")
+            out[key] = list(val)
+        elif isinstance(val, Scalar):
+            out[key] = val
+        else:
+            raise TypeError(f"journal detail {key!r} must be a plain scalar, not {type(val).__name__}")
+    return out
+
+
+class RunJournal:
+    """The append-only journal of one run."""
+
+    def __init__(self, path: Path, run_id: str, secret: str, clock: Callable[[], datetime]) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.secret = secret
+        self._clock = clock
+
+    def append(self, step: str, status: str, *, target: str | None = None, **detail: Any) -> Entry:
+        """Write one event and fsync it before returning."""
+        entry = Entry(self._clock(), self.run_id, self.secret, step, status, target, _check(detail))
+        line: dict[str, Any] = {
+            "ts": entry.ts.isoformat(),
+            "run": entry.run,
+            "secret": entry.secret,
+            "step": step,
+            "status": status,
+        }
+        if target is not None:
+            line["target"] = target
+        if entry.detail:
+            line["detail"] = entry.detail
+        data = (json.dumps(line, sort_keys=True) + "\n").encode()
+        created = not self.path.exists()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        return entry
+
+    def record(self) -> RunRecord:
+        """Re-read this run's events."""
+        return _read(self.path)
+
+
+def _read(path: Path) -> RunRecord:
+    entries: list[Entry] = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            obj = json.loads(raw)
+            entries.append(
+                Entry(
+                    ts=datetime.fromisoformat(obj["ts"]),
+                    run=obj["run"],
+                    secret=obj["secret"],
+                    step=obj["step"],
+                    status=obj["status"],
+                    target=obj.get("target"),
+                    detail=obj.get("detail", {}),
+                )
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line from a crash mid-write
+    if not entries:
+        raise RotationError(f"journal {path.name} holds no readable events")
+    return RunRecord(entries[0].run, entries[0].secret, tuple(entries))
+
+
+class Journal:
+    """All runs' journals under one directory (`state_dir/journal`)."""
+
+    def __init__(self, directory: Path, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.directory = Path(directory)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def start(self, run_id: str, secret: str) -> RunJournal:
+        """The journal of a new (or resumed) run; creates the directory (0700) on first use."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return RunJournal(self.directory / f"{run_id}.jsonl", run_id, secret, self._clock)
+
+    def _paths(self) -> Iterator[Path]:
+        if self.directory.is_dir():
+            yield from sorted(self.directory.glob("r-*.jsonl"))
+
+    def runs(self, secret: str | None = None) -> list[RunRecord]:
+        """Every run (of `secret`, if given), oldest first."""
+        out = []
+        for path in self._paths():
+            try:
+                record = _read(path)
+            except RotationError:
+                continue
+            if secret is None or record.secret == secret:
+                out.append(record)
+        return out
+
+    def load(self, run_id: str) -> RunRecord:
+        """One run by id (`RotationError` if unknown)."""
+        path = self.directory / f"{run_id}.jsonl"
+        if "/" in run_id or not path.is_file():
+            raise RotationError(f"no run {run_id!r} in the journal", hint="list runs with: secretops history")
+        return _read(path)
