@@ -41,6 +41,7 @@ __all__ = [
     "ACCOUNT_ISSUERS",
     "ENV_NAME_RULES",
     "STRATEGIES",
+    "GENERATOR_TEMPLATE_FIELDS",
     "TEMPLATE_FIELDS",
     "EnvNameRule",
     "LineMap",
@@ -174,6 +175,13 @@ TEMPLATE_FIELDS: dict[str, tuple[str, ...]] = {
 """Template fields each issuer kind records, besides `value` (alias `password`) and `previous`."""
 
 COMMON_TEMPLATE_FIELDS = ("value", "previous")
+
+GENERATOR_TEMPLATE_FIELDS: dict[str, tuple[str, ...]] = {
+    "jwt-hmac": ("kid",),
+    "ed25519": ("kid", "public_key", "public_key_sha256"),
+    "rsa": ("kid", "public_key", "public_key_sha256"),
+}
+"""Template fields a generator records beside the value (`secretops/rotate/generators.py`)."""
 
 ACCOUNT_ISSUERS: dict[str, str] = {
     "postgres": "login role",
@@ -505,7 +513,11 @@ def _check_issuer_fit(secret: Located[SecretSpec], issuer: IssuerSpec) -> list[P
                 "generator-mismatch",
             )
         )
-    provided = set(COMMON_TEMPLATE_FIELDS) | set(TEMPLATE_FIELDS[kind])
+    provided = (
+        set(COMMON_TEMPLATE_FIELDS)
+        | set(TEMPLATE_FIELDS[kind])
+        | set(GENERATOR_TEMPLATE_FIELDS.get(spec.generator.kind, ()))
+    )
     alternate_targets: dict[str, bool] = {}
     for ci, consumer in enumerate(spec.consumers):
         used = consumer.rendered().fields

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from secretops.inventory.check import ENV_NAME_RULES, STRATEGIES, TEMPLATE_FIELDS
+from secretops.inventory.check import ENV_NAME_RULES, GENERATOR_TEMPLATE_FIELDS, STRATEGIES, TEMPLATE_FIELDS
 from secretops.inventory.models import (
     AwsIamIssuerSpec,
     ComponentSpec,
@@ -259,6 +259,11 @@ def render_reference() -> str:
         "",
         "`password` is another name for `value`; `previous` is the previous value (empty on the first rotation).",
         f"Strategies: {', '.join(f'`{s.value}`' for s in Strategy)}.",
+        "Key generators add their own fields, whatever the issuer: "
+        + "; ".join(
+            f"`{gen}`: " + ", ".join(f"`{{{f}}}`" for f in fields) for gen, fields in GENERATOR_TEMPLATE_FIELDS.items()
+        )
+        + ".",
         "",
         "## Env var names by target kind",
         "",

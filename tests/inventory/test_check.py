@@ -203,6 +203,39 @@ secrets:
     assert "{username}" in problems[0].message and "{access_key_id}" in problems[0].message
 
 
+def test_key_generators_provide_their_attributes(tmp_path: Path) -> None:
+    """`{kid}` and `{public_key}` come from the jwt-hmac/ed25519/rsa generators, not the issuer."""
+    problems = _problems(
+        tmp_path,
+        """\
+issuers:
+  app: {kind: app}
+targets:
+  web: {kind: heroku, app: x}
+secrets:
+  - name: a/jwt
+    kind: jwt-hmac
+    issuer: app
+    generator: {kind: jwt-hmac}
+    consumers:
+      - {target: web, env: JWT_KEY, template: "{kid}:{value}"}
+  - name: a/signing
+    kind: ed25519
+    issuer: app
+    generator: {kind: ed25519}
+    consumers:
+      - {target: web, env: SIGNING_PUBLIC_KEY, template: "{public_key}"}
+  - name: a/plain
+    kind: token
+    issuer: app
+    generator: {kind: token}
+    consumers:
+      - {target: web, env: PLAIN, template: "{kid}:{value}"}
+""",
+    )
+    assert [(p.code, p.field) for p in problems] == [("template-field", "secrets[2].consumers[0].template")]
+
+
 def test_generator_issuer_only_for_minting_issuers(tmp_path: Path) -> None:
     problems = _problems(
         tmp_path,
