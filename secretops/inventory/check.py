@@ -40,8 +40,8 @@ from secretops.inventory.models import (
 __all__ = [
     "ACCOUNT_ISSUERS",
     "ENV_NAME_RULES",
-    "STRATEGIES",
     "GENERATOR_TEMPLATE_FIELDS",
+    "STRATEGIES",
     "TEMPLATE_FIELDS",
     "EnvNameRule",
     "LineMap",
