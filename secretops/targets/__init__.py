@@ -8,14 +8,35 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from secretops.inventory.models import DotenvTargetSpec, TargetSpec
+from secretops.inventory.models import (
+    DigitalOceanTargetSpec,
+    DotenvTargetSpec,
+    GitHubTargetSpec,
+    HerokuTargetSpec,
+    RenderTargetSpec,
+    TargetSpec,
+    VercelTargetSpec,
+)
+from secretops.targets.digitalocean import DigitalOceanTarget
 from secretops.targets.dotenv import DotenvTarget
+from secretops.targets.github import GitHubTarget
+from secretops.targets.heroku import HerokuTarget
 from secretops.targets.interface import Target, TargetError
+from secretops.targets.render import RenderTarget
+from secretops.targets.vercel import VercelTarget
+from secretops.values import SecretValue
 
 __all__ = ["TARGETS", "Target", "TargetError", "build_target"]
 
 #: Implementations by policy `kind`. Platform kinds are added as they are written.
-TARGETS: dict[str, type[Target]] = {"dotenv": DotenvTarget}
+TARGETS: dict[str, type[Target]] = {
+    "dotenv": DotenvTarget,
+    "render": RenderTarget,
+    "digitalocean": DigitalOceanTarget,
+    "vercel": VercelTarget,
+    "heroku": HerokuTarget,
+    "github": GitHubTarget,
+}
 
 _Builder = Callable[[str, TargetSpec, Mapping[str, str], Path | None], Target]
 
@@ -25,7 +46,39 @@ def _dotenv(name: str, spec: TargetSpec, env: Mapping[str, str], base_dir: Path 
     return DotenvTarget(name, spec, base_dir=base_dir)
 
 
-_BUILDERS: dict[str, _Builder] = {"dotenv": _dotenv}
+def _token(name: str, token_env: str, env: Mapping[str, str]) -> SecretValue:
+    """The platform token from `env[token_env]`, wrapped at once; a clear error when missing."""
+    raw = env.get(token_env, "").strip()
+    if not raw:
+        raise TargetError(
+            f"target {name!r}: environment variable {token_env} is not set (it holds the platform token)",
+            hint=f"export {token_env}=<token>, or set `token_env` on the target to the variable that holds it",
+        )
+    return SecretValue(raw)
+
+
+def _platform(name: str, spec: TargetSpec, env: Mapping[str, str], base_dir: Path | None) -> Target:
+    if isinstance(spec, RenderTargetSpec):
+        return RenderTarget(name, spec, _token(name, spec.token_env, env))
+    if isinstance(spec, DigitalOceanTargetSpec):
+        return DigitalOceanTarget(name, spec, _token(name, spec.token_env, env))
+    if isinstance(spec, VercelTargetSpec):
+        return VercelTarget(name, spec, _token(name, spec.token_env, env))
+    if isinstance(spec, HerokuTargetSpec):
+        return HerokuTarget(name, spec, _token(name, spec.token_env, env))
+    if isinstance(spec, GitHubTargetSpec):
+        return GitHubTarget(name, spec, _token(name, spec.token_env, env))
+    raise TargetError(f"target kind {spec.kind!r} is not implemented yet (target {name!r})")
+
+
+_BUILDERS: dict[str, _Builder] = {
+    "dotenv": _dotenv,
+    "render": _platform,
+    "digitalocean": _platform,
+    "vercel": _platform,
+    "heroku": _platform,
+    "github": _platform,
+}
 
 
 def build_target(name: str, spec: TargetSpec, env: Mapping[str, str], *, base_dir: Path | None = None) -> Target:

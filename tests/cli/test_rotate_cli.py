@@ -160,7 +160,7 @@ def test_usage_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert run(["rotate", "nope"]) == 2
     assert "no secret named 'nope'" in capsys.readouterr().err
     assert run(["rotate", "shop/on-render"]) == 2
-    assert "target kind 'render' is not implemented yet" in capsys.readouterr().err
+    assert "environment variable RENDER_API_KEY is not set" in capsys.readouterr().err
 
 
 def test_lock_gives_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -144,5 +144,5 @@ def test_concurrent_writers_do_not_lose_keys(tmp_path: Path) -> None:
 def test_build_target(tmp_path: Path) -> None:
     built = build_target("web", DotenvTargetSpec(kind="dotenv", path=".env"), {}, base_dir=tmp_path)
     assert isinstance(built, DotenvTarget) and built.path == tmp_path / ".env"
-    with pytest.raises(TargetError, match="target kind 'render' is not implemented yet"):
+    with pytest.raises(TargetError, match="environment variable RENDER_API_KEY is not set"):
         build_target("r", RenderTargetSpec(kind="render", service_id="srv-1"), {})
