@@ -21,12 +21,18 @@ Each verdict carries `reasons` in words a user can act on.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
+import itertools
+import json
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import unquote
 
 from secretops.scan.models import Classification
 
@@ -81,7 +87,9 @@ _TEST_DIRS: Final = frozenset(
         "testing",
     }
 )
-_TEST_FILE = re.compile(r"(^test_.*\.py$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|^conftest\.py$|Test\.java$)")
+_TEST_FILE = re.compile(
+    r"(^test_.*\.py$|^tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|^conftest\.py$|Test\.java$)"
+)
 _DOC_SUFFIX = re.compile(r"\.(?:md|markdown|mdx|rst|txt|adoc|asciidoc|org|textile|ipynb)$", re.IGNORECASE)
 _TEMPLATE = re.compile(
     r"(?:\.(?:example|sample|template|tmpl|tpl|dist|default|defaults)(?:\.[a-z0-9]+)?$|^readme|(?:^|[._-])example)",
@@ -111,6 +119,8 @@ def is_doc_or_template(path: str) -> bool:
     if not parts:
         return False
     name = parts[-1]
+    if name in {"METADATA", "PKG-INFO"} and len(parts) > 1 and parts[-2].endswith((".dist-info", ".egg-info")):
+        return True  # a package's README, as shipped in its metadata
     return bool(_DOC_SUFFIX.search(name) or _TEMPLATE.search(name)) or "docs" in (p.lower() for p in parts[:-1])
 
 
@@ -162,56 +172,380 @@ _META_NAME = re.compile(
     r"source|backend|class|model|schema|limit|size|param|params|key_id|keyid|usage|used|scope|scopes)$"
 )
 _BOOL_NAME = re.compile(r"(?i)^(?:is|has|show|use|enable|require|allow|validate|check|should|can|no|min|max)[_-]")
+
+# Name analysis. A generic assignment's name must END in a secret word (`DB_PASSWORD`,
+# `client_secret`, `apiKey`, `SECRET_KEY_BASE`, `GITHUB_TOKEN_PROD`); a name that merely contains
+# one (`secretops`, `tokenizer`, `PasswordPolicy`, `secretArn`, `token_number`) names something else.
+_NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_PASSWORD_WORDS: Final = frozenset({"password", "passwd", "passphrase", "pwd", "pass", "pswd", "passwort"})
+_KEY_QUALIFIERS: Final = frozenset({"api", "access", "auth", "private", "master", "encryption", "signing", "secret"})
+# Compound words (`PGPASSWORD`, `apikey`, `authToken` lower-cased to `authtoken`) ending in a secret term.
+_COMPOUND_ENDS: Final = (
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "accesskey",
+    "authkey",
+    "privatekey",
+    "masterkey",
+    "secretkey",
+    "encryptionkey",
+    "signingkey",
+    "dsn",
+)
+# Words that may follow the secret term: environments, numbering, encodings (`SECRET_KEY_BASE` is Rails).
+_TAIL_WORDS: Final = frozenset(
+    {
+        "prod",
+        "production",
+        "staging",
+        "stage",
+        "dev",
+        "development",
+        "live",
+        "local",
+        "new",
+        "old",
+        "current",
+        "primary",
+        "secondary",
+        "main",
+        "value",
+        "string",
+        "b64",
+        "base64",
+        "encoded",
+        "raw",
+        "plain",
+        "plaintext",
+        "hex",
+        "pem",
+        "base",
+    }
+)
+# `*_token` names that are pagination, idempotency, parser or tokenizer metadata, never credentials.
+_TOKEN_META: Final = frozenset(
+    {
+        "next",
+        "prev",
+        "previous",
+        "page",
+        "paging",
+        "pagination",
+        "continuation",
+        "input",
+        "output",
+        "start",
+        "end",
+        "resume",
+        "sync",
+        "cursor",
+        "request",
+        "idempotency",
+        "change",
+        "lock",
+        "creation",
+        "action",
+        "verification",
+        "block",
+        "update",
+        "csrf",
+        "xsrf",
+        "cancel",
+        "cancellation",
+        "marker",
+        "stop",
+        "eos",
+        "bos",
+        "pad",
+        "unk",
+        "sep",
+        "cls",
+        "mask",
+        "special",
+        "word",
+        "parse",
+        "last",
+        "first",
+        "peek",
+        "expected",
+        "seen",
+        "client",
+        "max",
+        "min",
+        "num",
+        "total",
+        "sentence",
+        "text",
+        "string",
+        "char",
+    }
+)
+
+
+_PAGING_WORDS: Final = frozenset(
+    {"next", "prev", "previous", "page", "pagination", "continuation", "forward", "backward", "cursor", "idempotency"}
+)
+
+
+def _name_words(name: str) -> list[str]:
+    return [w.lower() for w in _NAME_WORD.findall(name)]
+
+
+def _secret_term(words: list[str]) -> str | None:
+    """The secret term a name ends in (`password`, `secret`, `token`, `key`, `dsn`), or None.
+
+    Trailing environment/encoding words are skipped (`DB_PASSWORD_PROD`, `PRIVATE_KEY_B64`).
+    """
+    i = len(words)
+    while i > 1 and (words[i - 1] in _TAIL_WORDS or words[i - 1].isdigit()):
+        i -= 1
+    if i == 0:
+        return None
+    last = words[i - 1]
+    prev = words[i - 2] if i >= 2 else ""
+    if last in _PASSWORD_WORDS:
+        return "password"
+    if last == "key":
+        return "key" if prev in _KEY_QUALIFIERS else None
+    if last in {"secret", "dsn"}:
+        return last
+    if last == "token":
+        return None if prev in _TOKEN_META or _PAGING_WORDS.intersection(words[: i - 1]) else "token"
+    for end in _COMPOUND_ENDS:
+        if last.endswith(end) and len(last) > len(end):
+            stem = last[: -len(end)]
+            if end == "token" and (any(stem.endswith(m) for m in _TOKEN_META) or any(m in stem for m in _PAGING_WORDS)):
+                return None
+            if end in {"password", "passwd", "passphrase", "pwd"}:
+                return "password"
+            return "token" if end == "token" else "secret" if end == "secret" else "dsn" if end == "dsn" else "key"
+    return None
+
+
+def _last_segment(name: str) -> str:
+    """`Token.String` -> `String`, `self.password` -> `password`: a dotted name is judged by its last part."""
+    bare = name.strip("\"'`*")
+    last = bare.rsplit(".", 1)[-1]
+    return last or bare
+
+
+def _password_name(name: str | None) -> bool:
+    """True when an assignment's name ends in a password word (`DB_PASSWORD`, `PGPASSWORD`, `smtp_pass`)."""
+    return bool(name) and _password_name_cached(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _password_name_cached(name: str) -> bool:
+    bare = _last_segment(name)
+    return "password" in (
+        _secret_term(_name_words(bare)),
+        _secret_term(re.split(r"[^a-z0-9]+", bare.lower().strip("_.-"))),
+    )
+
+
+def _inner_term(words: list[str]) -> bool:
+    """True when a secret word sits one or two words before the end (`PASSWORD_DB`, `TOKEN_GITHUB`).
+
+    Such names are unusual but real; they only count with a strongly random value (see `name_not_secret`).
+    """
+    for j in range(len(words) - 2, max(-1, len(words) - 4), -1):
+        trailing = words[j + 1 :]
+        if any(_META_NAME.search(w) or w in _TOKEN_META for w in trailing):
+            return False
+        if _secret_term(words[: j + 1]) is not None:
+            return True
+    return False
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _strongly_random(value: str) -> bool:
+    """A long generated-looking value (not a UUID): 20+ characters, letters and digits, entropy 3.5+."""
+    return len(value) >= 20 and not _UUID.match(value) and _looks_random(value) and shannon_entropy(value) >= 3.5
+
+
+def name_not_secret(name: str | None, value: str | None = None) -> str | None:
+    """Why an assignment's `name` describes metadata rather than a secret (`TOKEN_EXPIRE_MINUTES`), or None.
+
+    The name must end in a secret word; pagination and parser tokens (`NextToken`, `input_token`,
+    `eos_token`) and names that only contain one (`secretops`, `tokenizer`, `secretArn`) do not.
+    A name with the secret word just before its end (`PASSWORD_DB`) passes when `value` is given
+    and strongly random.
+    """
+    if name is None:
+        return None
+    why, inner = _name_problem(name)
+    if why and inner and value is not None and _strongly_random(value):
+        return None
+    return why
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_problem(name: str) -> tuple[str | None, bool]:
+    """`(why the name is no secret's name or None, whether a strong value may still rescue it)`."""
+    bare = _last_segment(name)
+    if _META_NAME.search(bare) or _BOOL_NAME.match(bare):
+        return f"the name {bare!r} describes metadata, not a secret", False
+    words = _name_words(bare)
+    if "public" in words:
+        return f"the name {bare!r} names a public value", False
+    if (
+        words
+        and _secret_term(words) is None
+        and _secret_term(re.split(r"[^a-z0-9]+", bare.lower().strip("_.-"))) is None
+    ):
+        return f"the name {bare!r} does not end in a secret word", _inner_term(words)
+    return None, False
+
+
+# Value shapes that are no literal credential.
 _URL_NO_AUTH = re.compile(r"^[a-z][a-z0-9+.-]*://[^@\s]*$", re.IGNORECASE)
 _PATHLIKE = re.compile(r"^(?:\.{0,2}/|~/|[A-Za-z]:\\)")
-_DOTTED_REF = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(|\[|$)")
+_DOTTED_REF = re.compile(r"^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+(?:\(|\[|$)")
 _CALL = re.compile(r"^[A-Za-z_$][\w$.]*[(\[]")
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
 _PROSE = re.compile(r"^[A-Za-z][A-Za-z,.'!?-]*(?: [A-Za-z][A-Za-z,.'!?-]*){2,}$")
+_PHRASE = re.compile(r"^[A-Za-z][A-Za-z,.'!?-]*(?: +[A-Za-z][A-Za-z,.'!?()-]*)+$")
+_CLOSERS = ")]}:;,!?"
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)+$")
+_NUMERIC = re.compile(r"^[0-9][0-9.:_/+-]*$")
+_CODE_PUNCT = re.compile(r"^[=~]|=>|->|\]\(")
+_HTML_ENTITY = re.compile(r"^&(?:#[xX]?[0-9a-fA-F]{1,6}|[A-Za-z]{2,8});?$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_BARE_TOKEN = re.compile(r"^[A-Za-z0-9+/=_~-]+$")
+_WORD_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+_LETTERS_AND_SEPARATORS = re.compile(r"^[A-Za-z]+(?:[ _./:-]+[A-Za-z]+)*$")
+_VOWELS: Final = frozenset("aeiouyAEIOUY")
 
 
-def name_not_secret(name: str | None) -> str | None:
-    """Why an assignment's `name` describes metadata rather than a secret (`TOKEN_EXPIRE_MINUTES`), or None."""
-    if name is None:
-        return None
-    bare = name.strip("\"'`*")
-    if _META_NAME.search(bare) or _BOOL_NAME.match(bare):
-        return f"the name {bare!r} describes metadata, not a secret"
+def _wordlike(value: str) -> bool:
+    """True for identifiers and phrases made of words (`NextPageToken`, `aws_access_key_id`).
+
+    Random letters fail: their camel-case parts are short and their vowels are few.
+    """
+    if not _LETTERS_AND_SEPARATORS.match(value):
+        return False
+    parts = _WORD_PART.findall(value)
+    letters = sum(len(p) for p in parts)
+    if not parts or letters / len(parts) < 3:
+        return False
+    if sum(ch in _VOWELS for ch in value) / letters < 0.2:
+        return False
+    return all(len(p) < 5 or any(ch in _VOWELS for ch in p) for p in parts)
+
+
+def _looks_random(value: str) -> bool:
+    """True for a generated-looking value: letters and digits mixed, 10+ characters, entropy 3+."""
+    return (
+        len(value) >= 10
+        and any(ch.isdigit() for ch in value)
+        and any(ch.isalpha() for ch in value)
+        and shannon_entropy(value) >= 3.0
+        and not _wordlike(value)
+    )
+
+
+def _code_reference(value: str) -> str | None:
+    """Why an unquoted `value` outside code is still code or markup (a call, a reference, a link), or None."""
+    core = value.rstrip(_CLOSERS)
+    if not core:
+        return "punctuation, not a credential"
+    if _CODE_PUNCT.search(value):
+        return "a code expression or markup link, not a literal"
+    if _CALL.match(core) and value.rstrip("};:,!?").endswith((")", "]")):
+        return "a call or an index expression, not a literal"
+    if _DOTTED_REF.match(core) and not any(_strongly_random(seg) for seg in core.split(".")):
+        return "a reference to a variable or attribute, not a literal"
+    if core != value and _IDENT.match(core) and not _looks_random(core):
+        return "a variable or type name, not a literal"
     return None
 
 
 def not_a_credential(value: str, *, name: str | None, path: str, quoted: bool, op: str | None) -> str | None:
     """Why `value` (found by a generic assignment rule) is no credential at all, or None."""
-    why = name_not_secret(name)
+    why = name_not_secret(name, value)
     if why:
         return why
     lowered = value.lower()
     if len(value) < 4:
         return "too short to be a credential"
-    if lowered in _NON_VALUES:
-        return f"not a credential value ({lowered})"
+    if lowered.rstrip(_CLOSERS) in _NON_VALUES:
+        return f"not a credential value ({lowered.rstrip(_CLOSERS)})"
     if value.isdigit():
         return "a number, not a credential"
+    if _NUMERIC.match(value) and not value.isdigit():
+        return "a number or version, not a credential"
     if _URL_NO_AUTH.match(value) or (_PATHLIKE.match(value) and " " not in value):
         return "a URL or path, not a credential"
-    if _PROSE.match(value):
+    probe = unquote(value) if "%" in value else value
+    if _PROSE.match(probe) or _PHRASE.match(probe):
         return "prose, not a credential"
-    if not quoted:
-        if _DOTTED_REF.match(value) or _CALL.match(value):
-            return "a reference to a variable or a call, not a literal"
-        if _is_code(path) and _IDENT.match(value) and (op is None or op.strip() != ":"):
-            return "a variable name in code, not a literal"
+    if value.startswith("arn:") and value.count(":") >= 5:
+        return "an AWS ARN, not a credential"
+    if name is not None and value.startswith("-----BEGIN"):
+        return "a PEM block (judged by the private-key rule, not an assignment rule)"
+    if _HTML_ENTITY.match(value):
+        return "an HTML entity, not a credential"
+    if _EMAIL.match(value):
+        return "an email address, not a credential"
+    if _ENV_NAME.match(value) and sum(ch.isdigit() for ch in value) <= 2:
+        return "the name of an environment variable or constant, not a credential"
+    if op is not None and not quoted:
+        if _is_code(path):
+            # a literal in code is quoted; unquoted means a comment or docstring: keep generated-looking ones
+            if not (_BARE_TOKEN.match(value) and _looks_random(value)):
+                return "not a string literal in code (a variable, type or expression)"
+        else:
+            why = _code_reference(value)
+            if why:
+                return why
+    elif op is not None and not _strongly_random(value):
+        why = _code_reference(value)  # a quoted name or path: "EngineDefaults.Marker", "accounts[0]"
+        if why:
+            return why
+    flag_word = op is None and name is not None and not quoted and value.isalpha() and value.islower()
+    if flag_word and (_is_code(path) or is_doc_or_template(path)):
+        return "an English word after a command-line flag in prose, not a credential"
+    if (
+        name is not None
+        and not _password_name(name)
+        and not _TEMPLATE_DEFAULT.search(value)
+        and not _TESTISH.search(value)
+    ):
+        if _wordlike(value) and (
+            _identifier_shaped(value) or _is_code(path) or is_doc_or_template(path) or value.count("-") >= 2
+        ):
+            return "words or an identifier, not a generated secret"
+        if len(value) < 8 and lowered not in _WEAK_WORDS:
+            return "too short for a generated secret"
     return None
+
+
+def _identifier_shaped(value: str) -> bool:
+    """True for `snake_case`, `dotted.names`, `path/like` and `CamelCase` identifiers of 2+ words."""
+    camel = len(_WORD_PART.findall(value)) >= 2 and " " not in value and "-" not in value
+    return bool(re.search(r"[_./:]", value)) or camel
 
 
 # -- placeholders -----------------------------------------------------------------------------------
 
 _PLACEHOLDER_PATTERNS: Final = (
-    (re.compile(r"<[^<>\n]{1,80}>"), "angle-bracket template"),
+    (re.compile(r"(?:<|&lt;|&#x3[cC];|&#60;)[^<>&\n]{1,80}(?:>|&gt;|&#x3[eE];|&#62;)"), "angle-bracket template"),
     (re.compile(r"\$\{\{[^}]*\}\}|\{\{[^}]*\}\}|\{%.*%\}"), "template expression"),
-    (re.compile(r"\$\{[^}]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$|\$\(|^%[A-Z_]+%$"), "variable reference"),
-    (re.compile(r"%\([A-Za-z_]+\)[sd]|^%s$|^\{[A-Za-z_]*\}$|#\{[^}]*\}"), "format placeholder"),
-    (re.compile(r"\[[A-Z0-9][A-Z0-9_ -]{2,}\]"), "bracketed placeholder"),
+    (re.compile(r"\$\{[^}]*\}|^\$\{|^\$[A-Za-z_][A-Za-z0-9_]*$|\$\(|^%[A-Z_]+%$"), "variable reference"),
+    (
+        re.compile(
+            r"%\([A-Za-z_]+\)[sd]|^%[sd]$|(?<![%\w])%[sd](?!\w)|\{[A-Za-z_][\w.]*(?:\|[\w]+)*\}|^\{\d*\}$|#\{[^}]*\}"
+        ),
+        "format placeholder",
+    ),
+    (re.compile(r"\[[A-Z0-9][A-Z0-9_ -]{2,}\]|^\{[A-Z][A-Z0-9_ -]{2,}\}$"), "bracketed placeholder"),
     (re.compile(r"(?i)(?:^|[^a-z])your(?:[^a-z]|$)|^your[a-z]"), "instructional placeholder (your-...)"),
     (
         re.compile(
@@ -223,6 +557,7 @@ _PLACEHOLDER_PATTERNS: Final = (
     (re.compile(r"(?i)[-_ .]here$|goes[-_ ]?here"), "instructional placeholder (...-here)"),
     (re.compile(r"(?i)x{4,}|^x{2,}$|\*{3,}|\.\.\.|\u2026|#{4,}"), "masked or elided value"),
     (re.compile(r"(?i)example|sample|placeholder|redacted|\bdummy-?value\b"), "documented example value"),
+    (re.compile(r"(?i)a1b2c3|1a2b3c"), "example sequence"),
 )
 _PLACEHOLDER_WORDS: Final = frozenset(
     {
@@ -299,11 +634,102 @@ _TEXTBOOK_HOSTS: Final = frozenset(
         "domain.com",
     }
 )
+_TEXTBOOK_DOMAINS: Final = (
+    "example.com",
+    "example.org",
+    "example.net",
+    ".example",
+    ".invalid",
+    "company.com",
+    "domain.com",
+    "domain.org",
+)
 _TEXTBOOK_USERS: Final = frozenset({"user", "username", "usr", "myuser", "dbuser", "db_user", "your-user", "name"})
+
+
+_JWT_CLAIMS: Final = frozenset(
+    {
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "nbf",
+        "iat",
+        "jti",
+        "role",
+        "roles",
+        "scope",
+        "scp",
+        "azp",
+        "user",
+        "username",
+        "user_id",
+        "uid",
+        "email",
+        "tenant",
+        "org",
+        "ref",
+        "permissions",
+        "groups",
+        "sid",
+        "client_id",
+        "app_id",
+        "account",
+        "name",
+    }
+)
+
+
+def _demo_jwt(value: str) -> bool:
+    """True for a JWT whose payload names no subject, issuer, expiry, role or user (`{"some": "payload"}`)."""
+    parts = value.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return False
+    return isinstance(payload, dict) and not (_JWT_CLAIMS & {str(k).lower() for k in payload})
 
 
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+_DESCRIPTIVE_REASON: Final = "placeholder: a descriptive"
+_TRAILING_ESCAPES = re.compile(r"(?:\\+[nrt0])+$")
+_WORDS_ONLY = re.compile(r"^[A-Za-z]+(?:[ _-]+[A-Za-z]+)*$")
+_DESCRIPTIVE = re.compile(r"(?i)pass(?:wor)?d|passwd|pswd|secret|token|api[-_ ]?key|private[-_ ]?key|credential")
+_FILLER_WORDS = re.compile(r"(?:foo|bar|baz|qux|quux|dummy|secret|password|passwd|token|key|api|my|your|some|value)")
+
+
+def _sequential_runs(text: str) -> list[int]:
+    """Lengths of the runs of consecutive characters (`abc`, `xyz`, `12345`) that make up `text`."""
+    runs: list[int] = []
+    for i, ch in enumerate(text):
+        if i and ord(ch) == ord(text[i - 1]) + 1:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+    return runs
+
+
+def _mostly_sequential(letters: str) -> bool:
+    """True for long letter runs like the alphabet typed with a few slips (`BA1C2defGHijk...`)."""
+    if len(letters) < 16:
+        return False
+    return sum(n for n in _sequential_runs(letters) if n >= 3) >= 0.85 * len(letters)
+
+
+def _filler(norm: str) -> bool:
+    """True for values made only of filler words and sequences: `foobar`, `XYZ12345`, `abcdefg123`."""
+    if len(norm) < 4 or norm in _WEAK_WORDS or norm.isdigit():
+        return False
+    rest = _FILLER_WORDS.sub(" ", norm)
+    chunks = rest.split()
+    if not chunks:
+        return True
+    return all(all(n >= 3 for n in _sequential_runs(c)) for c in chunks)
 
 
 def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[str, str] | None = None) -> str | None:
@@ -314,20 +740,43 @@ def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[
         m = pattern.search(value)
         if m:
             return f"placeholder: {why} {m.group(0)!r}" if len(m.group(0)) <= 40 else f"placeholder: {why}"
+    value = _TRAILING_ESCAPES.sub("", value) or value
     norm = _norm(value)
     if value.lower().strip("-_.") in _PLACEHOLDER_WORDS or norm in _PLACEHOLDER_WORDS:
         return f"placeholder: the word {value.lower()!r}"
     if name and _norm(name) and norm == _norm(name.strip("\"'`*")):
         return "placeholder: the value repeats its own name"
+    if _WORDS_ONLY.match(value) and _DESCRIPTIVE.search(value) and not _TESTISH.search(value):
+        return f"{_DESCRIPTIVE_REASON} word (password, secret, token, key) rather than a value"
+    core = re.sub(r"[0-9]+$", "", value)
+    if len(core) >= 16 and core.isalpha() and _DESCRIPTIVE.search(core) and not _TESTISH.search(value):
+        return f"{_DESCRIPTIVE_REASON} phrase (password, secret, token...) rather than a value"
+    phrase = re.sub(r"[^A-Za-z]+$", "", re.sub(r"[0-9]+", "", value))
+    if (
+        _WORDS_ONLY.match(phrase)
+        and _DESCRIPTIVE.search(phrase)
+        and len(_WORD_PART.findall(phrase)) >= 3
+        and not _TESTISH.search(value)
+    ):
+        return "placeholder: a phrase about the value rather than a value"
+    letters = re.sub(r"[0-9]", "", norm)
+    if (_filler(norm) or _mostly_sequential(letters)) and not _TESTISH.search(value):
+        return "placeholder: filler (foo, bar, abc, xyz, 123...)"
     if len(value) >= 4 and len(set(value.lower())) <= 2:
         return "placeholder: repeated characters"
     ctx = context or {}
     host = ctx.get("host", "").lower()
     user = ctx.get("user", "").lower()
-    if host in _TEXTBOOK_HOSTS or host.endswith((".example.com", "example.com", ".example.org", ".example")):
+    if host in _TEXTBOOK_HOSTS or host.endswith(_TEXTBOOK_DOMAINS):
         return f"placeholder: textbook host {host!r}"
     if user in _TEXTBOOK_USERS and norm in {"password", "pass", "pwd", "secret"}:
         return "placeholder: textbook user:password"
+    if value.count(":") == 1:  # a decoded `user:password` pair (HTTP Basic)
+        pair_user, pair_pass = value.strip().split(":")
+        if pair_user.lower() in _TEXTBOOK_USERS and _norm(pair_pass) in _PLACEHOLDER_WORDS | {"s3cr3t", "passw0rd"}:
+            return "placeholder: textbook user:password"
+    if value.startswith("eyJ") and _demo_jwt(value):
+        return "placeholder: a demo JWT whose payload has no real claims"
     return None
 
 
@@ -335,6 +784,7 @@ def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[
 
 _TESTISH = re.compile(
     r"(?i)(?<![a-z])(?:test|testing|dummy|fake|mock|fixture)|not[-_ ]?for[-_ ]?prod|do[-_ ]?not[-_ ]?use|"
+    r"not[-_ ]?(?:a[-_ ]?)?re[a@]l|"
     r"(?<![a-z])(?:local|dev)[-_ ]?(?:only|password|secret)"
 )
 _LOCAL_HOSTS: Final = frozenset(
@@ -428,7 +878,7 @@ def test_reason(
         return "test-credential: in a test path"
     if in_ci_service() if callable(in_ci_service) else in_ci_service:
         return "test-credential: CI service container"
-    m = _TESTISH.search(value)
+    m = _TESTISH.search(unquote(value) if "%" in value else value)
     if m:
         return f"test-credential: test-ish value ({m.group(0).lower()})"
     host = (context or {}).get("host", "").lower()
@@ -446,7 +896,40 @@ def weak_default_reason(value: str, *, path: str) -> str | None:
         return f"weak-default: template default ({m.group(0).lower()}) in a real config file"
     if value.lower() in _WEAK_WORDS:
         return f"weak-default: well-known default password {value.lower()!r}"
+    letters = re.sub(r"[^a-z]", "", value.lower())
+    for base in (_human_base(value), letters if len(letters) >= 6 else None):
+        if base and len(base) >= 4 and (base in _WEAK_WORDS or base in _PLACEHOLDER_WORDS):
+            return "weak-default: a well-known password with letters swapped for digits or symbols"
     return None
+
+
+_LEET: Final = str.maketrans({"@": "a", "4": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s", "7": "t"})
+
+
+def _human_base(value: str, *, leet: bool = True) -> str | None:
+    """The word under a human-made password (`P@55w0rd!` -> `password`, `Summer2024!` -> `summer`), or None.
+
+    Without `leet`, digits are not read as letters, `-_.$@ ` between words are dropped
+    (`geheim$parole` -> `geheimparole`) and the letter case is kept.
+    """
+    core = value.strip("!?.#*_-")
+    core = re.sub(r"[0-9!?.#*_-]+$", "", core)
+    base = core.lower().translate(_LEET) if leet else re.sub(r"(?<=[A-Za-z])[-_.$@ ](?=[A-Za-z])", "", core)
+    return base if base.isalpha() else None
+
+
+def _human_password(value: str) -> bool:
+    """True for a word-based password a person typed (`pasword`, `kmsPswd`, `IAmSensitive`, `geheim$parole`).
+
+    Random letters are not: their case flips often (`rPNKUlCXaye`) or their vowels are few.
+    """
+    base = _human_base(value, leet=False)
+    if base is None or sum(ch.isdigit() for ch in value) > 4 or len(base) > 20:
+        return False
+    if base.lower() in _WEAK_WORDS or _wordlike(base):
+        return True
+    flips = sum(1 for a, b in itertools.pairwise(base) if a.islower() != b.islower())
+    return len(base) <= 10 and flips <= 2
 
 
 # -- CI service containers --------------------------------------------------------------------------
@@ -457,44 +940,77 @@ _CI_PATH = re.compile(
 _KEY_LINE = re.compile(r"^(\s*)-?\s*([A-Za-z0-9_.-]+):")
 
 
-def in_ci_service_block(text: str, line_start: int, path: str, *, max_lines: int = 60) -> bool:
+@dataclass(slots=True)
+class _ServiceLines:
+    """The line starts of one text that sit in a CI `services:` block (computed once per text)."""
+
+    text: str
+    path: str
+    starts: frozenset[int]
+
+
+_service_cache: list[_ServiceLines] = []
+
+
+def _service_line_starts(text: str, path: str) -> frozenset[int]:
+    """Start offsets of the lines in a CI job's `services:` block, in one forward pass over `text`.
+
+    Keeps a stack of `(indent, key)` for the open YAML ancestors (reset at markdown fences): a
+    line's ancestors are the nearest lines above with smaller indentation. A line is in a service
+    block when `services` is among its ancestor keys and the file is a CI config, or `jobs` is an
+    ancestor, or a `runs-on:` line sits between its top-level ancestor and the line.
+    """
+    ci_path = bool(_CI_PATH.search(path))
+    out: set[int] = set()
+    stack: list[tuple[int, str | None]] = []
+    runs_on_at = -1  # line number of the last `runs-on:` in the current top-level block
+    top_at = -1  # line number where the current top-level block (indent 0) started
+    pos = 0
+    n = len(text)
+    lineno = 0
+    while pos <= n:
+        end = text.find("\n", pos)
+        if end < 0:
+            end = n
+        line = text[pos:end]
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            stack.clear()
+            top_at = lineno
+            runs_on_at = -1
+        elif stripped and not stripped.startswith("#"):
+            indent = len(line) - len(line.lstrip(" "))
+            while stack and stack[-1][0] >= indent:
+                stack.pop()
+            keys = [k for _, k in stack if k]
+            if "services" in keys and (ci_path or "jobs" in keys or runs_on_at > top_at):
+                out.add(pos)
+            if indent == 0:
+                top_at = lineno
+                runs_on_at = -1
+            if "runs-on:" in line:
+                runs_on_at = lineno
+            m = _KEY_LINE.match(line)
+            stack.append((indent, m.group(2).lower() if m else None))
+        pos = end + 1
+        lineno += 1
+    return frozenset(out)
+
+
+def in_ci_service_block(text: str, line_start: int, path: str) -> bool:
     """True when the line starting at `line_start` sits in a CI job's `services:` block.
 
-    Walks up the YAML indentation chain (also inside a markdown code block): the line must have
-    a `services:` ancestor, and the file must be a CI config or the chain must reach `jobs:` or
-    a `runs-on:` nearby.
+    The line must have a YAML `services:` ancestor (also inside a markdown code block), and the
+    file must be a CI config or the chain must reach `jobs:` or a `runs-on:` above. The lines of
+    a text are analysed once and cached (the last two texts), so repeated calls are cheap.
     """
-    end = text.find("\n", line_start)
-    line = text[line_start : end if end >= 0 else len(text)]
-    indent = len(line) - len(line.lstrip(" "))
-    chain: list[str] = []
-    runs_on = False
-    pos = line_start
-    for _ in range(max_lines):
-        if pos <= 0:
-            break
-        prev_end = pos - 1
-        prev_start = text.rfind("\n", 0, prev_end) + 1
-        prev = text[prev_start:prev_end]
-        pos = prev_start
-        stripped = prev.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("```"):
-            break
-        if "runs-on:" in prev:
-            runs_on = True
-        this_indent = len(prev) - len(prev.lstrip(" "))
-        if this_indent < indent:
-            m = _KEY_LINE.match(prev)
-            if m:
-                chain.append(m.group(2).lower())
-            indent = this_indent
-            if indent == 0:
-                break
-    if "services" not in chain:
-        return False
-    return bool(_CI_PATH.search(path)) or "jobs" in chain or runs_on
+    for entry in _service_cache:
+        if entry.text is text and entry.path == path:
+            return line_start in entry.starts
+    entry = _ServiceLines(text, path, _service_line_starts(text, path))
+    _service_cache.insert(0, entry)
+    del _service_cache[2:]
+    return line_start in entry.starts
 
 
 # -- the decision -----------------------------------------------------------------------------------
@@ -517,10 +1033,15 @@ def classify(
     only). Entropy floors and checksums are the engine's job, applied to leaks only.
     """
     if generic:
-        why = name_not_secret(name) or ("prose, not a credential" if _PROSE.match(value) else None)
+        why = name_not_secret(name, value) or ("prose, not a credential" if _PROSE.match(value) else None)
         if why:
             return Verdict(None, (why,))
     why = placeholder_reason(value, name=name, context=context)
+    if why and why.startswith(_DESCRIPTIVE_REASON) and not (is_doc_or_template(path) or _is_code(path)):
+        if is_test_path(path):
+            return Verdict(Classification.TEST_CREDENTIAL, ("test-credential: in a test path",))
+        # `JWT_SECRET=mysupersecretkey` in a real config file is a guessable secret someone ships
+        return Verdict(Classification.WEAK_DEFAULT, ("weak-default: a guessable descriptive value in a config file",))
     if why:
         return Verdict(Classification.PLACEHOLDER, (why,))
     if generic:
@@ -530,10 +1051,22 @@ def classify(
     doc = is_doc_or_template(path)
     if doc and _TEMPLATE_DEFAULT.search(value) and not value.startswith("django-insecure-"):
         return Verdict(Classification.PLACEHOLDER, ("placeholder: template default in a docs or template file",))
+    human = (_password_name(name) or (name is None and bool(context and context.get("host")))) and _human_password(
+        value
+    )
     why = test_reason(value, path=path, context=context, in_ci_service=in_ci_service)
     if why:
         return Verdict(Classification.TEST_CREDENTIAL, (why,))
+    if human and doc:
+        return Verdict(Classification.PLACEHOLDER, ("placeholder: a word-based example password in documentation",))
     why = weak_default_reason(value, path=path)
     if why:
         return Verdict(Classification.WEAK_DEFAULT, (why,))
+    if generic and name is not None and not _password_name(name) and _wordlike(value):
+        return Verdict(Classification.WEAK_DEFAULT, ("weak-default: a word, not a generated secret",))
+    if human and _is_code(path):
+        return Verdict(
+            Classification.WEAK_DEFAULT,
+            ("weak-default: a word-based password in source code (an example or a shipped default)",),
+        )
     return Verdict(Classification.LEAK, ("leak: matched the rule and passed every filter",))

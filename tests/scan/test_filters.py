@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from secretops.scan.filters import (
@@ -9,6 +11,7 @@ from secretops.scan.filters import (
     in_ci_service_block,
     is_doc_or_template,
     is_test_path,
+    name_not_secret,
     shannon_entropy,
 )
 from secretops.scan.models import Classification
@@ -120,18 +123,13 @@ def test_generic_non_credentials_are_dropped(value: str, name: str, path: str, q
 
 
 def test_unquoted_identifier_is_a_literal_outside_code() -> None:
-    assert (
-        classify(
-            "Zq81vPr9Lk3w", path="deploy/app.ini", name="password", generic=True, quoted=False, op=" = "
-        ).classification
-        is L
-    )
-    assert (
-        classify(
-            "Zq81vPr9Lk3w", path="deploy/app.py", name="password", generic=True, quoted=False, op=" = "
-        ).classification
-        is None
-    )
+    def verdict(value: str, path: str) -> Classification | None:
+        return classify(value, path=path, name="password", generic=True, quoted=False, op=" = ").classification
+
+    assert verdict("Zq81vPr9Lk3w", "deploy/app.ini") is L
+    # in code an unquoted value is a variable, unless it looks generated (a comment or docstring leak)
+    assert verdict("current_pass_var", "deploy/app.py") is None
+    assert verdict("Zq81vPr9Lk3w", "deploy/app.py") is L
 
 
 def test_entropy() -> None:
@@ -175,3 +173,165 @@ def test_ci_service_block_detection() -> None:
     assert not in_ci_service_block(CI, CI.index("          API_TOKEN"), "docs/ci.md")
     # docker-compose services are deployments, not CI containers
     assert not in_ci_service_block(COMPOSE, COMPOSE.index("      POSTGRES_PASSWORD"), "docker-compose.yml")
+
+
+MD_SNIPPET = """Run the tests against a throwaway database:
+
+```yaml
+    runs-on: ubuntu-latest
+    services:
+      postgres:
+        env:
+          POSTGRES_PASSWORD: Zq81vPr9Lk3w
+```
+
+```yaml
+services:
+  db:
+    environment:
+      POSTGRES_PASSWORD: Zq81vPr9Lk3w
+```
+"""
+
+
+def test_ci_service_block_in_markdown_needs_a_job_context() -> None:
+    first = MD_SNIPPET.index("          POSTGRES_PASSWORD")
+    second = MD_SNIPPET.index("      POSTGRES_PASSWORD")
+    assert in_ci_service_block(MD_SNIPPET, first, "docs/ci.md")
+    # a compose file pasted in the same document is a deployment, not a CI container
+    assert not in_ci_service_block(MD_SNIPPET, second, "docs/ci.md")
+    # in a workflow file, any services block counts
+    gitlab = "services:\n  - name: postgres\n    alias: db\n"
+    assert in_ci_service_block(gitlab, gitlab.index("    alias"), ".gitlab-ci.yml")
+
+
+def test_ci_service_block_is_computed_once_per_text() -> None:
+    job = "  job{n}:\n    runs-on: ubuntu-latest\n    services:\n      pg:\n        env:\n          PW: x{n}\n"
+    text = "jobs:\n" + "".join(job.format(n=i) for i in range(4000))
+    starts = [i for i in range(len(text)) if text.startswith("          PW:", i)]
+    began = time.perf_counter()
+    assert all(in_ci_service_block(text, s, "ci.yml") for s in starts)
+    assert not in_ci_service_block(text, text.index("    runs-on"), "ci.yml")
+    assert time.perf_counter() - began < 1.0  # one pass over the text, then set lookups
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DB_PASSWORD",
+        "PGPASSWORD",
+        "smtp_pass",
+        "client_secret",
+        "apiKey",
+        "x-api-key",
+        "SECRET_KEY_BASE",
+        "GITHUB_TOKEN_PROD",
+        "SecretAccessKey",
+        "self.password",
+        "password2",
+        "DB_PassWord",
+    ],
+)
+def test_secret_names(name: str) -> None:
+    assert name_not_secret(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "secretops",
+        "tokenizer",
+        "tokens",
+        "output_token",
+        "NextPageToken",
+        "nextForwardToken",
+        "page_token",
+        "request_token_arn",
+        "eos_token",
+        "PasswordPolicy",
+        "secretArn",
+        "SecretId",
+        "token_number",
+        "Token.String",
+        "publicKeyToken",
+        "PRIVATE_KEY_USAGE_PERIOD",
+        "secret_name",
+        "ACCESS_KEY_ID",
+        "secrets",
+    ],
+)
+def test_names_that_only_contain_a_secret_word(name: str) -> None:
+    assert name_not_secret(name) is not None
+
+
+def test_an_unusual_name_needs_a_strongly_random_value() -> None:
+    assert name_not_secret("PASSWORD_DB", "Kq9vL2xW8mZp4TnR7bYcQ") is None
+    assert name_not_secret("PASSWORD_DB", "hunter2") is not None
+    assert name_not_secret("secret_name", "Kq9vL2xW8mZp4TnR7bYcQ") is not None  # metadata never passes
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{password}",
+        "{password|url}",
+        "redis://{username}:{password|url}@db",
+        "${POSTGRES_PASSWORD:?set it}",
+        "npg_EXAMPLEEXAMPLE",
+        "XYZ12345",
+        "abcdefg123",
+        "foobarbaz",
+        "&lt;string&gt;",
+        "a1b2c3d4567890ab",
+    ],
+)
+def test_more_placeholders(value: str) -> None:
+    assert classify(value, path="deploy/app.env").classification is P
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "path", "quoted"),
+    [
+        ("NextPageToken", "input_token", "paginators-1.json", True),
+        ("EngineDefaults.Marker", "output_token", "paginators-1.json", True),
+        ("ParseResults):", "tokens", "pyparsing/common.py", False),
+        ("TokenInterface):", "token", "deploy/notes.cfg", False),
+        ("AWS_ACCESS_KEY_ID", "ACCESS_KEY", "botocore/credentials.py", True),
+        ("AWSAccessKeyId", "ACCESS_KEY", "botocore/credentials.py", True),
+        ("not applicable", "secret", "moto/models.py", True),
+        ("a%20secret", "password", "httpx/_urls.py", True),
+        ("anonymous@domain.org", "passwd", "ftp.sh", True),
+        ("arn:aws:iam::aws:policy/IAMUserChangePassword", "IAMUserChangePassword", "policies.json", True),
+        ("accounts[0]", "secret", "issuers/_common.py", True),
+        ("self._input.LA(1)", "token", "parser.py", False),
+        ("3.0-", "pwd", "VERSIONS", False),
+    ],
+)
+def test_more_non_credentials(value: str, name: str, path: str, quoted: bool) -> None:
+    verdict = classify(value, path=path, name=name, generic=True, quoted=quoted, op=" = ")
+    assert verdict.classification is None, verdict
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "expected"),
+    [
+        ("P@55w0rd!", "moto/rds/models.py", W),  # leetspeak of a well-known password, anywhere
+        ("Pass@Word1", "deploy/app.env", W),
+        ("IAmSensitive", "pydantic/types.py", W),  # a word-based password in code: an example or shipped default
+        ("IAmSensitive", "docs/usage.md", P),  # ... in documentation: an example
+        ("IAmSensitive", "deploy/app.env", L),  # ... in real config: a (weak) leak
+        ("Zq81vPr9Lk3w", "pydantic/types.py", L),
+    ],
+)
+def test_word_based_passwords(value: str, path: str, expected: Classification) -> None:
+    verdict = classify(value, path=path, name="password", generic=True, quoted=True, op=" = ")
+    assert verdict.classification is expected, verdict
+
+
+@pytest.mark.parametrize("value", ["FOOBARSECRET", "no-password-required", "mynewpassword", "webdavgeneratedpassword1"])
+def test_descriptive_values(value: str) -> None:
+    # in code and docs they describe the value; in a real config file they are a guessable secret
+    assert classify(value, path="moto/core/models.py").classification is P
+    assert classify(value, path="docs/setup.md").classification is P
+    assert classify(value, path="deploy/app.env").classification is W
+    assert classify(value, path="tests/app.env").classification is T
