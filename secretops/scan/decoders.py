@@ -47,15 +47,29 @@ def expand(fragment: Fragment) -> list[Fragment]:
     its `line_offset` points at the line holding the encoded value.
     """
     text = fragment.text
-    # Cheap gate first: almost no file is a Secret manifest.
-    if "Secret" not in text:
+    # Cheap gates first: almost no file is a Secret manifest, and a regex anchored on `^\s*` would
+    # try every line of every file, so look for the literal `kind` with `str.find` (C speed).
+    if "Secret" not in text or "kind" not in text:
         return []
     out: list[Fragment] = []
-    if _YAML_SECRET.search(text):
+    if _has_yaml_secret_kind(text):
         out.extend(_yaml_secrets(fragment))
-    if not out and _JSON_SECRET.search(text):
+    if not out and '"kind"' in text and _JSON_SECRET.search(text):
         out.extend(_json_secrets(fragment))
     return out
+
+
+def _has_yaml_secret_kind(text: str) -> bool:
+    """True when some line of `text` is `kind: Secret` (leading spaces allowed)."""
+    at = text.find("kind:")
+    while at >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        line_end = text.find("\n", at)
+        line = text[line_start : line_end if line_end >= 0 else len(text)]
+        if _YAML_SECRET.match(line):
+            return True
+        at = text.find("kind:", at + 5)
+    return False
 
 
 def decode_base64_text(value: str) -> str | None:
