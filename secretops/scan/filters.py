@@ -732,6 +732,29 @@ def _filler(norm: str) -> bool:
     return all(all(n >= 3 for n in _sequential_runs(c)) for c in chunks)
 
 
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{12,}")
+_CASE_PIECE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+
+
+def _has_random_run(value: str) -> bool:
+    """True when `value` holds a generated-looking run (12+ letters/digits, mixed classes, high entropy).
+
+    A token such as `sb_secret_d5qm9Nk...` or `AGE-SECRET-KEY-14SFHH...` carries a descriptive word
+    in its fixed prefix; the random run after it is what makes it a real value, so the word and
+    phrase heuristics below must not call it a placeholder.
+    """
+    for run in _ALNUM_RUN.findall(value):
+        classes = sum((any(c.islower() for c in run), any(c.isupper() for c in run), any(c.isdigit() for c in run)))
+        if classes < 2 or shannon_entropy(run) < 3.3:
+            continue
+        # CamelCase prose (`PassWordMustBeAtLeast6Chars`) splits into word-length pieces; generated
+        # text splits into pieces of one or two characters on average.
+        pieces = _CASE_PIECE.findall(run)
+        if len(run) / max(len(pieces), 1) < 3.0:
+            return True
+    return False
+
+
 def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[str, str] | None = None) -> str | None:
     """Why `value` is a placeholder rather than a real secret, or None."""
     if value in _KNOWN_EXAMPLES:
@@ -746,6 +769,7 @@ def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[
         return f"placeholder: the word {value.lower()!r}"
     if name and _norm(name) and norm == _norm(name.strip("\"'`*")):
         return "placeholder: the value repeats its own name"
+    random_run = _has_random_run(value)
     if _WORDS_ONLY.match(value) and _DESCRIPTIVE.search(value) and not _TESTISH.search(value):
         return f"{_DESCRIPTIVE_REASON} word (password, secret, token, key) rather than a value"
     core = re.sub(r"[0-9]+$", "", value)
@@ -753,7 +777,8 @@ def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[
         return f"{_DESCRIPTIVE_REASON} phrase (password, secret, token...) rather than a value"
     phrase = re.sub(r"[^A-Za-z]+$", "", re.sub(r"[0-9]+", "", value))
     if (
-        _WORDS_ONLY.match(phrase)
+        not random_run
+        and _WORDS_ONLY.match(phrase)
         and _DESCRIPTIVE.search(phrase)
         and len(_WORD_PART.findall(phrase)) >= 3
         and not _TESTISH.search(value)

@@ -40,8 +40,13 @@ def test_rule_examples_and_counterexamples(rule: Rule) -> None:
             hits = [c.rule.id for c in scanner.candidates(fragment)]
             assert rule.id in hits, f"{rule.id}: example not matched: {example!r}"
         else:
-            found = [f.rule_id for f in scanner.scan(fragment)]
+            found = {f.rule_id: f for f in scanner.scan(fragment)}
             assert rule.id in found, f"{rule.id}: example produced no finding: {example!r}"
+            # An example is a real-looking value: it must be reported as a leak (test-mode keys,
+            # such as Stripe's sk_test_, as the test credentials they are), not explained away.
+            expected = Classification.TEST_CREDENTIAL if "-test-" in rule.id else Classification.LEAK
+            got = found[rule.id]
+            assert got.classification is expected, f"{rule.id}: example is {got.classification}: {got.reasons}"
     for counter in rule.counterexamples:
         leaks = [
             f
