@@ -4,31 +4,38 @@
 exactly the exit codes and messages a user sees. A `SecretOpsError` becomes its message on
 stderr and its `exit_code`; anything else is a bug (exit 128) with the traceback shown only when
 `SECRETOPS_DEBUG=1`.
+
+Command groups are imported only when needed: `secretops scan` must not pay for boto3, psycopg
+and hvac (about 0.8 s here), so `run` builds an app holding just the group the command belongs
+to, and the full app only for help and unknown commands.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 import typer
 
 from secretops import __version__
-from secretops.cli import inventory, policy, rotate, scan, store
 from secretops.errors import ExitCode, SecretOpsError
 
-__all__ = ["app", "main", "run"]
+__all__ = ["main", "run"]  # and `app`, built on first access (see `__getattr__`)
 
-app = typer.Typer(
-    name="secretops",
-    help="Find leaked credentials, and rotate them without downtime.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# Command group modules (in help order) and the commands each registers.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "scan": ("scan", "rules"),
+    "policy": ("policy",),
+    "inventory": ("inventory", "status"),
+    "store": ("store",),
+    "rotate": ("rotate", "resume", "history", "compromised"),
+}
 
 
 def _version(value: bool) -> None:
@@ -37,7 +44,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging (never shows a value)."),
@@ -47,15 +53,43 @@ def _root(
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-for _module in (scan, policy, inventory, store, rotate):
-    _module.register(app)
+@cache
+def _build(groups: tuple[str, ...]) -> typer.Typer:
+    """A root app with the given command groups registered."""
+    root = typer.Typer(
+        name="secretops",
+        help="Find leaked credentials, and rotate them without downtime.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    root.callback()(_root)
+    for group in groups:
+        importlib.import_module(f"secretops.cli.{group}").register(root)
+    return root
+
+
+def _app_for(args: Sequence[str]) -> typer.Typer:
+    """The smallest app that can run `args`: the command's own group, or all of them."""
+    command = next((a for a in args if not a.startswith("-")), None)
+    for group, commands in _GROUPS.items():
+        if command in commands:
+            return _build((group,))
+    return _build(tuple(_GROUPS))
+
+
+def __getattr__(name: str) -> Any:
+    """`app`: the full typer app (for `typer.testing.CliRunner` and documentation tools)."""
+    if name == "app":
+        return _build(tuple(_GROUPS))
+    raise AttributeError(name)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: `sys.argv[1:]`) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="secretops", standalone_mode=False)
+        result = _app_for(args)(args=args, prog_name="secretops", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
