@@ -8,8 +8,10 @@ value; stores keep values elsewhere (encrypted beside it, or in KV versions).
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,13 +19,16 @@ from typing import Any
 from secretops.store.interface import (
     Label,
     SecretState,
+    Store,
     StoreConflictError,
     StoreError,
     StoreNotFoundError,
     Version,
 )
 
-__all__ = ["SecretRecord", "VersionRecord", "check_name"]
+__all__ = ["RecordStore", "SecretRecord", "VersionRecord", "check_name"]
+
+log = logging.getLogger(__name__)
 
 # Same shape as `SecretSpec.name`, with no empty, `.` or `..` path segment.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
@@ -238,3 +243,32 @@ class SecretRecord:
             return False
         v.revoked_at = now
         return True
+
+
+class RecordStore(Store):
+    """A store that keeps one `SecretRecord` per secret and changes it under its own guard.
+
+    Subclasses say how a record is changed safely (`_mutate`: a file lock, a Vault
+    check-and-set write); the label operations are the same for every store and live here.
+    """
+
+    _clock: Callable[[], datetime]
+
+    @abstractmethod
+    def _mutate(self, name: str, change: Callable[[SecretRecord], bool]) -> None:
+        """Load the record of `name`, apply `change`, and write it back if it returned True."""
+
+    def promote(self, name: str, number: int, *, expected_current: int | None, run_id: str | None = None) -> None:
+        """Check-and-set promote (see `Store.promote`)."""
+        now = self._clock()
+        self._mutate(name, lambda r: r.promote(number, expected_current, run_id, now))
+        log.debug("%s: promoted %s version %d (expected current %s)", self.id, name, number, expected_current)
+
+    def discard_pending(self, name: str, number: int) -> None:
+        """Drop the pending label from `number` (no-op if already dropped)."""
+        self._mutate(name, lambda r: r.discard_pending(number))
+
+    def mark_revoked(self, name: str, number: int) -> None:
+        """Record the revocation time of `number` (idempotent)."""
+        now = self._clock()
+        self._mutate(name, lambda r: r.mark_revoked(number, now))

@@ -33,11 +33,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretops.fileio import write_private
-from secretops.store._state import SecretRecord, VersionRecord, check_name
+from secretops.store._state import RecordStore, SecretRecord, VersionRecord, check_name
 from secretops.store.interface import (
     Label,
     SecretState,
-    Store,
     StoredValue,
     StoreError,
     StoreNotFoundError,
@@ -108,7 +107,7 @@ def load_local_key(state_dir: Path, environ: Mapping[str, str] | None = None, *,
     return key
 
 
-class LocalStore(Store):
+class LocalStore(RecordStore):
     """An encrypted JSON file under the state directory (`.secretops/` by default).
 
     `key` (32 bytes) overrides `SECRETOPS_LOCAL_KEY` and the key file; `fingerprint_key`
@@ -324,18 +323,3 @@ class LocalStore(Store):
         with self._locked(exclusive=False):
             doc = self._load()
         return [] if doc is None else sorted(doc["secrets"])
-
-    def promote(self, name: str, number: int, *, expected_current: int | None, run_id: str | None = None) -> None:
-        """Check-and-set promote under the file lock (see `Store.promote`)."""
-        now = self._clock()
-        self._mutate(name, lambda r: r.promote(number, expected_current, run_id, now))
-        log.debug("promoted %s version %d (expected current %s)", name, number, expected_current)
-
-    def discard_pending(self, name: str, number: int) -> None:
-        """Drop the pending label from `number` (no-op if already dropped)."""
-        self._mutate(name, lambda r: r.discard_pending(number))
-
-    def mark_revoked(self, name: str, number: int) -> None:
-        """Record the revocation time of `number` (idempotent)."""
-        now = self._clock()
-        self._mutate(name, lambda r: r.mark_revoked(number, now))

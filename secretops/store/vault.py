@@ -31,11 +31,10 @@ import hvac
 import hvac.exceptions
 
 from secretops.settings import VaultSettings
-from secretops.store._state import SecretRecord, VersionRecord, check_name
+from secretops.store._state import RecordStore, SecretRecord, VersionRecord, check_name
 from secretops.store.interface import (
     Label,
     SecretState,
-    Store,
     StoreAuthError,
     StoreConflictError,
     StoredValue,
@@ -56,7 +55,7 @@ _META_VALUE_MAX: Final = 512
 _RETRIES: Final = 8
 
 
-class VaultStore(Store):
+class VaultStore(RecordStore):
     """Secret values in Vault/OpenBao KV v2 with check-and-set labels.
 
     Authenticates at construction with the method in `settings.auth` (token, AppRole,
@@ -350,21 +349,6 @@ class VaultStore(Store):
                 else:
                     found.append(sub + key)
         return sorted(found)
-
-    def promote(self, name: str, number: int, *, expected_current: int | None, run_id: str | None = None) -> None:
-        """Check-and-set promote on the state secret (see `Store.promote`)."""
-        now = self._clock()
-        self._mutate(name, lambda r: r.promote(number, expected_current, run_id, now))
-        log.debug("vault: promoted %s version %d (expected current %s)", name, number, expected_current)
-
-    def discard_pending(self, name: str, number: int) -> None:
-        """Drop the pending label from `number` (no-op if already dropped)."""
-        self._mutate(name, lambda r: r.discard_pending(number))
-
-    def mark_revoked(self, name: str, number: int) -> None:
-        """Record the revocation time of `number` (idempotent)."""
-        now = self._clock()
-        self._mutate(name, lambda r: r.mark_revoked(number, now))
 
     def close(self) -> None:
         """Close the HTTP session."""
