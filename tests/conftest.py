@@ -28,10 +28,12 @@ _KEPT = {"SECRETOPS_REQUIRE_SERVICES"}
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No Vault, platform or AWS credentials leak in from the developer's shell; keys go to tmp."""
+    """No Vault, platform or AWS credentials leak in from the developer's shell; keys and caches go to tmp."""
     for name in list(os.environ):
         if name.startswith(_CLEARED_PREFIXES) and name not in _KEPT:
             monkeypatch.delenv(name, raising=False)
+    # Compiled prefilter databases go to one folder per session, not the developer's ~/.cache.
+    monkeypatch.setenv("SECRETOPS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "prefilter-cache"))
     keydir = tmp_path_factory.mktemp("fpkey")
     monkeypatch.setenv("SECRETOPS_FINGERPRINT_KEY", "ab" * 32)
     monkeypatch.setenv("SECRETOPS_FINGERPRINT_KEY_FILE", str(keydir / "fingerprint.key"))
