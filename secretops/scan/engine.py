@@ -37,12 +37,15 @@ from secretops.scan.prefilter import Prefilter
 from secretops.scan.rules.loader import Rule, RuleSet
 from secretops.values import FingerprintKey, SecretValue, fingerprint, mask
 
-__all__ = ["ALLOW_MARKER", "LineIndex", "Scanner"]
+__all__ = ["ALLOW_MARKER", "FOREIGN_ALLOW_MARKERS", "LineIndex", "Scanner"]
 
 log = logging.getLogger(__name__)
 
 #: An inline comment with this marker suppresses findings on its line.
 ALLOW_MARKER: Final = "secretops:allow"
+#: Other scanners' inline markers, honoured too so a team moving over keeps its reviewed lines:
+#: detect-secrets, gitleaks/Betterleaks, Kingfisher.
+FOREIGN_ALLOW_MARKERS: Final = ("pragma: allowlist secret", "gitleaks:allow", "kingfisher:ignore")
 
 MAX_LINE_REACH: Final = 2048  # look this far for the line's edges; on longer lines (minified code)
 LONG_LINE_CONTEXT: Final = 256  # ... the window is the hit plus this much on each side
@@ -298,7 +301,8 @@ class Scanner:
             return True
         first = text.rfind("\n", 0, c.start) + 1
         last = text.find("\n", c.end)
-        return ALLOW_MARKER in text[first : last if last >= 0 else len(text)]
+        line = text[first : last if last >= 0 else len(text)]
+        return ALLOW_MARKER in line or any(marker in line for marker in FOREIGN_ALLOW_MARKERS)
 
     def _has_services(self, text: str) -> bool:
         """Whether `text` has any YAML `services:` key (checked once per scan)."""

@@ -56,6 +56,12 @@ def test_inline_allow_suppresses_only_its_line() -> None:
     assert [f.location.line for f in found] == [2]
 
 
+@pytest.mark.parametrize("marker", ["# pragma: allowlist secret", "# gitleaks:allow", "// kingfisher:ignore"])
+def test_other_scanners_inline_markers_are_honoured(marker: str) -> None:
+    text = f"Password: {NEON}  {marker}\nPassword: npg_Kq8vLm2Zx9Wn\n"
+    assert [f.location.line for f in scan(text)] == [2]
+
+
 def test_policy_allowlists_regex_and_stopword(tmp_path: Path) -> None:
     path = tmp_path / "scan.toml"
     path.write_text(
