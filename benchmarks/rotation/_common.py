@@ -24,8 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import psycopg
 import redis
 
+from secretops.inventory.loader import load_inventory
+from secretops.issuers import build_issuer
+from secretops.rotate.engine import Engine
 from secretops.store import LocalStore
 from secretops.store.interface import Label
+from secretops.targets import build_target
 from secretops.values import FingerprintKey, SecretValue
 from tests.helpers import free_port
 from tests.services import _as_postgres, _pg_bindir
@@ -87,6 +91,17 @@ class Project:
     def store(self) -> LocalStore:
         return LocalStore(
             self.root / ".secretops", bytes.fromhex(LOCAL_KEY), fingerprint_key=FingerprintKey(bytes.fromhex(FP_KEY))
+        )
+
+    def engine(self, store: LocalStore) -> Engine:
+        """The rotation engine over this project's policies, `store` and real issuers and targets."""
+        return Engine(
+            load_inventory(self.root / "policies"),
+            store,
+            state_dir=self.root / ".secretops",
+            key=FingerprintKey(bytes.fromhex(self.env["SECRETOPS_FINGERPRINT_KEY"])),
+            issuer_factory=lambda _n, spec: build_issuer(spec, self.env),
+            target_factory=lambda n, spec: build_target(n, spec, self.env),
         )
 
     def cleanup(self, pg: Pg) -> None:

@@ -16,11 +16,7 @@ from pathlib import Path
 
 from _common import make_project, private_pg
 
-from secretops.inventory.loader import load_inventory
-from secretops.issuers import build_issuer
-from secretops.rotate.engine import Engine, Outcome
-from secretops.targets import build_target
-from secretops.values import FingerprintKey
+from secretops.rotate.engine import Outcome
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 20
 
@@ -32,14 +28,7 @@ def main() -> int:
         project = make_project(root, pg, extra_targets=3)  # web + 3 = 4 targets
         try:
             store = project.store()
-            engine = Engine(
-                load_inventory(root / "policies"),
-                store,
-                state_dir=root / ".secretops",
-                key=FingerprintKey(bytes.fromhex(project.env["SECRETOPS_FINGERPRINT_KEY"])),
-                issuer_factory=lambda _n, spec: build_issuer(spec, project.env),
-                target_factory=lambda n, spec: build_target(n, spec, project.env),
-            )
+            engine = project.engine(store)
             for name in ("bench/pg", "bench/redis"):
                 times = []
                 for _ in range(N):

@@ -19,11 +19,7 @@ from pathlib import Path
 
 from _common import make_project, pg_works, private_pg, read_env, redis_works
 
-from secretops.inventory.loader import load_inventory
-from secretops.issuers import build_issuer
-from secretops.rotate.engine import Engine, Outcome
-from secretops.targets import build_target
-from secretops.values import FingerprintKey
+from secretops.rotate.engine import Outcome
 
 ROTATIONS = 20
 INTERVAL = 0.003
@@ -67,14 +63,7 @@ def main() -> int:
         project = make_project(root, pg, restart=restart)
         try:
             store = project.store()
-            engine = Engine(
-                load_inventory(root / "policies"),
-                store,
-                state_dir=root / ".secretops",
-                key=FingerprintKey(bytes.fromhex(project.env["SECRETOPS_FINGERPRINT_KEY"])),
-                issuer_factory=lambda _n, spec: build_issuer(spec, project.env),
-                target_factory=lambda n, spec: build_target(n, spec, project.env),
-            )
+            engine = project.engine(store)
             stop = threading.Event()
             stats = {k: {"requests": 0, "failures": 0} for k in ("pg", "redis")}
             threads = [
