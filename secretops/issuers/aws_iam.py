@@ -67,6 +67,11 @@ def _silence_botocore_bodies() -> None:
             logger.addFilter(_NoBodies())
 
 
+# Installed on import as well as before our own clients run: any boto3 client in the process (a
+# test harness's admin client included) would otherwise log CreateAccessKey bodies at DEBUG.
+_silence_botocore_bodies()
+
+
 class AwsIamIssuer(Issuer):
     """Access keys of the IAM user named by `secret.accounts[0]`.
 

@@ -167,3 +167,13 @@ def test_error_paths(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     issuer = _issuer(moto_server, env=dict(DUMMY))
     with pytest.raises(IssuerError, match="no such IAM user"):
         issuer.apply(_secret(f"nobody-{secrets.token_hex(3)}"), None, None)
+
+
+def test_no_secret_key_in_debug_logs_from_any_boto3_client(
+    iam: Any, iam_user: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Importing the issuer silences botocore's body logging for every client, not just ours."""
+    caplog.set_level(logging.DEBUG)
+    created = iam.create_access_key(UserName=iam_user)["AccessKey"]
+    assert created["SecretAccessKey"] not in caplog.text
+    assert caplog.records  # debug logging was on: the request itself was logged
