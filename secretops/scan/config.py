@@ -18,6 +18,7 @@ stopwords = ["example"]
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -110,7 +111,12 @@ class ScanPolicy:
 
     def path_allowed(self, rel_path: str) -> bool:
         """True when `rel_path` is allowlisted, i.e. the runner should not report findings in it."""
+        if not self.allow_paths:
+            return False
         normalized = rel_path.replace("\\", "/")
+        union = _union(self.allow_paths)
+        if union is not None:
+            return union.search(normalized) is not None
         return any(p.search(normalized) for p in self.allow_paths)
 
     def secret_allowed(self, secret: str) -> bool:
@@ -121,3 +127,22 @@ class ScanPolicy:
             lowered = secret.lower()
             return any(word in lowered for word in self.allow_stopwords)
         return False
+
+
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")
+
+
+@functools.lru_cache(maxsize=16)
+def _union(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """One regex for a list of path patterns (the walk asks once per file), or None if they cannot be joined.
+
+    Patterns that set flags inline (`(?i)...`) cannot sit inside an alternation, and a numbered
+    backreference would point at another pattern's group: those lists are searched one pattern
+    at a time.
+    """
+    if any(_BACKREF.search(p.pattern) or p.flags & ~re.UNICODE for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None

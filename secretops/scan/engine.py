@@ -25,19 +25,20 @@ import base64
 import binascii
 import bisect
 import logging
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from secretops.scan.checksums import CHECKSUMS
 from secretops.scan.config import ScanPolicy
-from secretops.scan.filters import classify, in_ci_service_block, shannon_entropy
+from secretops.scan.filters import classify, in_ci_service_block, name_not_secret, shannon_entropy
 from secretops.scan.group import Candidate, absorb_identifiers, attach_context
 from secretops.scan.models import Classification, Finding, Fragment, Location, Severity
-from secretops.scan.prefilter import Prefilter
+from secretops.scan.prefilter import Prefilter, bytes_to_chars
 from secretops.scan.rules.loader import Rule, RuleSet
 from secretops.values import FingerprintKey, SecretValue, fingerprint, mask
 
-__all__ = ["ALLOW_MARKER", "FOREIGN_ALLOW_MARKERS", "LineIndex", "Scanner"]
+__all__ = ["ALLOW_MARKER", "DECODER_KEYWORDS", "FOREIGN_ALLOW_MARKERS", "LineIndex", "Scanner"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ ALLOW_MARKER: Final = "secretops:allow"
 #: detect-secrets, gitleaks/Betterleaks, Kingfisher.
 FOREIGN_ALLOW_MARKERS: Final = ("pragma: allowlist secret", "gitleaks:allow", "kingfisher:ignore")
 
+#: Prefilter keywords that gate the decoders (`decoders.expand`): a text without any of them holds
+#: no Kubernetes `Secret` manifest, whichever rules are enabled.
+DECODER_KEYWORDS: Final = ("secret",)
 MAX_LINE_REACH: Final = 2048  # look this far for the line's edges; on longer lines (minified code)
 LONG_LINE_CONTEXT: Final = 256  # ... the window is the hit plus this much on each side
 MAX_WINDOW: Final = 8192  # merged windows stop growing past this size (they may then overlap)
@@ -105,7 +109,7 @@ class Scanner:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self._key = key
         self.policy = policy or ScanPolicy.default()
-        keywords = sorted({kw for rule in self.rules for kw in rule.keywords})
+        keywords = sorted({kw for rule in self.rules for kw in rule.keywords} | set(DECODER_KEYWORDS))
         index = {kw: i for i, kw in enumerate(keywords)}
         kw_rules: list[list[int]] = [[] for _ in keywords]
         for ri, rule in enumerate(self.rules):
@@ -114,15 +118,49 @@ class Scanner:
         self._kw_rules: list[tuple[int, ...]] = [tuple(r) for r in kw_rules]
         self._kw_len = [len(kw) for kw in keywords]
         self._always = tuple(ri for ri, rule in enumerate(self.rules) if not rule.keywords)
+        # Rules whose candidates `classify` first judges by their assignment name alone: the
+        # engine drops a candidate whose name names no secret before building anything for it.
+        self._by_name = tuple(
+            (rule.generic or "assignment" in rule.tags) and rule.decode is None for rule in self.rules
+        )
+        self._decoder_kws = frozenset(index[kw] for kw in DECODER_KEYWORDS)
+        self._multiline = tuple(rule.multiline for rule in self.rules)
+        self._patterns: list[re.Pattern[str] | None] = [None] * len(self.rules)
         self.prefilter = Prefilter(keywords, backend=prefilter_backend)
         self._services_text: str | None = None
         self._services = False
 
     # -- stage 1-3: prefilter, windows, regexes ---------------------------------------------------
 
-    def _windows(self, text: str) -> list[tuple[int, int, set[int]]]:
+    def prefilter_bytes(self, data: bytes) -> list[int] | None:
+        """Keyword hits over a file's raw bytes (byte offsets), or None when the prefilter reads text only.
+
+        An empty list means no rule can match and no decoder applies: the file needs no decoding.
+        Otherwise decode the bytes, map the offsets with `hits_for_text`, and pass them to `scan`.
+        """
+        if not self.prefilter.scans_bytes:
+            return None
+        return self.prefilter.find_bytes(data)
+
+    @staticmethod
+    def hits_for_text(data: bytes, text: str, hits: list[int]) -> list[int]:
+        """`hits` from `prefilter_bytes(data)` as character offsets into `text`, decoded from `data`.
+
+        Valid only when `text` is `data` decoded as UTF-8 or Latin-1 (no BOM stripped).
+        """
+        if len(text) == len(data):  # ASCII or Latin-1: one byte per character
+            return hits
+        return bytes_to_chars(data, hits)
+
+    def wants_decoders(self, hits: list[int]) -> bool:
+        """Whether a text with these prefilter hits may hold encoded values the decoders read."""
+        decoder_kws = self._decoder_kws
+        return any(p & _MASK in decoder_kws for p in hits)
+
+    def _windows(self, text: str, packed: list[int] | None = None) -> list[tuple[int, int, set[int]]]:
         """Merged `(start, end, keyword indexes)` windows around every keyword hit."""
-        packed = self.prefilter.find_packed(text)
+        if packed is None:
+            packed = self.prefilter.find_packed(text)
         if not packed:
             return []
         packed.sort()
@@ -164,22 +202,41 @@ class Scanner:
         windows.append((cur_start, cur_end, cur_kws))
         return windows
 
-    def _raw_candidates(self, text: str) -> list[Candidate]:
+    def _pattern(self, ri: int) -> re.Pattern[str]:
+        """Rule `ri`'s compiled regex, compiled on first use (most scans need only some rules)."""
+        pattern = self._patterns[ri]
+        if pattern is None:
+            pattern = self._patterns[ri] = self.rules[ri].pattern
+        return pattern
+
+    def _work(self, text: str, hits: list[int] | None) -> Iterator[tuple[int, int, int]]:
+        """`(rule index, start, end)` for each rule to run and the window to run it on."""
+        n = len(text)
+        for ri in self._always:
+            yield ri, 0, n
+        kw_rules = self._kw_rules
+        for ws, we, kws in self._windows(text, hits):
+            if len(kws) == 1:
+                rule_ids: Iterable[int] = kw_rules[next(iter(kws))]  # already in rule order
+            else:
+                rule_ids = sorted({ri for kw in kws for ri in kw_rules[kw]})
+            for ri in rule_ids:
+                yield ri, ws, we
+
+    def _raw_candidates(self, text: str, hits: list[int] | None = None) -> list[Candidate]:
         seen: set[tuple[int, int, int]] = set()
         out: list[Candidate] = []
         n = len(text)
-        work: list[tuple[int, int, int]] = [(ri, 0, n) for ri in self._always]
-        for ws, we, kws in self._windows(text):
-            rule_ids: set[int] = set()
-            for kw in kws:
-                rule_ids.update(self._kw_rules[kw])
-            work.extend((ri, ws, we) for ri in rule_ids)
-        for ri, ws, we in work:
-            rule = self.rules[ri]
-            if rule.multiline:
+        by_name = self._by_name
+        multiline = self._multiline
+        patterns = self._patterns
+        for ri, ws, we in self._work(text, hits):
+            if multiline[ri]:
                 we = min(n, we + MULTILINE_REACH)
-            group = rule.secret_group
-            for m in rule.pattern.finditer(text, ws, we):
+            pattern = patterns[ri] or self._pattern(ri)
+            for m in pattern.finditer(text, ws, we):
+                rule = self.rules[ri]
+                group = rule.secret_group
                 start, end = m.span(group)
                 if start < 0 or end <= start:
                     continue
@@ -188,15 +245,19 @@ class Scanner:
                     continue
                 seen.add(key)
                 groups = m.groupdict()
-                context = {name: groups[g] for name, g in rule.context.items() if groups.get(g)}
+                name = groups.get("name")
+                value = m.group(group)
+                if name and by_name[ri] and name_not_secret(name, value):
+                    continue  # `classify` would say the same first: `input_token = ...` is no secret
+                context = {ctx: groups[g] for ctx, g in rule.context.items() if groups.get(g)}
                 out.append(
                     Candidate(
                         rule=rule,
                         start=start,
                         end=end,
-                        value=m.group(group),
+                        value=value,
                         line=0,
-                        name=groups.get("name"),
+                        name=name,
                         quoted=bool(groups.get("q")),
                         op=groups.get("op"),
                         provider=rule.provider,
@@ -255,12 +316,16 @@ class Scanner:
             return []
         return self._dedupe(self._raw_candidates(fragment.text))
 
-    def scan(self, fragment: Fragment) -> list[Finding]:
-        """All findings in `fragment`, of every class, grouped and sorted by location."""
+    def scan(self, fragment: Fragment, hits: list[int] | None = None) -> list[Finding]:
+        """All findings in `fragment`, of every class, grouped and sorted by location.
+
+        `hits` are the fragment's prefilter hits when the caller already has them (character
+        offsets, see `prefilter_bytes` and `hits_for_text`); the prefilter runs otherwise.
+        """
         text = fragment.text
         if not text:
             return []
-        candidates = self._raw_candidates(text)
+        candidates = self._raw_candidates(text, hits)
         if not candidates:
             return []
         candidates = self._dedupe(candidates)

@@ -16,16 +16,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
-from secretops.fileio import write_atomic
+from secretops.scan.cache import cache_dir, read_entry, write_entry
 
-__all__ = ["Prefilter", "cache_dir"]
+__all__ = ["Prefilter", "bytes_to_chars", "cache_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +44,11 @@ _MEMO: dict[str, Any] = {}
 _MEMO_LOCK = threading.Lock()
 
 
-def cache_dir() -> Path:
-    """Where compiled prefilter databases are cached."""
-    if os.environ.get("SECRETOPS_CACHE_DIR"):
-        return Path(os.environ["SECRETOPS_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "secretops"
-
-
 def _on_match(index: int, start: int, end: int, flags: int, hits: list[int]) -> None:
     hits.append(end << _SHIFT | index)
 
 
-def _bytes_to_chars(data: bytes, hits: list[int]) -> list[int]:
+def bytes_to_chars(data: bytes, hits: list[int]) -> list[int]:
     """Turn packed UTF-8 byte offsets into character offsets.
 
     Every hit ends a keyword, which is ASCII, so each offset falls on a character boundary;
@@ -130,6 +120,24 @@ class Prefilter:
         """Like `find`, as unsorted ints `end_offset << 20 | keyword_index` (fast path for the engine)."""
         return self._find(text)
 
+    @property
+    def scans_bytes(self) -> bool:
+        """True when `find_bytes` works (Hyperscan): a file can be prefiltered before it is decoded."""
+        return self.backend == "hyperscan" and bool(self.keywords)
+
+    def find_bytes(self, data: bytes) -> list[int]:
+        """Packed hits (as `find_packed`) over raw bytes, with byte offsets; Hyperscan only.
+
+        The runner calls this on a file's bytes before decoding them, so a file with no keyword
+        is never decoded. For UTF-8 text, `bytes_to_chars` turns the offsets into character
+        offsets; for ASCII and Latin-1 text they already are.
+        """
+        if not self.scans_bytes:
+            raise ValueError(f"the {self.backend} prefilter scans text, not bytes")
+        hits: list[int] = []
+        self._db.scan(data, match_event_handler=_on_match, context=hits, scratch=self._scratch())
+        return hits
+
     # -- hyperscan ---------------------------------------------------------------------------------
 
     def _hyperscan_db(self) -> Any:
@@ -139,14 +147,13 @@ class Prefilter:
         with _MEMO_LOCK:
             if key in _MEMO:
                 return _MEMO[key]
-            path = cache_dir() / f"prefilter-{key}.hsdb"
             db = None
-            try:
-                db = _hs.loadb(path.read_bytes(), _hs.HS_MODE_BLOCK)
-            except FileNotFoundError:
-                pass
-            except Exception as exc:  # a corrupt or foreign cache file: rebuild it
-                log.debug("ignoring unusable prefilter cache %s: %s", path, exc)
+            cached = read_entry("prefilter", key, ".hsdb")
+            if cached is not None:
+                try:
+                    db = _hs.loadb(cached, _hs.HS_MODE_BLOCK)
+                except Exception as exc:  # a corrupt or foreign cache file: rebuild it
+                    log.debug("ignoring unusable prefilter cache %s: %s", key, exc)
             if db is None:
                 db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
                 exprs = [kw.encode("ascii") for kw in self.keywords]
@@ -157,10 +164,7 @@ class Prefilter:
                     flags=_hs.HS_FLAG_CASELESS,
                     literal=True,
                 )
-                try:
-                    write_atomic(path, _hs.dumpb(db), mode=0o644)
-                except OSError as exc:  # a read-only home is fine: compile again next time
-                    log.debug("cannot cache prefilter database in %s: %s", path, exc)
+                write_entry("prefilter", key, ".hsdb", _hs.dumpb(db))
             _MEMO[key] = db
             return db
 
@@ -179,7 +183,7 @@ class Prefilter:
             return hits
         data = text.encode("utf-8", "surrogatepass")
         self._db.scan(data, match_event_handler=_on_match, context=hits, scratch=self._scratch())
-        return _bytes_to_chars(data, hits)
+        return bytes_to_chars(data, hits)
 
     # -- fallbacks ---------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ and dropping raw values from findings unless `keep_secrets` is set (`--show-secr
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import importlib
 import logging
@@ -25,12 +26,12 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Final, Protocol
+from typing import BinaryIO, Final, Protocol, runtime_checkable
 
 from secretops.errors import SecretOpsError
 from secretops.scan.models import Classification, Finding, Fragment, ScanStats, Severity
-from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE, FileEntry, file_fragments, read_entry, walk
-from secretops.scan.sources.interface import Skipped, SkipReason
+from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE, FileEntry, file_fragments, is_notebook, read_bytes, walk
+from secretops.scan.sources.interface import Skipped, SkipReason, decode_bytes, decode_plain, has_bom
 from secretops.scan.sources.stdin import STDIN_ARG, StdinSource
 
 __all__ = [
@@ -65,6 +66,8 @@ _NOTABLE_SKIPS: Final = frozenset(
     }
 )
 _MAX_NOTES: Final = 200
+# What a file the walk did not stat counts towards a batch's byte budget.
+_TYPICAL_FILE: Final = 16 * 1024
 
 
 class FragmentScanner(Protocol):
@@ -72,6 +75,27 @@ class FragmentScanner(Protocol):
 
     def scan(self, fragment: Fragment) -> list[Finding]:
         """All findings of all classes in `fragment`."""
+        ...
+
+
+@runtime_checkable
+class BytesPrefilter(Protocol):
+    """What the runner's bytes-first path needs (`Scanner` fits): prefilter a file before decoding it."""
+
+    def prefilter_bytes(self, data: bytes) -> list[int] | None:
+        """Keyword hits over raw bytes, or None when this scanner can only prefilter text."""
+        ...
+
+    def hits_for_text(self, data: bytes, text: str, hits: list[int]) -> list[int]:
+        """The hits as character offsets into `text`, decoded from `data`."""
+        ...
+
+    def wants_decoders(self, hits: list[int]) -> bool:
+        """Whether a text with these hits may hold encoded values for the decoders."""
+        ...
+
+    def scan(self, fragment: Fragment, hits: list[int] | None = None) -> list[Finding]:
+        """All findings in `fragment`, given its prefilter hits."""
         ...
 
 
@@ -183,27 +207,43 @@ def _load_expander() -> Expander | None:
 
 @dataclass(slots=True)
 class _Worker:
-    """One scanner and the options, built once per process."""
+    """One scanner and the options, built once per process.
+
+    With a scanner that can prefilter bytes (`BytesPrefilter`: the engine with Hyperscan), each
+    file's raw bytes go through the prefilter first, and only a file with a keyword hit is
+    decoded and scanned (about half the files of a source tree have none); the decoders run only
+    when a decoder keyword was hit. Otherwise every file is decoded and scanned whole.
+    """
 
     scanner: FragmentScanner
     options: ScanOptions
     expand: Expander | None
+    fast: BytesPrefilter | None = None
+
+    def __post_init__(self) -> None:
+        if self.fast is None and isinstance(self.scanner, BytesPrefilter):
+            self.fast = self.scanner
 
     def note(self, batch: _Batch, skip: Skipped) -> None:
         batch.stats.skip(skip.reason)
         if skip.reason in _NOTABLE_SKIPS and len(batch.skipped) < _MAX_NOTES:
             batch.skipped.append(skip)
 
-    def scan_fragment(self, fragment: Fragment, batch: _Batch) -> None:
-        """Scan one fragment and what the decoders find in it."""
+    def scan_fragment(
+        self, fragment: Fragment, batch: _Batch, *, hits: list[int] | None = None, decoders: bool = True
+    ) -> None:
+        """Scan one fragment (with its prefilter `hits` when known) and what the decoders find in it."""
         fragments = [fragment]
-        if self.expand is not None:
+        if self.expand is not None and decoders:
             try:
                 fragments.extend(self.expand(fragment))
             except Exception as exc:  # a decoder bug must not lose the file's own findings
                 log.debug("decoders failed on %s: %s", fragment.path, type(exc).__name__)
         for frag in fragments:
-            findings = self.scanner.scan(frag)
+            if hits is not None and frag is fragment and self.fast is not None:
+                findings = self.fast.scan(frag, hits)
+            else:
+                findings = self.scanner.scan(frag)
             if not findings:
                 continue
             lines: list[str] | None = None
@@ -223,19 +263,34 @@ class _Worker:
         """Read, decode and scan a batch of files; a failure on one file never stops the others."""
         batch = _Batch()
         for entry in entries:
-            text = read_entry(entry, self.options.max_file_size)
-            if isinstance(text, Skipped):
-                self.note(batch, text)
+            data = read_bytes(entry, self.options.max_file_size)
+            if isinstance(data, Skipped):
+                self.note(batch, data)
                 continue
             batch.stats.files += 1
-            batch.stats.bytes += entry.size
+            batch.stats.bytes += len(data)
             try:
-                for fragment in file_fragments(entry, text):
-                    self.scan_fragment(fragment, batch)
+                self.scan_data(entry, data, batch)
             except Exception as exc:  # an engine bug on one file: say so, go on with the rest
                 log.debug("engine failed on %s", entry.display, exc_info=True)
                 self.note(batch, Skipped(entry.display, SkipReason.ERROR, f"scanner failed: {type(exc).__name__}"))
         return batch
+
+    def scan_data(self, entry: FileEntry, data: bytes, batch: _Batch) -> None:
+        """Scan one file's bytes: prefiltered before decoding when the scanner can, else decoded whole."""
+        fast = self.fast
+        if fast is not None and not has_bom(data) and not is_notebook(entry):
+            hits = fast.prefilter_bytes(data)
+            if hits is not None:
+                if not hits:
+                    return  # no keyword: no rule can match, no decoder applies
+                text = decode_plain(data)
+                hits = fast.hits_for_text(data, text, hits)
+                fragment = Fragment(text=text, path=entry.display)
+                self.scan_fragment(fragment, batch, hits=hits, decoders=fast.wants_decoders(hits))
+                return
+        for fragment in file_fragments(entry, decode_bytes(data)):
+            self.scan_fragment(fragment, batch)
 
 
 def _line_hash(finding: Finding, fragment: Fragment, lines: list[str]) -> str:
@@ -312,7 +367,8 @@ class _Walker:
     def _allowed(self, entry: FileEntry) -> bool:
         if self.policy is None:
             return False
-        return self.policy.path_allowed(entry.rel) or self.policy.path_allowed(entry.display)
+        allowed = self.policy.path_allowed
+        return allowed(entry.rel) or (entry.display != entry.rel and allowed(entry.display))
 
     def batches(self) -> Iterator[list[FileEntry]]:
         limits = self.options.batch
@@ -334,7 +390,7 @@ class _Walker:
                     self.stats.skip(SkipReason.ALLOWLISTED)
                     continue
                 batch.append(item)
-                size += item.size
+                size += max(item.size, _TYPICAL_FILE)
                 if len(batch) >= limits.files or size >= limits.bytes:
                     yield batch
                     batch, size = [], 0
@@ -407,6 +463,11 @@ def scan_paths(
     elif first is not None:
         previous = _STATE
         _STATE = state if fork else None  # forked workers inherit the scanner built above
+        if fork:
+            # Move everything built so far (rules, scanner, imported modules) out of the cyclic
+            # GC's reach: a collection in a forked worker would otherwise write to every one of
+            # those objects and copy the parent's heap page by page.
+            gc.freeze()
         try:
             initargs = (None if fork else factory, opts)
             with ctx.Pool(opts.jobs, initializer=_init_worker, initargs=initargs) as pool:
@@ -415,6 +476,8 @@ def scan_paths(
                     report()
         finally:
             _STATE = previous
+            if fork:
+                gc.unfreeze()
 
     _merge(total, _Batch(stats=walker.stats, skipped=walker.skipped))
     total.found.sort(key=lambda pair: sort_key(pair[0]))

@@ -227,17 +227,15 @@ def test_unreadable_file_fifo(project: Path, capsys: pytest.CaptureFixture[str])
 def test_unreadable_file_permission(
     project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from secretops.scan.sources import files as files_mod
-
     (project / "app" / "locked.env").write_text(f"KEY={LEAK2}\n")
-    real_open = open
+    real_open = os.open
 
-    def fake_open(file: object, *args: object, **kwargs: object) -> object:
-        if str(file).endswith("locked.env"):
+    def fake_open(path: str, flags: int, *args: int) -> int:
+        if str(path).endswith("locked.env"):  # as root, chmod 000 would not stop the read
             raise PermissionError(13, "Permission denied")
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(files_mod, "open", fake_open, raising=False)
+    monkeypatch.setattr(os, "open", fake_open)
     code = _scan("app")
     captured = capsys.readouterr()
     assert code == 1

@@ -109,13 +109,13 @@ def test_parallel_workers_report_engine_failures(tmp_path: Path) -> None:
 def test_policy_allowlisted_paths_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _tree(tmp_path, n=2)
     read: list[str] = []
-    real = files_mod.read_entry
+    real = files_mod.read_bytes
 
     def spy(entry: files_mod.FileEntry, max_file_size: int = 0) -> object:
         read.append(entry.rel)
         return real(entry, max_file_size)
 
-    monkeypatch.setattr(runner_mod, "read_entry", spy)
+    monkeypatch.setattr(runner_mod, "read_bytes", spy)
     result = scan_paths([str(tmp_path)], FakeScanner, policy=_Policy(r"^src/m01"), options=ScanOptions(include=ALL))
     assert "src/m01.py" not in read
     assert "src/m01.py" not in {os.path.relpath(f.location.path, tmp_path) for f in result.findings}
@@ -134,14 +134,14 @@ def test_bad_bytes_and_unreadable_files_do_not_stop_the_scan(tmp_path: Path, mon
     (tmp_path / "latin.txt").write_bytes(b"caf\xe9 \xff key=FAKE_LEAK_latin111\n")
     (tmp_path / "locked.txt").write_text("FAKE_LEAK_lockedxx")
     os.mkfifo(tmp_path / "fifo")
-    real_open = open
+    real_open = os.open
 
-    def fake_open(file: object, *args: object, **kwargs: object) -> object:
-        if str(file).endswith("locked.txt"):
+    def fake_open(path: str, flags: int, *args: int) -> int:
+        if str(path).endswith("locked.txt"):  # as root, chmod 000 would not stop the read
             raise PermissionError(13, "Permission denied")
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(files_mod, "open", fake_open, raising=False)
+    monkeypatch.setattr(os, "open", fake_open)
     result = _scan(tmp_path)
     assert [f.preview for f in result.findings] == ["FAKE********"]
     assert result.findings[0].location.column == 12  # Latin-1: one column per byte

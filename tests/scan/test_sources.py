@@ -11,8 +11,15 @@ from pathlib import Path
 import pytest
 
 from secretops.scan.models import Fragment
-from secretops.scan.sources import files as files_mod
-from secretops.scan.sources.files import FileEntry, FilesSource, display_path, read_entry, walk
+from secretops.scan.sources.files import (
+    UNKNOWN_SIZE,
+    FileEntry,
+    FilesSource,
+    display_path,
+    read_bytes,
+    read_entry,
+    walk,
+)
 from secretops.scan.sources.interface import Skipped, SkipReason, decode_bytes, is_binary
 from secretops.scan.sources.notebook import notebook_fragments
 from secretops.scan.sources.stdin import STDIN_PATH, StdinSource
@@ -75,7 +82,7 @@ def test_walk_recurses_in_sorted_order_and_reports_display_paths(tmp_path: Path)
     assert skipped == {}
     entries = [e for e in walk(str(tmp_path)) if isinstance(e, FileEntry)]
     assert [e.rel for e in entries] == ["a.txt", "b/a.txt", "b/z.txt"]
-    assert entries[0].size == 1
+    assert entries[0].size == UNKNOWN_SIZE  # no stat per file: the reader checks the size on open
 
 
 def test_display_path_keeps_the_root_as_given() -> None:
@@ -104,21 +111,38 @@ def test_huge_sparse_file_is_skipped_by_size_without_reading(tmp_path: Path, mon
     def no_open(*args: object, **kwargs: object) -> object:
         raise AssertionError("the walk must not open files")
 
-    monkeypatch.setattr(files_mod, "open", no_open, raising=False)
-    scanned, skipped = _walk(tmp_path)
-    assert _rel(scanned, tmp_path) == ["small.txt"]
-    assert skipped == {str(huge): SkipReason.TOO_LARGE}
+    real_stat = os.stat
+
+    def no_file_stat(path: object, *args: object, **kwargs: object) -> object:
+        if str(path) == str(huge):  # nor stat them one by one: the directory entry says "file"
+            raise AssertionError("the walk must not stat files")
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "open", no_open)
+        m.setattr(os, "stat", no_file_stat)
+        entries = [e for e in walk(str(tmp_path)) if isinstance(e, FileEntry)]
+    assert [e.rel for e in entries] == ["huge.log", "small.txt"]
+
+    def no_read(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a file over the limit must not be read")
+
+    monkeypatch.setattr(os, "read", no_read)
+    assert read_bytes(entries[0]) == Skipped(str(huge), SkipReason.TOO_LARGE, f"{2 * 1024**3} bytes")
+    # Named on the command line, the file is checked by the walk's own stat.
+    assert _walk(huge)[1] == {str(huge): SkipReason.TOO_LARGE}
 
 
-def test_size_limit_is_configurable_and_rechecked_on_read(tmp_path: Path) -> None:
+def test_size_limit_is_configurable_and_checked_on_the_open_file(tmp_path: Path) -> None:
     f = tmp_path / "f.txt"
     f.write_text("x" * 100)
-    _, skipped = _walk(tmp_path, max_file_size=50)
+    _, skipped = _walk(f, max_file_size=50)
     assert skipped == {str(f): SkipReason.TOO_LARGE}
-    # The file grew between walk and read: read_entry checks again.
-    entry = FileEntry(str(f), str(f), "f.txt", 10)
+    # In a folder the walk does not stat files: the reader checks the open file.
+    entry = FileEntry(str(f), str(f), "f.txt", UNKNOWN_SIZE)
     result = read_entry(entry, max_file_size=50)
     assert isinstance(result, Skipped) and result.reason == SkipReason.TOO_LARGE
+    assert read_entry(entry, max_file_size=100) == "x" * 100
 
 
 def test_symlinks_are_not_followed_by_default(tmp_path: Path) -> None:
@@ -159,14 +183,14 @@ def test_fifo_is_never_opened(tmp_path: Path) -> None:
 def test_unreadable_file_is_skipped_with_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = tmp_path / "locked.txt"
     secret.write_text("x")
-    real_open = open
+    real_open = os.open
 
-    def fake_open(file: object, *args: object, **kwargs: object) -> object:
-        if str(file) == str(secret):
-            raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+    def fake_open(path: str, flags: int, *args: int) -> int:
+        if str(path) == str(secret):  # as root, chmod 000 would not stop the read
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(files_mod, "open", fake_open, raising=False)
+    monkeypatch.setattr(os, "open", fake_open)
     entry = FileEntry(str(secret), "locked.txt", "locked.txt", 1)
     result = read_entry(entry)
     assert result == Skipped("locked.txt", SkipReason.UNREADABLE, "Permission denied")

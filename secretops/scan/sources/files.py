@@ -1,10 +1,11 @@
 """Files and folders: a fast recursive walk, `.gitignore`, size and binary checks, one read per file.
 
-The walk uses `os.scandir` (no `pathlib` object per file) and never opens a file it will skip:
-the size comes from the directory entry's `lstat`, so a sparse 2 GB file is skipped without a
-single read. Symbolic links are not followed unless asked (`follow_symlinks`); when they are,
-directories already visited (same device and inode) are skipped as a loop. FIFOs, sockets and
-devices are never opened, since opening a FIFO blocks. Inside a git work tree the `.gitignore`
+The walk uses `os.scandir` (no `pathlib` object per file) and makes no system call per file:
+the file type comes with the directory entry. The reader (`read_bytes`) opens each file
+non-blocking and checks type and size on the open descriptor before reading, so a sparse 2 GB
+file is skipped without a single read. Symbolic links are not followed unless asked
+(`follow_symlinks`); when they are, directories already visited (same device and inode) are
+skipped as a loop. FIFOs, sockets and devices are never read. Inside a git work tree the `.gitignore`
 files of the tree (and `.git/info/exclude`) are honoured with git's precedence: a deeper
 `.gitignore` beats a shallower one and, within a file, the last matching pattern wins. `.git`
 itself is never scanned.
@@ -13,12 +14,10 @@ itself is never scanned.
 from __future__ import annotations
 
 import errno
-import io
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from pathspec import GitIgnoreSpec
 
@@ -35,12 +34,15 @@ from secretops.scan.sources.notebook import NOTEBOOK_SUFFIX, notebook_fragments
 
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
+    "UNKNOWN_SIZE",
     "FileEntry",
     "FilesSource",
     "IgnoreRules",
     "display_path",
     "file_fragments",
     "find_git_top",
+    "is_notebook",
+    "read_bytes",
     "read_entry",
     "walk",
 ]
@@ -62,13 +64,18 @@ _BINARY_SUFFIXES: Final = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+#: `FileEntry.size` when the walk did not stat the file (the reader checks the size on open).
+UNKNOWN_SIZE: Final = -1
+
+
+class FileEntry(NamedTuple):
     """A regular file to scan.
 
     `path` opens it; `display` is what findings report (the root as the user gave it, joined
     with the relative path, without a leading `./`); `rel` is relative to the scan root (used
-    by the policy's path allowlist); `size` comes from the walk.
+    by the policy's path allowlist); `size` comes from the walk when it had to stat the file
+    (a followed link, a path given by name), else it is `UNKNOWN_SIZE`. A named tuple, not a dataclass:
+    the runner pickles tens of thousands of them to its workers, and tuples pickle in C.
     """
 
     path: str
@@ -155,14 +162,16 @@ def find_git_top(path: str) -> str | None:
 
 def display_path(root: str, rel: str) -> str:
     """The path findings report for `rel` under `root`: the root as given, without `./`."""
+    return _display_prefix(root) + rel
+
+
+def _display_prefix(root: str) -> str:
     root = root.rstrip("/") or "/"
     if root == ".":
-        return rel
+        return ""
     if root.startswith("./"):
         root = root[2:]
-    if root == "/":
-        return "/" + rel
-    return f"{root}/{rel}"
+    return "/" if root == "/" else root + "/"
 
 
 def _rel_to_top(top: str | None, path: str) -> str:
@@ -206,6 +215,7 @@ def walk(
     top = find_git_top(root) if respect_gitignore else None
     rules = IgnoreRules.for_directory(top, os.path.abspath(root)) if top is not None else None
     visited: set[tuple[int, int]] = {(st.st_dev, st.st_ino)}
+    shown_prefix = _display_prefix(root)
     # Depth-first with an explicit stack: (folder path, path relative to root, relative to top, rules)
     stack: list[tuple[str, str, str, IgnoreRules | None]] = [(root, "", _rel_to_top(top, root), rules)]
     while stack:
@@ -221,44 +231,54 @@ def walk(
         for entry in entries:
             name = entry.name
             rel = f"{rel_dir}/{name}" if rel_dir else name
+            size = UNKNOWN_SIZE
+            est: os.stat_result | None = None
             try:
-                is_link = entry.is_symlink()
-                if is_link and not follow_symlinks:
-                    yield Skipped(display_path(root, rel), SkipReason.SYMLINK, "symbolic link not followed")
-                    continue
-                est = entry.stat(follow_symlinks=True) if is_link else entry.stat(follow_symlinks=False)
+                if entry.is_symlink():
+                    if not follow_symlinks:
+                        yield Skipped(display_path(root, rel), SkipReason.SYMLINK, "symbolic link not followed")
+                        continue
+                    est = entry.stat(follow_symlinks=True)
+                    is_dir, is_file, size = stat.S_ISDIR(est.st_mode), stat.S_ISREG(est.st_mode), est.st_size
+                else:
+                    # The type comes with the directory entry: no system call (the reader checks
+                    # size and type again on the open file).
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    is_file = not is_dir and entry.is_file(follow_symlinks=False)
+                    est = entry.stat(follow_symlinks=False) if is_dir and follow_symlinks else None
             except OSError as exc:
                 reason = SkipReason.SYMLINK_LOOP if _is_loop(exc) else SkipReason.UNREADABLE
                 yield Skipped(display_path(root, rel), reason, exc.strerror or "")
                 continue
-            mode = est.st_mode
             top_rel = f"{top_dir}/{name}" if top_dir else name
-            if stat.S_ISDIR(mode):
+            if is_dir:
                 if name in _VCS_DIRS:
                     continue
                 if check and dir_rules is not None and dir_rules.ignored(top_rel, True):
                     yield Skipped(display_path(root, rel), SkipReason.GITIGNORED)
                     continue
-                key = (est.st_dev, est.st_ino)
-                if key in visited:
-                    yield Skipped(display_path(root, rel), SkipReason.SYMLINK_LOOP, "folder already visited")
-                    continue
-                visited.add(key)
+                if est is not None:  # only links can make loops, and only when they are followed
+                    key = (est.st_dev, est.st_ino)
+                    if key in visited:
+                        yield Skipped(display_path(root, rel), SkipReason.SYMLINK_LOOP, "folder already visited")
+                        continue
+                    visited.add(key)
                 child_rules = dir_rules.child(entry.path, top_rel) if dir_rules is not None else None
                 subdirs.append((entry.path, rel, top_rel, child_rules))
                 continue
             if check and dir_rules is not None and dir_rules.ignored(top_rel, False):
                 yield Skipped(display_path(root, rel), SkipReason.GITIGNORED)
                 continue
-            shown = display_path(root, rel)
-            if not stat.S_ISREG(mode):
+            shown = shown_prefix + rel
+            dot = name.rfind(".")
+            if not is_file:
                 yield Skipped(shown, SkipReason.NOT_REGULAR, "not a regular file")
-            elif est.st_size > max_file_size:
-                yield Skipped(shown, SkipReason.TOO_LARGE, f"{est.st_size} bytes")
-            elif os.path.splitext(name)[1].lower() in _BINARY_SUFFIXES:
+            elif size > max_file_size:
+                yield Skipped(shown, SkipReason.TOO_LARGE, f"{size} bytes")
+            elif dot > 0 and name[dot:].lower() in _BINARY_SUFFIXES:
                 yield Skipped(shown, SkipReason.BINARY, "binary file type")
             else:
-                yield FileEntry(entry.path, shown, rel, est.st_size)
+                yield FileEntry(entry.path, shown, rel, size)
         stack.extend(reversed(subdirs))
 
 
@@ -266,17 +286,15 @@ def _is_loop(exc: OSError) -> bool:
     return exc.errno == errno.ELOOP
 
 
-def _nonblocking(path: str, flags: int) -> int:
-    # O_NONBLOCK: if the file became a FIFO since the walk looked at it, open must not hang.
-    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
-def _read_unsized(fh: io.FileIO, limit: int) -> bytes:
+def _read_unsized(fd: int, limit: int) -> bytes:
     """Read a file whose size says 0 (empty, or a pseudo-file): small reads, at most `limit` + 1 bytes."""
     chunks: list[bytes] = []
     total = 0
     while total <= limit:
-        chunk = fh.read(65536)
+        chunk = os.read(fd, 65536)
         if not chunk:
             break
         chunks.append(chunk)
@@ -284,34 +302,67 @@ def _read_unsized(fh: io.FileIO, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_entry(entry: FileEntry, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> str | Skipped:
-    """Read and decode one file with a single `read()`, or say why it was skipped.
+def _read_sized(fd: int, size: int, limit: int) -> bytes:
+    """Read a file of `size` bytes in one `read` (asking one byte more, to notice growth)."""
+    data = os.read(fd, size + 1)
+    if len(data) <= size:  # the whole file (a short read on a regular file is its end)
+        return data
+    # It grew since fstat: read on to the end, or until it passes the limit.
+    chunks = [data]
+    total = len(data)
+    while total <= limit:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
-    The size is checked again on the open file, since it may have grown since the walk.
+
+def read_bytes(entry: FileEntry, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes | Skipped:
+    """Read one file's bytes with a single `read()`, or say why it was skipped.
+
+    The file is opened non-blocking (if it became a FIFO since the walk, open must not hang) and
+    checked again on the open descriptor: a regular file, no larger than `max_file_size` (it may
+    have grown since the walk), and no NUL byte in its first 8 KiB unless it has a UTF-16/32 BOM.
     """
     try:
-        with open(entry.path, "rb", buffering=0, opener=_nonblocking) as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                return Skipped(entry.display, SkipReason.NOT_REGULAR, "not a regular file")
-            if st.st_size > max_file_size:
-                return Skipped(entry.display, SkipReason.TOO_LARGE, f"{st.st_size} bytes")
-            data = _read_unsized(fh, max_file_size) if st.st_size == 0 else fh.readall()
+        fd = os.open(entry.path, _OPEN_FLAGS)
     except OSError as exc:
         reason = SkipReason.SYMLINK_LOOP if _is_loop(exc) else SkipReason.UNREADABLE
         return Skipped(entry.display, reason, exc.strerror or type(exc).__name__)
-    if data is None:  # a non-blocking read with nothing ready
-        return Skipped(entry.display, SkipReason.UNREADABLE, "no data available")
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Skipped(entry.display, SkipReason.NOT_REGULAR, "not a regular file")
+        if st.st_size > max_file_size:
+            return Skipped(entry.display, SkipReason.TOO_LARGE, f"{st.st_size} bytes")
+        data = _read_unsized(fd, max_file_size) if st.st_size == 0 else _read_sized(fd, st.st_size, max_file_size)
+    except OSError as exc:
+        return Skipped(entry.display, SkipReason.UNREADABLE, exc.strerror or type(exc).__name__)
+    finally:
+        os.close(fd)
     if len(data) > max_file_size:
         return Skipped(entry.display, SkipReason.TOO_LARGE, f"more than {max_file_size} bytes")
     if is_binary(data[:BINARY_SNIFF_BYTES]):
         return Skipped(entry.display, SkipReason.BINARY, "NUL byte in the first 8 KiB")
-    return decode_bytes(data)
+    return data
+
+
+def read_entry(entry: FileEntry, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> str | Skipped:
+    """Read and decode one file (see `read_bytes` and `decode_bytes`), or say why it was skipped."""
+    data = read_bytes(entry, max_file_size)
+    return data if isinstance(data, Skipped) else decode_bytes(data)
+
+
+def is_notebook(entry: FileEntry) -> bool:
+    """Whether the file is a Jupyter notebook (scanned cell by cell)."""
+    return entry.display.endswith(NOTEBOOK_SUFFIX)
 
 
 def file_fragments(entry: FileEntry, text: str) -> list[Fragment]:
     """The fragments of a decoded file: one per notebook cell for `.ipynb`, else the whole text."""
-    if entry.display.endswith(NOTEBOOK_SUFFIX):
+    if is_notebook(entry):
         cells = notebook_fragments(text, entry.display)
         if cells is not None:
             return cells

@@ -25,6 +25,8 @@ __all__ = [
     "Source",
     "SourceError",
     "decode_bytes",
+    "decode_plain",
+    "has_bom",
     "is_binary",
 ]
 
@@ -38,6 +40,8 @@ _BOMS: Final = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+_BOM_FIRST: Final = frozenset(bom[:1] for bom, _ in _BOMS)
 
 
 class SourceError(ConfigError):
@@ -85,6 +89,23 @@ def is_binary(head: bytes) -> bool:
     return not any(head.startswith(bom) for bom, _ in _BOMS)
 
 
+def has_bom(data: bytes) -> bool:
+    """Whether `data` starts with a UTF-8/16/32 byte order mark (`decode_bytes` strips it)."""
+    return data[:1] in _BOM_FIRST and any(data.startswith(bom) for bom, _ in _BOMS)
+
+
+def decode_plain(data: bytes) -> str:
+    """Decode bytes that carry no BOM: strict UTF-8, else Latin-1 (which cannot fail).
+
+    Either way each keyword hit found in the bytes ends on a character boundary, and for ASCII
+    or Latin-1 text byte offsets are character offsets.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def decode_bytes(data: bytes) -> str:
     """Decode a whole file: BOM first, then strict UTF-8, then Latin-1 (which cannot fail).
 
@@ -93,7 +114,4 @@ def decode_bytes(data: bytes) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(encoding, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    return decode_plain(data)
