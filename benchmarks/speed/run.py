@@ -183,6 +183,16 @@ def warm(root: Path) -> None:
                     pass
 
 
+def compile_bytecode() -> None:
+    """Write secretops' `.pyc` files, as a wheel install does (an editable install may not have them).
+
+    Without them every run compiles the package's sources first; with PYTHONDONTWRITEBYTECODE
+    set, every run does.
+    """
+    package = Path(__file__).resolve().parents[2] / "secretops"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True, stdout=subprocess.DEVNULL)
+
+
 def commands(jobs: int, out: Path) -> dict[str, Callable[[Path], list[str]]]:
     """Command line of each tool for a target directory (reports go to `out`)."""
     return {
@@ -290,18 +300,31 @@ def main() -> int:
         f"{half_bytes / 1e6:.0f} MB); jobs={args.jobs}; cpus={os.cpu_count()}\n"
     )
 
+    tools = args.tools.split(",")
+    if "secretops" in tools:
+        compile_bytecode()
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as tmp:
         cmds = commands(args.jobs, Path(tmp))
-        for tool in args.tools.split(","):
-            best = min(
-                (timed(tool, cmds[tool](tree), tree) for _ in range(args.repeat)), key=lambda r: r.seconds
-            )
-            runs.append(best)
-            print(
-                f"  {tool}: {best.seconds:.1f} s, {best.peak_rss_mb:.0f} MB peak (exit {best.exit_code})",
-                flush=True,
-            )
+        # Round-robin (tool 1, tool 2, ..., tool 1, ...): a machine that slows down or speeds up
+        # during the benchmark then weighs on every tool alike.
+        tries: dict[str, list[Run]] = {tool: [] for tool in tools}
+        for round_no in range(args.repeat):
+            for tool in tools:
+                run = timed(tool, cmds[tool](tree), tree)
+                tries[tool].append(run)
+                print(
+                    f"  round {round_no + 1}: {tool}: {run.seconds:.2f} s, {run.peak_rss_mb:.0f} MB peak "
+                    f"(exit {run.exit_code})",
+                    flush=True,
+                )
+        for tool in tools:
+            runs.append(min(tries[tool], key=lambda r: r.seconds))
+        if args.repeat > 1:
+            print()
+            for tool in tools:
+                times = sorted(r.seconds for r in tries[tool])
+                print(f"  {tool}: fastest {times[0]:.2f} s, median {times[len(times) // 2]:.2f} s over {len(times)}")
         half: Run | None = None
         if not args.no_linearity and "secretops" in args.tools:
             half = timed("secretops", cmds["secretops"](tree / "a"), tree / "a")
