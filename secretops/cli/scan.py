@@ -34,6 +34,7 @@ from secretops.settings import Settings
 if TYPE_CHECKING:
     from secretops.scan.config import ScanPolicy
     from secretops.scan.rules.loader import RuleSet
+    from secretops.scan.sources.git import GitDiffSource
 
 __all__ = ["FailOn", "Include", "OutputFormat", "parse_size", "register"]
 
@@ -160,6 +161,25 @@ def _load_ruleset(policy: ScanPolicy, rule_files: Sequence[Path]) -> RuleSet:
     return load_rules(extra_files=[*policy.extra_rule_files, *rule_files], disabled=policy.disabled_rules)
 
 
+def _git_sources(
+    repos: Sequence[str], history: bool, rev_range: str | None, staged: bool, max_size: int
+) -> list[GitDiffSource]:
+    """The git sources the flags ask for (one per repository), or none for a files scan."""
+    from secretops.scan.sources.git import GitDiffSource, history_args, staged_args
+
+    if not (history or rev_range or staged):
+        return []
+    if staged and (history or rev_range):
+        raise ConfigError(
+            "--staged cannot be combined with --git-history or --git-range",
+            hint="scan staged changes in a pre-commit hook, history in CI",
+        )
+    if "-" in repos:
+        raise ConfigError("git sources read repositories, not standard input", hint="name the repository folder")
+    args = staged_args() if staged else history_args(rev_range)
+    return [GitDiffSource(repo, args, max_size=max_size) for repo in repos]
+
+
 def _warn_skips(result: ScanResult, err: IO[str]) -> None:
     for shown, skip in enumerate(result.skipped):
         if shown >= _MAX_WARNINGS:
@@ -217,8 +237,19 @@ def scan_command(
     write_baseline: Annotated[
         Path | None, typer.Option("--write-baseline", help="Write every finding shown to this baseline file.")
     ] = None,
+    git_history: Annotated[
+        bool,
+        typer.Option("--git-history", help="Scan the lines every commit of the repositories added (all refs)."),
+    ] = False,
+    git_range: Annotated[
+        str | None,
+        typer.Option("--git-range", help="Scan only the commits of this range, e.g. origin/main..HEAD."),
+    ] = None,
+    staged: Annotated[
+        bool, typer.Option("--staged", help="Scan the changes staged for the next commit (pre-commit hook).")
+    ] = False,
 ) -> int:
-    """Scan files, folders or standard input for leaked credentials."""
+    """Scan files, folders, standard input, git history or staged changes for leaked credentials."""
     from secretops.scan.engine import Scanner
 
     out_format = _choice(OutputFormat, fmt, "--format")
@@ -228,6 +259,9 @@ def scan_command(
     settings = Settings.from_env()
     targets = list(paths) if paths else ["."]
     limit = parse_size(max_file_size) if max_file_size else DEFAULT_MAX_FILE_SIZE
+    sources = _git_sources(targets, git_history, git_range, staged, limit)
+    if sources:
+        targets = []  # the paths named the repositories
     classes = set(ScanOptions().include)
     for choice in include or ():
         classes |= INCLUDE_CLASSES[_choice(Include, choice, "--include")]
@@ -246,7 +280,7 @@ def scan_command(
     )
     line = _ProgressLine(sys.stderr) if progress and sys.stderr.isatty() else None
     try:
-        result = scan_paths(targets, lambda: scanner, policy=policy, options=options, progress=line)
+        result = scan_paths(targets, lambda: scanner, policy=policy, options=options, progress=line, sources=sources)
     finally:
         if line is not None:
             line.close()

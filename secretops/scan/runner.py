@@ -18,6 +18,7 @@ import dataclasses
 import gc
 import hashlib
 import importlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from typing import BinaryIO, Final, Protocol, runtime_checkable
 from secretops.errors import SecretOpsError
 from secretops.scan.models import Classification, Finding, Fragment, ScanStats, Severity
 from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE, FileEntry, file_fragments, is_notebook, read_bytes, walk
-from secretops.scan.sources.interface import Skipped, SkipReason, decode_bytes, decode_plain, has_bom
+from secretops.scan.sources.interface import Skipped, SkipReason, Source, decode_bytes, decode_plain, has_bom
 from secretops.scan.sources.stdin import STDIN_ARG, StdinSource
 
 __all__ = [
@@ -276,6 +277,24 @@ class _Worker:
                 self.note(batch, Skipped(entry.display, SkipReason.ERROR, f"scanner failed: {type(exc).__name__}"))
         return batch
 
+    def scan_fragments(self, fragments: Sequence[Fragment]) -> _Batch:
+        """Scan fragments from a source other than files (git history, staged changes)."""
+        batch = _Batch()
+        for fragment in fragments:  # files are counted by the feed (one per file per commit)
+            batch.stats.bytes += len(fragment.text)
+            try:
+                self.scan_fragment(fragment, batch)
+            except Exception as exc:  # an engine bug on one fragment: say so, go on with the rest
+                log.debug("engine failed on %s", fragment.path, exc_info=True)
+                self.note(batch, Skipped(fragment.path, SkipReason.ERROR, f"scanner failed: {type(exc).__name__}"))
+        return batch
+
+    def scan_items(self, items: Sequence[FileEntry] | Sequence[Fragment]) -> _Batch:
+        """One task: a batch of files to read, or of fragments to scan as they are."""
+        if items and isinstance(items[0], Fragment):
+            return self.scan_fragments(items)  # type: ignore[arg-type]
+        return self.scan_entries(items)  # type: ignore[arg-type]
+
     def scan_data(self, entry: FileEntry, data: bytes, batch: _Batch) -> None:
         """Scan one file's bytes: prefiltered before decoding when the scanner can, else decoded whole."""
         fast = self.fast
@@ -334,10 +353,10 @@ def _init_worker(factory: ScannerFactory | None, options: ScanOptions) -> None:
         _INIT_ERROR = f"{type(exc).__name__}: {exc}"
 
 
-def _run_batch(entries: list[FileEntry]) -> _Batch:
+def _run_batch(items: list[FileEntry] | list[Fragment]) -> _Batch:
     if _STATE is None:
         raise SecretOpsError(f"scan worker could not start ({_INIT_ERROR})", hint="rerun with --jobs 1")
-    return _STATE.scan_entries(entries)
+    return _STATE.scan_items(items)
 
 
 def _mp_context() -> multiprocessing.context.BaseContext:
@@ -398,6 +417,51 @@ class _Walker:
             yield batch
 
 
+@dataclass(slots=True)
+class _Feed:
+    """Turns other sources' fragments into batches (git history, staged changes), like `_Walker` files.
+
+    A source that fails part-way (git exits with an error) keeps what it yielded so far; the
+    error is kept in `error` and raised by `scan_paths` once the batches already sent are done.
+    """
+
+    sources: Sequence[Source]
+    options: ScanOptions
+    policy: PathPolicy | None
+    stats: ScanStats = field(default_factory=ScanStats)
+    skipped: list[Skipped] = field(default_factory=list)
+    error: SecretOpsError | None = None
+
+    def batches(self) -> Iterator[list[Fragment]]:
+        limits = self.options.batch
+        batch: list[Fragment] = []
+        size = 0
+        last: tuple[str | None, str] | None = None
+        try:
+            for source in self.sources:
+                for item in source.fragments():
+                    if isinstance(item, Skipped):
+                        self.stats.skip(item.reason)
+                        if item.reason in _NOTABLE_SKIPS and len(self.skipped) < _MAX_NOTES:
+                            self.skipped.append(item)
+                        continue
+                    if self.policy is not None and self.policy.path_allowed(item.path):
+                        self.stats.skip(SkipReason.ALLOWLISTED)
+                        continue
+                    if (item.commit, item.path) != last:
+                        last = (item.commit, item.path)
+                        self.stats.files += 1  # a file as changed by one commit, whatever its hunks
+                    batch.append(item)
+                    size += len(item.text)
+                    if len(batch) >= limits.files or size >= limits.bytes:
+                        yield batch
+                        batch, size = [], 0
+        except SecretOpsError as exc:
+            self.error = exc
+        if batch:
+            yield batch
+
+
 def _merge(into: _Batch, part: _Batch) -> None:
     into.found.extend(part.found)
     into.stats.files += part.stats.files
@@ -419,8 +483,12 @@ def scan_paths(
     options: ScanOptions | None = None,
     stdin: BinaryIO | None = None,
     progress: Callable[[Progress], None] | None = None,
+    sources: Sequence[Source] = (),
 ) -> ScanResult:
-    """Scan files, folders and `-` (standard input, read from `stdin` or `sys.stdin.buffer`).
+    """Scan files, folders, `-` (standard input, read from `stdin` or `sys.stdin.buffer`) and `sources`.
+
+    `sources` yield fragments of their own (`secretops.scan.sources.git`): they are batched and
+    scanned like files, after them; a source's `SourceError` is raised once the rest is done.
 
     `factory` builds the scanner; it is called once in this process, and once per worker only
     where workers cannot inherit it (no fork). A missing or unreadable target is skipped and
@@ -444,7 +512,8 @@ def scan_paths(
                 state.scan_fragment(fragment, total)
 
     walker = _Walker(targets, opts, policy)
-    batches = walker.batches()
+    feed = _Feed(sources, opts, policy)
+    batches: Iterator[list[FileEntry] | list[Fragment]] = itertools.chain(walker.batches(), feed.batches())
 
     def report() -> None:
         if progress is not None:
@@ -458,7 +527,7 @@ def scan_paths(
     if first is not None and not parallel:
         # One batch, one job, or a scanner a spawned worker could not rebuild: stay in-process.
         for batch in _chain(first, second, batches):
-            _merge(total, state.scan_entries(batch))
+            _merge(total, state.scan_items(batch))
             report()
     elif first is not None:
         previous = _STATE
@@ -480,6 +549,9 @@ def scan_paths(
                 gc.unfreeze()
 
     _merge(total, _Batch(stats=walker.stats, skipped=walker.skipped))
+    _merge(total, _Batch(stats=feed.stats, skipped=feed.skipped))
+    if feed.error is not None:
+        raise feed.error
     total.found.sort(key=lambda pair: sort_key(pair[0]))
     total.skipped.sort(key=lambda s: (s.path, s.reason))
     total.stats.seconds = time.perf_counter() - started
@@ -492,9 +564,10 @@ def scan_paths(
     )
 
 
-def _chain(
-    first: list[FileEntry], second: list[FileEntry] | None, rest: Iterator[list[FileEntry]]
-) -> Iterator[list[FileEntry]]:
+_Task = list[FileEntry] | list[Fragment]
+
+
+def _chain(first: _Task, second: _Task | None, rest: Iterator[_Task]) -> Iterator[_Task]:
     yield first
     if second is not None:
         yield second

@@ -1,4 +1,4 @@
-"""Sources: where the scanner's text comes from (files and folders, standard input, notebooks)."""
+"""Sources: where the scanner's text comes from (files and folders, standard input, notebooks, git)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,180 @@
+"""Git sources: the lines each commit added (`--git-history`, `--git-range`) and staged changes (`--staged`).
+
+Both read `git log -p` / `git diff --cached` with no context lines (`-U0`) and yield one
+`Fragment` per hunk of added lines: the hunk's added lines are consecutive lines of the new file,
+so `line_offset` makes findings report the line numbers of the file as of that commit, and the
+lines of one credential written together (host, user, password) stay in one fragment and group.
+Removed lines are not scanned: a secret that was removed was added by an earlier commit, whose
+hunk is scanned. Merge commits show no diff of their own (their changes come from their parents).
+
+git itself is run as a subprocess (`git` must be on PATH) and read as a stream, so a long
+history is never held in memory. Paths are repository-relative, prefixed like file paths when
+the repository is not `.`; binary diffs are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Final
+
+from secretops.scan.models import Fragment
+from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE, display_path
+from secretops.scan.sources.interface import Skipped, SkipReason, Source, SourceError, decode_bytes
+
+__all__ = ["GitDiffSource", "GitError", "history_args", "staged_args"]
+
+_HEADER: Final = b"\x1e"  # starts each commit header line (see `history_args`)
+_FIELD: Final = b"\x1f"
+_HUNK: Final = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_DIFF_OPTS: Final = ("-p", "--no-color", "--no-ext-diff", "--no-textconv", "-U0", "--diff-filter=d")
+
+
+class GitError(SourceError):
+    """git could not list the changes (not a repository, a bad range, git missing)."""
+
+
+def history_args(rev_range: str | None = None) -> list[str]:
+    """`git log` arguments for every commit reachable from any ref, or only those of `rev_range`.
+
+    A range that starts with `-` is refused: git would read it as an option (`--output=...`).
+    """
+    if rev_range is not None and (not rev_range.strip() or rev_range.lstrip().startswith("-")):
+        raise GitError(f"{rev_range!r} is not a revision range", hint="for example origin/main..HEAD")
+    revs = [rev_range] if rev_range else ["--all"]
+    return ["log", *_DIFF_OPTS, "--format=%x1e%H%x1f%aI", *revs, "--"]
+
+
+def staged_args() -> list[str]:
+    """`git diff` arguments for the changes staged for the next commit (a pre-commit hook)."""
+    return ["diff", "--cached", *_DIFF_OPTS, "--"]
+
+
+@dataclass(slots=True)
+class _Hunk:
+    path: str
+    start: int
+    lines: list[bytes]
+    size: int = 0
+
+
+class GitDiffSource(Source):
+    """Added lines from `git <args>` run in `repo`, one fragment per hunk.
+
+    `args` is `history_args(...)` or `staged_args()`. `path_prefix` is what findings put before
+    the repository-relative path (the repository as the user named it, like file paths).
+    A hunk larger than `max_size` is skipped as too large.
+    """
+
+    id = "git"
+
+    def __init__(self, repo: str, args: list[str], *, max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        self.repo = repo
+        self.args = args
+        self.max_size = max_size
+        self.prefix = display_path(repo, "")
+        self.hunks = 0
+
+    def fragments(self) -> Iterator[Fragment | Skipped]:
+        """Every hunk of added lines, in git's order (newest commit first for history)."""
+        git = shutil.which("git")
+        if git is None:
+            raise GitError("git is not installed (not on PATH)", hint="install git, or scan the files instead")
+        command = [git, "-C", self.repo, "-c", "core.quotepath=off", "-c", "diff.noprefix=false", *self.args]
+        with tempfile.TemporaryFile() as errors:  # a file, not a pipe: git never blocks on stderr
+            try:
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
+            except OSError as exc:
+                raise GitError(f"cannot run git in {self.repo}: {exc.strerror}", hint="check the path") from exc
+            assert proc.stdout is not None
+            finished = False
+            try:
+                yield from self._parse(proc.stdout)
+                finished = True
+            finally:
+                if not finished:  # the caller stopped early (or failed): do not wait for the rest
+                    proc.kill()
+                proc.stdout.close()
+                code = proc.wait()
+            errors.seek(0)
+            err = errors.read().decode("utf-8", "replace").strip()
+        if code != 0:
+            first = err.splitlines()[0] if err else f"exit code {code}"
+            raise GitError(
+                f"git {self.args[0]} failed in {self.repo}: {first}",
+                hint="run inside a git repository (or pass its path), with a range git understands (A..B)",
+            )
+
+    def _parse(self, stream: IO[bytes]) -> Iterator[Fragment | Skipped]:
+        commit: str | None = None
+        date: str | None = None
+        path: str | None = None
+        hunk: _Hunk | None = None
+        for raw in stream:
+            line = raw[:-1] if raw.endswith(b"\n") else raw
+            if hunk is not None and line[:1] == b"+":
+                hunk.lines.append(line[1:])
+                hunk.size += len(line)
+                continue
+            if line[:1] in (b"-", b"\\", b" ") and hunk is not None:
+                continue  # removed lines, "\ No newline at end of file"
+            if hunk is not None:
+                yield from self._emit(hunk, commit, date)
+                hunk = None
+            if line.startswith(_HEADER):
+                fields = line[1:].split(_FIELD)
+                commit = fields[0].decode("ascii", "replace")
+                date = fields[1].decode("ascii", "replace") if len(fields) > 1 else None
+                path = None
+            elif line.startswith(b"diff --git "):
+                path = None
+            elif line.startswith(b"+++ "):
+                target = line[4:]
+                path = None if target == b"/dev/null" else _strip_prefix(target).decode("utf-8", "surrogateescape")
+            elif line.startswith(b"Binary files ") and path is None:
+                continue
+            elif path is not None and (m := _HUNK.match(line)):
+                count = int(m.group(2)) if m.group(2) is not None else 1
+                if count > 0:
+                    hunk = _Hunk(path, int(m.group(1)), [])
+        if hunk is not None:
+            yield from self._emit(hunk, commit, date)
+
+    def _emit(self, hunk: _Hunk, commit: str | None, date: str | None) -> Iterator[Fragment | Skipped]:
+        self.hunks += 1
+        shown = self.prefix + hunk.path
+        if hunk.size > self.max_size:
+            yield Skipped(shown, SkipReason.TOO_LARGE, f"a hunk of more than {self.max_size} bytes")
+            return
+        text = decode_bytes(b"\n".join(hunk.lines) + b"\n")
+        yield Fragment(text=text, path=shown, line_offset=hunk.start - 1, commit=commit, date=date)
+
+
+def _strip_prefix(target: bytes) -> bytes:
+    """`b/path` -> `path`.
+
+    git quotes names with control characters or quotes even with core.quotepath off
+    (`"b/a\\tb"`), and ends the header with a tab when an unquoted name holds a space.
+    """
+    if target.startswith(b'"') and target.endswith(b'"'):
+        target = _unquote(target[1:-1])
+    elif target.endswith(b"\t"):
+        target = target[:-1]
+    return target[2:] if target.startswith(b"b/") else target
+
+
+_ESCAPES: Final = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b", b"f": b"\f"}
+_OCTAL: Final = re.compile(rb"\\([0-7]{3})|\\(.)")
+
+
+def _unquote(quoted: bytes) -> bytes:
+    def repl(m: re.Match[bytes]) -> bytes:
+        if m.group(1) is not None:
+            return bytes([int(m.group(1), 8)])
+        return _ESCAPES.get(m.group(2), m.group(2))
+
+    return _OCTAL.sub(repl, quoted)

@@ -1,0 +1,216 @@
+"""Git sources against real repositories made with the git binary: history, ranges, staged changes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secretops.cli.app import run
+from secretops.errors import ConfigError
+from secretops.scan.engine import Scanner
+from secretops.scan.models import Classification, Fragment
+from secretops.scan.rules.loader import load_rules
+from secretops.scan.runner import ScanOptions, ScanResult, scan_paths
+from secretops.scan.sources.git import GitDiffSource, GitError, history_args, staged_args
+from secretops.values import FingerprintKey
+from tests.helpers import service_unavailable
+
+pytestmark = pytest.mark.git
+
+KEY = FingerprintKey(b"g" * 32)
+# Assembled at run time so this file holds no credential-shaped literal.
+PW1 = "Zq8" + "vN3xLp2Wm7Rt4Kd"
+PW2 = "Hy4" + "kT9wQm2Lx8Vb5Nc"
+PW3 = "Rf7" + "jD2sPz9Ke4Wq6Tm"
+
+
+@pytest.fixture(autouse=True)
+def _git_available() -> None:
+    if shutil.which("git") is None:
+        service_unavailable("git is not installed")
+
+
+class Repo:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "dev@example.org")
+        self.git("config", "user.name", "Dev")
+        self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.root)}
+        done = subprocess.run(["git", *args], cwd=self.root, env=env, check=True, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    def write(self, name: str, text: str | bytes) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+
+    def commit(self, message: str, **files: str | bytes) -> str:
+        for name, text in files.items():
+            self.write(name.replace("__", "/"), text)
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+def _scan(repo: Path, args: list[str], **options: object) -> ScanResult:
+    source = GitDiffSource(str(repo), args)
+    return scan_paths(
+        [],
+        lambda: Scanner(load_rules(), KEY),
+        options=ScanOptions(respect_gitignore=False, **options),  # type: ignore[arg-type]
+        sources=[source],
+    )
+
+
+def _where(result: ScanResult) -> list[tuple[str, int, str | None]]:
+    return [(f.location.path, f.location.line, f.location.commit) for f in result.findings]
+
+
+def test_a_secret_removed_from_the_tree_is_found_in_history(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("init", **{"app.env": "DEBUG=1\n"})
+    leaked = repo.commit("add db", **{"app.env": f"DEBUG=1\nDB_HOST=db.internal\nDB_PASSWORD={PW1}\n"})
+    repo.commit("remove it", **{"app.env": "DEBUG=1\n"})
+    assert scan_paths([str(repo.root)], lambda: Scanner(load_rules(), KEY)).findings == []
+    result = _scan(repo.root, history_args())
+    assert _where(result) == [(f"{repo.root}/app.env", 3, leaked)]
+    finding = result.findings[0]
+    assert finding.classification is Classification.LEAK
+    assert finding.context.get("host") == "db.internal"  # the lines added together group
+    assert finding.location.column == len("DB_PASSWORD=") + 1
+
+
+def test_line_numbers_are_those_of_the_file_at_that_commit(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    lines = [f"line {i}\n" for i in range(1, 41)]
+    repo.commit("init", **{"deploy/values.yaml": "".join(lines)})
+    lines.insert(10, f"redisPassword: {PW1}\n")
+    lines.insert(30, f"dbPassword: {PW2}\n")
+    sha = repo.commit("two hunks", **{"deploy__values.yaml": "".join(lines)})
+    result = _scan(repo.root, history_args())
+    path = f"{repo.root}/deploy/values.yaml"
+    assert _where(result) == [(path, 11, sha), (path, 31, sha)]
+    assert result.stats.files == 2  # the file as added, then as changed (two hunks, one file)
+
+
+def test_every_ref_is_scanned_and_a_range_limits_the_commits(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    base = repo.commit("init", **{"README.md": "hello\n"})
+    old = repo.commit("old leak", **{"a.env": f"DB_PASSWORD={PW1}\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    side = repo.commit("side leak", **{"b.env": f"REDIS_PASSWORD={PW2}\n"})
+    repo.git("checkout", "-q", "main")
+    new = repo.commit("new leak", **{"c.env": f"SMTP_PASSWORD={PW3}\n"})
+    everything = {f.location.commit for f in _scan(repo.root, history_args()).findings}
+    assert everything == {old, side, new}
+    ranged = _scan(repo.root, history_args(f"{old}..main"))
+    assert [f.location.commit for f in ranged.findings] == [new]
+    assert {f.location.commit for f in _scan(repo.root, history_args(f"{base}..feature")).findings} == {old, side}
+
+
+def test_staged_changes_only(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("init", **{"app.env": "A=1\nB=2\nC=3\n"})
+    repo.write("app.env", f"A=1\nB=2\nDB_PASSWORD={PW1}\nC=3\n")
+    repo.git("add", "app.env")
+    repo.write("other.env", f"REDIS_PASSWORD={PW2}\n")  # not staged
+    result = _scan(repo.root, staged_args())
+    assert _where(result) == [(f"{repo.root}/app.env", 3, None)]
+
+
+def test_binary_deleted_and_oddly_named_files(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit(
+        "init",
+        **{
+            "blob.bin": b"\x00\x01" + f"DB_PASSWORD={PW1}".encode() + b"\x00",
+            "gone.env": f"DB_PASSWORD={PW2}\n",
+            "conf/dir with space/ü.env": f"DB_PASSWORD={PW3}\n",
+            'conf/quote"tab\t.env': f"REDIS_PASSWORD={PW3}\n",
+        },
+    )
+    (repo.root / "gone.env").unlink()
+    repo.commit("delete")
+    result = _scan(repo.root, history_args())
+    paths = sorted(f.location.path.removeprefix(f"{repo.root}/") for f in result.findings)
+    assert paths == ["conf/dir with space/ü.env", 'conf/quote"tab\t.env', "gone.env"]
+
+
+def test_policy_path_allowlist_and_parallel_workers(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    for i in range(30):
+        repo.commit(f"c{i}", **{f"svc{i}.env": f"DB_PASSWORD={PW1[:-2]}{i:02}\n", "tests__fixture.env": f"PW={i}\n"})
+
+    class Policy:
+        def path_allowed(self, rel_path: str) -> bool:
+            return "/tests/" in rel_path
+
+    one = _scan(repo.root, history_args(), jobs=1)
+    two = scan_paths(
+        [],
+        lambda: Scanner(load_rules(), KEY),
+        policy=Policy(),
+        options=ScanOptions(jobs=2),
+        sources=[GitDiffSource(str(repo.root), history_args())],
+    )
+    assert len(one.findings) == 30
+    assert [(f.location.path, f.location.commit) for f in two.findings] == [
+        (f.location.path, f.location.commit) for f in one.findings
+    ]
+    assert two.stats.skipped.get("allowlisted") == 30
+
+
+def test_not_a_repository_or_a_bad_range_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(GitError, match=r"git log failed in .*plain: fatal: not a git repository"):
+        list(GitDiffSource(str(tmp_path / "plain"), history_args()).fragments())
+    repo = Repo(tmp_path / "r")
+    repo.commit("init", **{"a.txt": "a\n"})
+    with pytest.raises(GitError, match=r"git log failed") as info:
+        _scan(repo.root, history_args("nope..main"))
+    assert isinstance(info.value, ConfigError) and info.value.hint
+    for bad in ("--output=/tmp/x", " -p", ""):
+        with pytest.raises(GitError, match="is not a revision range"):
+            history_args(bad)
+
+
+def test_stopping_early_stops_git(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    for i in range(5):
+        repo.commit(f"c{i}", **{f"f{i}.env": f"DB_PASSWORD={PW1}\n"})
+    fragments = GitDiffSource(str(repo.root), history_args()).fragments()
+    first = next(fragments)
+    assert isinstance(first, Fragment)
+    fragments.close()  # must neither hang nor raise
+
+
+def test_cli_git_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("init", **{"app.env": f"DB_PASSWORD={PW1}\n"})
+    repo.commit("clean", **{"app.env": "DB_PASSWORD=${DB_PASSWORD}\n"})
+    monkeypatch.chdir(repo.root)
+    assert run(["scan", "--no-progress"]) == 0
+    assert run(["scan", "--git-history", "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "app.env:1:13@" in out and PW1 not in out
+    assert run(["scan", "--git-range", "HEAD~1..HEAD", "--no-progress"]) == 0
+    repo.write("new.env", f"REDIS_PASSWORD={PW2}\n")
+    repo.git("add", "new.env")
+    assert run(["scan", "--staged", "--no-progress"]) == 1
+    capsys.readouterr()
+    assert run(["scan", "--staged", "--git-history"]) == 2
+    assert "cannot be combined" in capsys.readouterr().err
+    assert run(["scan", "--git-history", str(tmp_path)]) == 2
+    assert "not a git repository" in capsys.readouterr().err
