@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Final, TypeVar
 import typer
 
 from secretops.errors import ConfigError, ExitCode
-from secretops.scan.baseline import Baseline
+from secretops.scan.baseline import Baseline, DetectSecretsBaseline, load_baseline, without_values
 from secretops.scan.formats import RenderOptions, get_format, rule_infos
 from secretops.scan.formats.table import human_bytes, summary
 from secretops.scan.models import Classification, Severity
@@ -232,7 +232,10 @@ def scan_command(
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress line on a terminal.")] = True,
     baseline_path: Annotated[
-        Path | None, typer.Option("--baseline", help="Known findings (JSON): report and fail on new ones only.")
+        Path | None,
+        typer.Option(
+            "--baseline", help="Known findings (a secretops or detect-secrets baseline): fail on new ones only."
+        ),
     ] = None,
     write_baseline: Annotated[
         Path | None, typer.Option("--write-baseline", help="Write every finding shown to this baseline file.")
@@ -268,7 +271,9 @@ def scan_command(
     policy = _load_policy(policy_path, settings)
     ruleset = _load_ruleset(policy, rule_files or ())
     key = settings.fingerprint_key()
-    previous = Baseline.load(baseline_path, key) if baseline_path is not None else None  # fails before scanning
+    previous = load_baseline(baseline_path, key) if baseline_path is not None else None  # fails before scanning
+    # A detect-secrets baseline matches on a hash of the value: keep values in memory until then.
+    match_values = isinstance(previous, DetectSecretsBaseline) and previous.needs_values
     scanner = Scanner(ruleset, key, policy)
     options = ScanOptions(
         max_file_size=limit,
@@ -276,7 +281,7 @@ def scan_command(
         follow_symlinks=follow_symlinks,
         jobs=jobs or default_jobs(),
         include=frozenset(classes),
-        keep_secrets=show_secrets and out_format is OutputFormat.JSON,
+        keep_secrets=(show_secrets and out_format is OutputFormat.JSON) or match_values,
     )
     line = _ProgressLine(sys.stderr) if progress and sys.stderr.isatty() else None
     try:
@@ -290,6 +295,8 @@ def scan_command(
         typer.echo(f"baseline: {len(result.findings)} findings written to {write_baseline}", err=True)
     if previous is not None:
         result = previous.filter(result)
+    if match_values and not (show_secrets and out_format is OutputFormat.JSON):
+        result = without_values(result)
 
     render = RenderOptions(show_secrets=show_secrets, color=_use_color(output), rules=rule_infos(ruleset))
     text = get_format(out_format.value).render(result, render)

@@ -172,6 +172,8 @@ _META_NAME = re.compile(
     r"source|backend|class|model|schema|limit|size|param|params|key_id|keyid|usage|used|scope|scopes)$"
 )
 _BOOL_NAME = re.compile(r"(?i)^(?:is|has|show|use|enable|require|allow|validate|check|should|can|no|min|max)[_-]")
+# `hashed_secret` (detect-secrets baselines), `sha256_password`: a digest of a secret, not one.
+_DIGEST_NAME = re.compile(r"(?i)^(?:hashed|hash|sha1|sha256|sha512|md5|digest)[_.-]")
 
 # Name analysis. A generic assignment's name must END in a secret word (`DB_PASSWORD`,
 # `client_secret`, `apiKey`, `SECRET_KEY_BASE`, `GITHUB_TOKEN_PROD`); a name that merely contains
@@ -392,6 +394,8 @@ def _name_problem(name: str) -> tuple[str | None, bool]:
     bare = _last_segment(name)
     if _META_NAME.search(bare) or _BOOL_NAME.match(bare):
         return f"the name {bare!r} describes metadata, not a secret", False
+    if _DIGEST_NAME.match(bare):
+        return f"the name {bare!r} names a digest of a secret, not the secret", False
     words = _name_words(bare)
     if "public" in words:
         return f"the name {bare!r} names a public value", False
