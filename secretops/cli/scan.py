@@ -161,6 +161,18 @@ def _load_ruleset(policy: ScanPolicy, rule_files: Sequence[Path]) -> RuleSet:
     return load_rules(extra_files=[*policy.extra_rule_files, *rule_files], disabled=policy.disabled_rules)
 
 
+def _match_inventory(result: ScanResult, settings: Settings) -> ScanResult:
+    """Findings annotated with the stored secret whose value they are (store errors exit 3 or 4)."""
+    from secretops.scan.inventory_match import annotate, fingerprint_index
+    from secretops.store import open_store
+
+    store = open_store(settings)
+    try:
+        return annotate(result, fingerprint_index(store))
+    finally:
+        store.close()
+
+
 def _git_sources(
     repos: Sequence[str], history: bool, rev_range: str | None, staged: bool, max_size: int
 ) -> list[GitDiffSource]:
@@ -251,6 +263,10 @@ def scan_command(
     staged: Annotated[
         bool, typer.Option("--staged", help="Scan the changes staged for the next commit (pre-commit hook).")
     ] = False,
+    inventory: Annotated[
+        bool,
+        typer.Option("--inventory", help="Name the inventory secret a leaked value is (matched by fingerprint)."),
+    ] = False,
 ) -> int:
     """Scan files, folders, standard input, git history or staged changes for leaked credentials."""
     from secretops.scan.engine import Scanner
@@ -295,6 +311,8 @@ def scan_command(
         typer.echo(f"baseline: {len(result.findings)} findings written to {write_baseline}", err=True)
     if previous is not None:
         result = previous.filter(result)
+    if inventory:
+        result = _match_inventory(result, settings)
     if match_values and not (show_secrets and out_format is OutputFormat.JSON):
         result = without_values(result)
 

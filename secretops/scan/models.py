@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from secretops.values import SecretValue
 
-__all__ = ["Classification", "Finding", "Fragment", "Location", "ScanStats", "Severity"]
+__all__ = ["Classification", "Finding", "Fragment", "InventoryMatch", "Location", "ScanStats", "Severity"]
 
 
 class Classification(StrEnum):
@@ -73,6 +73,25 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class InventoryMatch:
+    """The inventory secret a finding's value is, matched by fingerprint (never by value).
+
+    `state` is the version's standing in the store: `current`, `previous` or `pending` (the
+    value may still work: rotate it), `revoked` (revoked at the issuer), or `retired` (an older
+    version the store keeps).
+    """
+
+    secret: str
+    version: int
+    state: str
+
+    @property
+    def live(self) -> bool:
+        """Whether the value may still work at its issuer."""
+        return self.state in ("current", "previous", "pending")
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One credential found, possibly assembled from several lines.
 
@@ -93,6 +112,7 @@ class Finding:
     context: Mapping[str, str] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
     secret: SecretValue | None = field(default=None, repr=False, compare=False)
+    inventory: InventoryMatch | None = None
 
 
 @dataclass(slots=True)

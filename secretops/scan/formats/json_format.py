@@ -41,6 +41,9 @@ def finding_to_dict(finding: Finding, stable_id: str, *, show_secrets: bool = Fa
         "context": dict(finding.context),
         "reasons": list(finding.reasons),
     }
+    if finding.inventory is not None:
+        inv = finding.inventory
+        out["inventory"] = {"secret": inv.secret, "version": inv.version, "state": inv.state}
     if show_secrets and finding.secret is not None:
         out["secret"] = finding.secret.reveal()
     return out

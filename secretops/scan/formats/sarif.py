@@ -179,6 +179,9 @@ class SarifFormat(Format):
             properties["cell"] = loc.cell
         if loc.commit is not None:
             properties["commit"] = loc.commit
+        if finding.inventory is not None:
+            inv = finding.inventory
+            properties["inventory"] = {"secret": inv.secret, "version": inv.version, "state": inv.state}
         return {
             "ruleId": finding.rule_id,
             "ruleIndex": rule_index,

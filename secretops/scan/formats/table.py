@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from secretops.scan.formats.interface import Format, RenderOptions
-from secretops.scan.models import Finding, Severity
+from secretops.scan.models import Finding, InventoryMatch, Severity
 from secretops.scan.runner import ScanResult
 
 __all__ = ["TableFormat", "human_bytes", "summary"]
@@ -47,6 +47,16 @@ def _location(finding: Finding) -> str:
     if loc.commit:
         where += f"@{loc.commit[:12]}"
     return where
+
+
+def inventory_line(match: InventoryMatch) -> str:
+    """What a finding that is an inventory secret means, and what to do about it."""
+    where = f"inventory: {match.secret} version {match.version} ({match.state})"
+    if match.live:
+        return f"{where}: the value may still work; run `secretops compromised {match.secret}`"
+    if match.state == "revoked":
+        return f"{where}: revoked at the issuer, no longer works; remove it from the file"
+    return f"{where}: an older value; check it was revoked"
 
 
 def summary(result: ScanResult) -> list[str]:
@@ -100,10 +110,12 @@ class TableFormat(Format):
                     sev = row[0].ljust(widths[0])
                     text = color + sev + _RESET + text[len(sev) :]
                 out.append(text)
+                indent = " " * (widths[0] + 2)
                 if finding.context:
                     ctx = " ".join(f"{k}={v}" for k, v in sorted(finding.context.items()))
-                    indent = " " * (widths[0] + 2)
                     out.append(f"{indent}{_DIM}{ctx}{_RESET}" if options.color else f"{indent}{ctx}")
+                if finding.inventory is not None:
+                    out.append(indent + inventory_line(finding.inventory))
             out.append("")
         out.extend(summary(result))
         return "\n".join(out) + "\n"
