@@ -48,6 +48,7 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     SARIF = "sarif"
+    HTML = "html"
 
 
 class RulesFormat(StrEnum):
@@ -215,7 +216,7 @@ def scan_command(
         list[str] | None,
         typer.Argument(help="Files and folders to scan, or - for standard input. Default: ."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or sarif.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json, sarif or html.")] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
     ] = None,

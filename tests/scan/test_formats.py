@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ MIXED = _result(
 
 
 def test_every_format_id_maps_to_a_class() -> None:
-    assert set(FORMATS) == {"table", "json", "sarif"}
+    assert set(FORMATS) == {"table", "json", "sarif", "html"}
     for name, cls in FORMATS.items():
         assert cls.id == name
         assert isinstance(get_format(name), cls)
@@ -224,3 +225,55 @@ def test_rule_infos_reads_rule_like_objects() -> None:
         tags = ("ci",)
 
     assert rule_infos([R()]) == {"x-token": RuleInfo("x-token", "X token", "critical", "x", "api-key", ("ci",))}
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+
+class _Page(HTMLParser):
+    """Collects tags and text of a rendered page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.cells: list[str] = []
+        self.rows = 0
+        self._in_cell = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows += 1
+        if tag == "td":
+            self._in_cell = True
+            self.cells.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_cell:
+            self.cells[-1] += data
+
+
+def test_html_is_one_escaped_page_without_values() -> None:
+    hostile = _finding(path="<script>alert(1)</script>.env")
+    result = _result(*MIXED.findings, hostile)
+    rules = {**RULES, "generic-password": RuleInfo("generic-password", "<b>bold</b> & more")}
+    text = get_format("html").render(result, RenderOptions(show_secrets=True, rules=rules))
+    page = _Page()
+    page.feed(text)
+    assert text.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in text
+    assert "script" not in page.tags and "b" not in page.tags, "scan text is escaped, never markup"
+    assert page.rows == len(result.findings) + 1  # the header row
+    assert "<script>alert(1)</script>.env:3:14" in page.cells  # shown as text
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in text
+    assert RAW not in text, "not even with --show-secrets"
+    assert "nb/demo.ipynb[cell 4]:3:14" in page.cells and "npg_********" in page.cells
+    assert "locked.txt" in text and "6 findings" not in text and "7 findings" in text
+
+
+def test_html_without_findings_says_so() -> None:
+    text = get_format("html").render(_result(), RenderOptions())
+    assert "<p>No findings.</p>" in text and "<table>" not in text

@@ -1,7 +1,8 @@
-"""Output formats for scan results: `table` (default), `json`, `sarif`."""
+"""Output formats for scan results: `table` (default), `json`, `sarif`, `html`."""
 
 from __future__ import annotations
 
+from secretops.scan.formats.html import HtmlFormat
 from secretops.scan.formats.interface import Format, FormatError, RenderOptions, RuleInfo, rule_infos
 from secretops.scan.formats.json_format import JsonFormat
 from secretops.scan.formats.sarif import SarifFormat
@@ -11,6 +12,7 @@ __all__ = [
     "FORMATS",
     "Format",
     "FormatError",
+    "HtmlFormat",
     "JsonFormat",
     "RenderOptions",
     "RuleInfo",
@@ -24,6 +26,7 @@ FORMATS: dict[str, type[Format]] = {
     TableFormat.id: TableFormat,
     JsonFormat.id: JsonFormat,
     SarifFormat.id: SarifFormat,
+    HtmlFormat.id: HtmlFormat,
 }
 
 
