@@ -226,9 +226,7 @@ class _Worker:
             self.fast = self.scanner
 
     def note(self, batch: _Batch, skip: Skipped) -> None:
-        batch.stats.skip(skip.reason)
-        if skip.reason in _NOTABLE_SKIPS and len(batch.skipped) < _MAX_NOTES:
-            batch.skipped.append(skip)
+        _note(batch.stats, batch.skipped, skip)
 
     def scan_fragment(
         self, fragment: Fragment, batch: _Batch, *, hits: list[int] | None = None, decoders: bool = True
@@ -379,9 +377,7 @@ class _Walker:
     skipped: list[Skipped] = field(default_factory=list)
 
     def _skip(self, skip: Skipped) -> None:
-        self.stats.skip(skip.reason)
-        if skip.reason in _NOTABLE_SKIPS and len(self.skipped) < _MAX_NOTES:
-            self.skipped.append(skip)
+        _note(self.stats, self.skipped, skip)
 
     def _allowed(self, entry: FileEntry) -> bool:
         if self.policy is None:
@@ -439,13 +435,12 @@ class _Feed:
         last: tuple[str | None, str] | None = None
         try:
             for source in self.sources:
+                prefix = getattr(source, "prefix", "")  # what the source puts before repository paths
                 for item in source.fragments():
                     if isinstance(item, Skipped):
-                        self.stats.skip(item.reason)
-                        if item.reason in _NOTABLE_SKIPS and len(self.skipped) < _MAX_NOTES:
-                            self.skipped.append(item)
+                        _note(self.stats, self.skipped, item)
                         continue
-                    if self.policy is not None and self.policy.path_allowed(item.path):
+                    if self._allowed(item.path, prefix):
                         self.stats.skip(SkipReason.ALLOWLISTED)
                         continue
                     if (item.commit, item.path) != last:
@@ -460,6 +455,20 @@ class _Feed:
             self.error = exc
         if batch:
             yield batch
+
+    def _allowed(self, path: str, prefix: str) -> bool:
+        """The policy's path allowlist, on the path as shown and relative to its repository."""
+        if self.policy is None:
+            return False
+        rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
+        return self.policy.path_allowed(rel) or (rel != path and self.policy.path_allowed(path))
+
+
+def _note(stats: ScanStats, skipped: list[Skipped], skip: Skipped) -> None:
+    """Count a skip; keep it to tell the user when it is worth naming (at most `_MAX_NOTES`)."""
+    stats.skip(skip.reason)
+    if skip.reason in _NOTABLE_SKIPS and len(skipped) < _MAX_NOTES:
+        skipped.append(skip)
 
 
 def _merge(into: _Batch, part: _Batch) -> None:

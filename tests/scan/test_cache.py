@@ -11,21 +11,15 @@ from secretops.errors import RuleError
 from secretops.scan import cache
 from secretops.scan.rules import loader
 from secretops.scan.rules.loader import load_rule_file, load_rules
+from tests.scan.test_rules import GOOD
 
-RULE = """
-[[rules]]
-id = "acme-api-key"
-description = "Acme key"
-provider = "acme"
-kind = "api-key"
-severity = "high"
-keywords = ["acme_"]
-regex = '''\\b(acme_[a-z0-9]{16})\\b'''
-secret_group = 1
-examples = ["acme_k3j9x8q2m4n7p1z5"]
-context = { }
+# The user rule of the loader tests, with the fields a cache entry must carry back too.
+RULE = (
+    GOOD
+    + """context = { }
 allowlist = { regexes = ['^acme_0+$'], paths = ['^fixtures/'], stopwords = ["example"] }
 """
+)
 
 
 def _cached(kind: str) -> list[str]:
