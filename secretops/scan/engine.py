@@ -309,8 +309,10 @@ class Scanner:
     def candidates(self, fragment: Fragment) -> list[Candidate]:
         """Regex hits after de-duplication, before allowlists, grouping and classification.
 
-        For tests and `--verbose` debugging (public rules never become findings on their own).
-        Each candidate holds its raw value in memory: never log or print it.
+        Generic assignments whose name names no secret (`input_token = ...`) are already gone:
+        classification would drop them first. For tests and `--verbose` debugging (public rules
+        never become findings on their own). Each candidate holds its raw value in memory: never
+        log or print it.
         """
         if not fragment.text:
             return []

@@ -25,7 +25,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from secretops import __version__
 from secretops.errors import RuleError
+from secretops.scan import checksums
 from secretops.scan.cache import read_entry, write_entry
 from secretops.scan.checksums import CHECKSUMS
 from secretops.scan.models import Severity
@@ -216,7 +218,7 @@ def load_rule_file(path: Path) -> list[Rule]:
     except OSError as exc:
         raise RuleError(f"{path}: cannot read rule file: {exc.strerror}", hint="check the path") from exc
     kind = "rules-" + re.sub(r"[^a-z0-9]+", "_", path.stem.lower())
-    key = hashlib.sha256(raw + _CACHE_SALT).hexdigest()[:32]
+    key = hashlib.sha256(raw + _cache_salt()).hexdigest()[:32]
     cached = _from_cache(read_entry(kind, key, ".json"), path)
     if cached is not None:
         return cached
@@ -302,8 +304,17 @@ class _Fields:
         return tuple(out)
 
 
-# Part of every cache key: a cached file is re-validated when the loader or Python changes.
-_CACHE_SALT: Final = f"\0rules-v1\0{sys.version_info[:2]}".encode()
+@functools.cache
+def _cache_salt() -> bytes:
+    """Part of every cache key: a cached file is validated again when the loader, what it
+    validates against (checksums, decoders) or Python changes."""
+    h = hashlib.sha256(f"rules-v1\0{sys.version_info[:2]}\0{__version__}".encode())
+    for source in (__file__, checksums.__file__):
+        if source:
+            h.update(Path(source).read_bytes())
+    return h.digest()
+
+
 _TUPLE_FIELDS: Final = ("keywords", "examples", "counterexamples", "allow_stopwords", "tags")
 
 
