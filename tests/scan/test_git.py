@@ -214,3 +214,13 @@ def test_cli_git_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str], monke
     assert "cannot be combined" in capsys.readouterr().err
     assert run(["scan", "--git-history", str(tmp_path)]) == 2
     assert "not a git repository" in capsys.readouterr().err
+
+
+def test_a_hunk_over_the_size_limit_is_skipped(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit("big", **{"dump.sql": "".join(f"INSERT INTO t VALUES ({i});\n" for i in range(2000))})
+    repo.commit("small", **{"app.env": f"DB_PASSWORD={PW1}\n"})
+    items = list(GitDiffSource(str(repo.root), history_args(), max_size=4096).fragments())
+    skipped = [i for i in items if not isinstance(i, Fragment)]
+    assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in skipped] == [("dump.sql", "too-large")]
+    assert [i.path.rsplit("/", 1)[-1] for i in items if isinstance(i, Fragment)] == ["app.env"]

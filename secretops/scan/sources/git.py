@@ -65,9 +65,9 @@ class _Hunk:
 class GitDiffSource(Source):
     """Added lines from `git <args>` run in `repo`, one fragment per hunk.
 
-    `args` is `history_args(...)` or `staged_args()`. `path_prefix` is what findings put before
-    the repository-relative path (the repository as the user named it, like file paths).
-    A hunk larger than `max_size` is skipped as too large.
+    `args` is `history_args(...)` or `staged_args()`. `prefix` is what findings put before the
+    repository-relative path (the repository as the user named it, like file paths). A hunk
+    larger than `max_size` is skipped as too large (its lines are not kept meanwhile).
     """
 
     id = "git"
@@ -77,7 +77,6 @@ class GitDiffSource(Source):
         self.args = args
         self.max_size = max_size
         self.prefix = display_path(repo, "")
-        self.hunks = 0
 
     def fragments(self) -> Iterator[Fragment | Skipped]:
         """Every hunk of added lines, in git's order (newest commit first for history)."""
@@ -117,8 +116,9 @@ class GitDiffSource(Source):
         for raw in stream:
             line = raw[:-1] if raw.endswith(b"\n") else raw
             if hunk is not None and line[:1] == b"+":
-                hunk.lines.append(line[1:])
                 hunk.size += len(line)
+                if hunk.size <= self.max_size:
+                    hunk.lines.append(line[1:])
                 continue
             if line[:1] in (b"-", b"\\", b" ") and hunk is not None:
                 continue  # removed lines, "\ No newline at end of file"
@@ -135,8 +135,6 @@ class GitDiffSource(Source):
             elif line.startswith(b"+++ "):
                 target = line[4:]
                 path = None if target == b"/dev/null" else _strip_prefix(target).decode("utf-8", "surrogateescape")
-            elif line.startswith(b"Binary files ") and path is None:
-                continue
             elif path is not None and (m := _HUNK.match(line)):
                 count = int(m.group(2)) if m.group(2) is not None else 1
                 if count > 0:
@@ -145,7 +143,6 @@ class GitDiffSource(Source):
             yield from self._emit(hunk, commit, date)
 
     def _emit(self, hunk: _Hunk, commit: str | None, date: str | None) -> Iterator[Fragment | Skipped]:
-        self.hunks += 1
         shown = self.prefix + hunk.path
         if hunk.size > self.max_size:
             yield Skipped(shown, SkipReason.TOO_LARGE, f"a hunk of more than {self.max_size} bytes")
