@@ -291,6 +291,7 @@ def scan_command(
     previous = load_baseline(baseline_path, key) if baseline_path is not None else None  # fails before scanning
     # A detect-secrets baseline matches on a hash of the value: keep values in memory until then.
     match_values = isinstance(previous, DetectSecretsBaseline) and previous.needs_values
+    print_values = show_secrets and out_format is OutputFormat.JSON
     scanner = Scanner(ruleset, key, policy)
     options = ScanOptions(
         max_file_size=limit,
@@ -298,7 +299,7 @@ def scan_command(
         follow_symlinks=follow_symlinks,
         jobs=jobs or default_jobs(),
         include=frozenset(classes),
-        keep_secrets=(show_secrets and out_format is OutputFormat.JSON) or match_values,
+        keep_secrets=print_values or match_values,
     )
     line = _ProgressLine(sys.stderr) if progress and sys.stderr.isatty() else None
     try:
@@ -314,7 +315,7 @@ def scan_command(
         result = previous.filter(result)
     if inventory:
         result = _match_inventory(result, settings)
-    if match_values and not (show_secrets and out_format is OutputFormat.JSON):
+    if match_values and not print_values:
         result = without_values(result)
 
     render = RenderOptions(show_secrets=show_secrets, color=_use_color(output), rules=rule_infos(ruleset))
