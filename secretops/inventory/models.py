@@ -215,6 +215,10 @@ class DotenvTargetSpec(_Model):
 
     kind: Literal["dotenv"]
     path: str
+    create: bool = Field(
+        default=False,
+        description="create the file (and its directory) if it does not exist; otherwise a missing file is an error",
+    )
     restart: list[str] | None = Field(default=None, description="argv run after writing, e.g. docker compose up -d")
     restart_timeout: Duration = timedelta(minutes=5)
 
@@ -328,6 +332,16 @@ class ConsumerSpec(_Model):
     components: list[str] = Field(default_factory=list)
     app_level: bool = False
     health: HealthCheck | None = None
+    new: bool = Field(
+        default=False,
+        description="the target does not hold this env var yet and the first rotation creates it;"
+        " otherwise a key the target lacks is an error (a typo would leave the app on the old variable)",
+    )
+    verify: Literal["check", "accept-unverified"] = Field(
+        default="check",
+        description="accept-unverified: on a write-only target with no health check, accept that the value the"
+        " app reads cannot be verified before the old one is revoked",
+    )
 
     @field_validator("template")
     @classmethod
@@ -366,6 +380,11 @@ class SecretSpec(_Model):
     accept_downtime: bool = Field(default=False, description="required with strategy replace")
     period: Duration = timedelta(days=90)
     grace: Duration = timedelta(hours=1)
+    drain: Duration = Field(
+        default=timedelta(seconds=10),
+        description="after every consumer is switched, how long to wait before revoking when a consumer cannot"
+        " be restarted (a .env with no restart command): readers that cached the old value re-read it",
+    )
     generator: GeneratorSpec = Field(default_factory=GeneratorSpec)
     consumers: list[ConsumerSpec] = Field(default_factory=list)
     verify: VerifySpec = Field(default_factory=VerifySpec)
