@@ -13,6 +13,11 @@ error messages, never a value: `append` refuses anything that is not a plain str
 or None (a `SecretValue` is a `TypeError`). The journal is evidence and the index of runs
 (`secretops history`); the source of truth for values and labels is the store, and each step
 re-checks the world before acting, so a torn last line (a crash mid-write) is skipped on read.
+
+`RunRecord.state(now, alive)` says where a run stands for `status` and `history`: a run whose
+last run-level event is `started` or `resumed` is `running` while its process holds the
+secret's lock and `interrupted` once it is gone; `awaiting-revoke` becomes `revoke-due` when its
+grace is over. `Journal.state(record, now)` asks the lock itself (`secretops.rotate.lock`).
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from secretops.errors import RotationError
 
-__all__ = ["Entry", "Journal", "RunJournal", "RunRecord", "new_run_id"]
+__all__ = ["Entry", "Journal", "RunJournal", "RunRecord", "RunState", "new_run_id"]
 
 Scalar = str | int | float | bool | None
 
@@ -36,6 +42,23 @@ Scalar = str | int | float | bool | None
 def new_run_id(now: datetime) -> str:
     """A run id that sorts by start time: `r-20250501T120000Z-1a2b3c4d`."""
     return f"r-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
+
+
+class RunState(StrEnum):
+    """Where a run stands, as `status` and `history` show it (`RunRecord.state`)."""
+
+    RUNNING = "running"  # in progress: its process holds the secret's lock
+    INTERRUPTED = "interrupted"  # no end recorded and no process holds the lock: it died
+    AWAITING_REVOKE = "awaiting-revoke"  # promoted; the grace runs, both values work
+    REVOKE_DUE = "revoke-due"  # promoted; the grace is over, `rotate --due` or `resume` revokes
+    COMPLETE = "complete"
+    ROLLED_BACK = "rolled-back"
+    FAILED = "failed"  # rolled back only in part
+    INCOMPLETE = "incomplete"  # promoted, but revoke or proof failed: both values work
+
+
+#: Run-level events that mean "the run is (again) in progress", not how it ended.
+_IN_PROGRESS = frozenset({"started", "resumed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +94,45 @@ class RunRecord:
             if entry.step == "run" and entry.status != "started" and entry.status != "resumed":
                 return entry.status
         return "running"
+
+    @property
+    def revoke_after(self) -> datetime | None:
+        """When the grace of an `awaiting-revoke` run ends (None for any other outcome)."""
+        last = self._last_run_event()
+        if last is None or last.status != RunState.AWAITING_REVOKE.value:
+            return None
+        raw = last.detail.get("revoke_after")
+        try:
+            return datetime.fromisoformat(str(raw)) if raw else None
+        except ValueError:
+            return None
+
+    def _last_run_event(self) -> Entry | None:
+        for entry in reversed(self.entries):
+            if entry.step == "run":
+                return entry
+        return None
+
+    def state(self, now: datetime, alive: bool) -> RunState:
+        """Where the run stands at `now`; `alive`: a process holds this secret's rotation lock.
+
+        A run that has recorded no end since it (re)started is `running` while `alive` and
+        `interrupted` otherwise (killed, power cut: `secretops resume` finishes it). An
+        `awaiting-revoke` run whose grace is over is `revoke-due`. An unknown status (a newer
+        secretops wrote it) reads as `failed`, never as an all-clear.
+        """
+        last = self._last_run_event()
+        if last is None or last.status in _IN_PROGRESS:
+            return RunState.RUNNING if alive else RunState.INTERRUPTED
+        if last.status == RunState.AWAITING_REVOKE.value:
+            after = self.revoke_after
+            if after is not None and now >= after:
+                return RunState.REVOKE_DUE
+            return RunState.AWAITING_REVOKE
+        try:
+            return RunState(last.status)
+        except ValueError:
+            return RunState.FAILED
 
     def started(self) -> Entry | None:
         """The `run`/`started` event (it carries the strategy and the old version)."""
@@ -195,6 +257,12 @@ class Journal:
             if secret is None or record.secret == secret:
                 out.append(record)
         return out
+
+    def state(self, record: RunRecord, now: datetime) -> RunState:
+        """`record.state(now, alive)`, with `alive` read from the secret's lock (`state_dir/locks`)."""
+        from secretops.rotate.lock import lock_held
+
+        return record.state(now, lock_held(self.directory.parent / "locks", record.secret))
 
     def load(self, run_id: str) -> RunRecord:
         """One run by id (`RotationError` if unknown)."""

@@ -3,6 +3,10 @@
 The embedded default keeps lock files under `state_dir/locks/`. The lock is held by an open
 file description, so it vanishes when the process dies (a crash never leaves a stale lock),
 and a second run of the same secret fails at once with `RotationLockedError` (exit code 1).
+
+`lock_held` tells `status` whether a run's process is still alive: it probes with a shared,
+non-blocking lock that it drops at once; `acquire` retries briefly so a probe at the same
+instant never makes a starting run fail.
 """
 
 from __future__ import annotations
@@ -11,12 +15,16 @@ import fcntl
 import hashlib
 import os
 import re
+import time
 from pathlib import Path
 from types import TracebackType
 
 from secretops.errors import RotationError
 
-__all__ = ["RotationLockedError", "SecretLock"]
+__all__ = ["RotationLockedError", "SecretLock", "lock_held"]
+
+_ACQUIRE_TRIES = 5
+_ACQUIRE_PAUSE = 0.01
 
 
 class RotationLockedError(RotationError):
@@ -41,7 +49,14 @@ class SecretLock:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            for attempt in range(_ACQUIRE_TRIES):
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if attempt == _ACQUIRE_TRIES - 1:
+                        raise
+                    time.sleep(_ACQUIRE_PAUSE)  # perhaps only a `lock_held` probe
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
             os.close(fd)
@@ -67,3 +82,19 @@ class SecretLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+def lock_held(directory: Path, secret: str) -> bool:
+    """Whether some process holds `secret`'s rotation lock now (a run is alive). Never creates files."""
+    path = Path(directory) / _filename(secret)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's shared lock
+    return False
