@@ -8,6 +8,13 @@ style (a `$` or a space in an unquoted value, which docker compose would interpo
 the line switches to single quotes, which compose reads literally; a value holding a single
 quote goes in double quotes with backslash escapes.
 
+The file must exist: `set_env` refuses to create a missing file (or its directory) unless the
+target says `create: true`, so a typo in `path` fails the run before anything is revoked instead
+of writing a new file no app reads. A relative `path` resolves against `base_dir` (the working
+directory by default, as `secretops policy check` resolves it too: `resolve_path`).
+`inspect_dotenv` says whether a file exists and which keys it holds (for `policy check`,
+`status` and `store import`; see `secretops.targets.presence`).
+
 `redeploy` runs the restart command (an argv list such as `docker compose up -d web worker`, in
 the file's directory, with a timeout), and fails on a non-zero exit status. Without one there
 is nothing to deploy (`DeployState.NONE`).
@@ -19,6 +26,7 @@ a per-file thread lock; other processes serialize on `flock` of the file's direc
 from __future__ import annotations
 
 import contextlib
+import difflib
 import fcntl
 import os
 import re
@@ -29,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from secretops.errors import TargetError
 from secretops.fileio import write_atomic
@@ -36,7 +45,16 @@ from secretops.inventory.models import DotenvTargetSpec
 from secretops.targets.interface import Deployment, DeployState, EnvRef, Target
 from secretops.values import FingerprintKey, SecretValue, fingerprint
 
-__all__ = ["DotenvLine", "DotenvTarget", "parse_dotenv", "render_line"]
+__all__ = [
+    "DotenvLine",
+    "DotenvState",
+    "DotenvTarget",
+    "inspect_dotenv",
+    "nearest_file",
+    "parse_dotenv",
+    "render_line",
+    "resolve_path",
+]
 
 _LINE = re.compile(
     r"^(?P<indent>[ \t]*)(?P<export>export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)(?P<eq>[ \t]*=[ \t]*)(?P<rest>.*)$"
@@ -127,6 +145,79 @@ def render_line(prefix: str, style: str, value: str, trailer: str = "") -> str:
     return prefix + _quote(style, value) + trailer
 
 
+def resolve_path(spec: DotenvTargetSpec, base_dir: Path | None = None) -> Path:
+    """The file a dotenv target writes: `~` expanded, a relative path under `base_dir` (default: cwd)."""
+    path = Path(spec.path).expanduser()
+    if path.is_absolute():
+        return path
+    return (base_dir if base_dir is not None else Path.cwd()) / path
+
+
+def nearest_file(path: Path) -> str | None:
+    """The name of the existing file in `path`'s directory closest to `path.name` (difflib), if any."""
+    try:
+        names = [p.name for p in path.parent.iterdir() if p.is_file()]
+    except OSError:
+        return None
+    found = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _nearest_dir(path: Path) -> Path:
+    """The deepest existing ancestor of `path`."""
+    for parent in path.parents:
+        if parent.is_dir():
+            return parent
+    return Path(path.anchor or "/")
+
+
+DotenvProblem = Literal["missing-directory", "missing-file", "not-a-file", "unreadable"]
+
+
+@dataclass(frozen=True, slots=True)
+class DotenvState:
+    """What a `.env` path holds now: the keys it assigns, or why it cannot say.
+
+    `problem` is None for a readable file; otherwise `detail` explains it (names only, never a
+    value) and `suggestion` is the nearest existing file name in its directory, if any.
+    """
+
+    path: Path
+    keys: frozenset[str] | None
+    problem: DotenvProblem | None = None
+    detail: str = ""
+    suggestion: str | None = None
+
+    @property
+    def exists(self) -> bool:
+        """Whether the file exists and was read."""
+        return self.problem is None
+
+
+def inspect_dotenv(path: Path) -> DotenvState:
+    """Whether `path` exists as a readable file, and the keys it assigns (never their values)."""
+    if not path.parent.is_dir():
+        existing = _nearest_dir(path.parent)
+        return DotenvState(
+            path,
+            None,
+            "missing-directory",
+            f"directory {path.parent} does not exist (the nearest existing one is {existing})",
+        )
+    if path.is_dir():
+        return DotenvState(path, None, "not-a-file", f"{path} is a directory, not a .env file")
+    if not path.exists():
+        guess = nearest_file(path)
+        detail = f"{path} does not exist" + (f" (did you mean {guess}?)" if guess else "")
+        return DotenvState(path, None, "missing-file", detail, guess)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        return DotenvState(path, None, "unreadable", f"cannot read {path}: {reason}")
+    return DotenvState(path, frozenset(parse_dotenv(text)))
+
+
 class DotenvTarget(Target):
     """A `.env` file (path from the policy), optionally restarted with an argv command."""
 
@@ -135,8 +226,7 @@ class DotenvTarget(Target):
     def __init__(self, name: str, spec: DotenvTargetSpec, *, base_dir: Path | None = None) -> None:
         self.name = name
         self.spec = spec
-        path = Path(spec.path).expanduser()
-        self.path = path if path.is_absolute() or base_dir is None else base_dir / path
+        self.path = resolve_path(spec, base_dir)
 
     def describe(self) -> str:
         """`dotenv:<path>`."""
@@ -148,13 +238,27 @@ class DotenvTarget(Target):
         with _thread_locks_guard:
             lock = _thread_locks.setdefault(key, threading.Lock())
         with lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.spec.create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            elif not self.path.parent.is_dir():
+                raise self._missing(inspect_dotenv(self.path))
             fd = os.open(self.path.parent, os.O_RDONLY)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 yield
             finally:
                 os.close(fd)  # closing releases the flock
+
+    def _missing(self, state: DotenvState) -> TargetError:
+        relative = ""
+        if not Path(self.spec.path).expanduser().is_absolute():
+            relative = " (a relative path resolves against the working directory)"
+        return TargetError(
+            f"{self.describe()}: {state.detail}; refusing to create it{relative}",
+            hint=f"fix `path` of target {self.name!r} in the policy"
+            + (f" (did you mean {state.suggestion}?)" if state.suggestion else "")
+            + ", or set `create: true` on the target if secretops should create the file",
+        )
 
     def _read(self) -> str:
         try:
@@ -171,6 +275,8 @@ class DotenvTarget(Target):
         if ref.component is not None:
             raise TargetError(f"{self.describe()}: a .env file has no components (got {ref})")
         with self._locked():
+            if not self.spec.create and not self.path.is_file():
+                raise self._missing(inspect_dotenv(self.path))
             text = self._read()
             lines = text.splitlines()
             found = parse_dotenv(text).get(ref.key)

@@ -72,7 +72,7 @@ def test_set_appends_missing_key_and_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_new_file_is_private(tmp_path: Path) -> None:
-    t = DotenvTarget("x", DotenvTargetSpec(kind="dotenv", path=str(tmp_path / "sub" / ".env")))
+    t = DotenvTarget("x", DotenvTargetSpec(kind="dotenv", path=str(tmp_path / "sub" / ".env"), create=True))
     t.set_env(EnvRef("A"), SecretValue("b"))
     assert t.path.read_text() == "A=b\n"
     assert stat.S_IMODE(t.path.stat().st_mode) == 0o600
@@ -146,3 +146,51 @@ def test_build_target(tmp_path: Path) -> None:
     assert isinstance(built, DotenvTarget) and built.path == tmp_path / ".env"
     with pytest.raises(TargetError, match="environment variable RENDER_API_KEY is not set"):
         build_target("r", RenderTargetSpec(kind="render", service_id="srv-1"), {})
+
+
+def test_missing_file_is_refused_with_the_nearest_name(tmp_path: Path) -> None:
+    (tmp_path / "app.env").write_text("DATABASE_URL=x\n")
+    t = DotenvTarget("web", DotenvTargetSpec(kind="dotenv", path=str(tmp_path / "apps.env")))
+    with pytest.raises(TargetError) as info:
+        t.set_env(EnvRef("DATABASE_URL"), SecretValue("y"))
+    assert info.value.message == (
+        f"dotenv:{tmp_path / 'apps.env'}: {tmp_path / 'apps.env'} does not exist (did you mean app.env?); "
+        "refusing to create it"
+    )
+    assert info.value.hint == (
+        "fix `path` of target 'web' in the policy (did you mean app.env?), "
+        "or set `create: true` on the target if secretops should create the file"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.env"]
+
+
+def test_missing_directory_is_refused_and_not_created(tmp_path: Path) -> None:
+    t = DotenvTarget("web", DotenvTargetSpec(kind="dotenv", path=str(tmp_path / "srv" / "app" / ".env")))
+    with pytest.raises(TargetError) as info:
+        t.set_env(EnvRef("A"), SecretValue("b"))
+    assert info.value.message == (
+        f"dotenv:{tmp_path / 'srv' / 'app' / '.env'}: directory {tmp_path / 'srv' / 'app'} does not exist "
+        f"(the nearest existing one is {tmp_path}); refusing to create it"
+    )
+    assert not (tmp_path / "srv").exists()
+
+
+def test_relative_missing_path_says_how_it_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    t = build_target("web", DotenvTargetSpec(kind="dotenv", path="apps.env"), {})
+    assert isinstance(t, DotenvTarget) and t.path == tmp_path / "apps.env"
+    with pytest.raises(TargetError, match="a relative path resolves against the working directory"):
+        t.set_env(EnvRef("A"), SecretValue("b"))
+
+
+def test_a_directory_is_not_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / "x.env").mkdir()
+    t = DotenvTarget("web", DotenvTargetSpec(kind="dotenv", path=str(tmp_path / "x.env"), create=False))
+    with pytest.raises(TargetError, match=r"is a directory, not a \.env file"):
+        t.set_env(EnvRef("A"), SecretValue("b"))
+
+
+def test_read_of_a_missing_file_is_none_and_creates_nothing(tmp_path: Path) -> None:
+    t = DotenvTarget("web", DotenvTargetSpec(kind="dotenv", path=str(tmp_path / "d" / ".env")))
+    assert t.read_value(EnvRef("A")) is None
+    assert not (tmp_path / "d").exists()
