@@ -24,6 +24,7 @@ from typing import Any
 import typer
 
 from secretops import __version__
+from secretops.display import printable
 from secretops.errors import ExitCode, SecretOpsError
 
 __all__ = ["main", "run"]  # and `app`, built on first access (see `__getattr__`)
@@ -50,7 +51,20 @@ def _root(
 ) -> None:
     """Find leaked credentials, and rotate them without downtime."""
     level = logging.DEBUG if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines with control characters escaped: messages name scanned files, and a file name
+    can hold ESC, BEL or a newline (a forged log line, a cleared screen)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        return "\n".join(printable(line) for line in super().formatException(ei).split("\n"))
 
 
 @cache
@@ -96,7 +110,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         typer.echo("aborted", err=True)
         return 130
     except SecretOpsError as exc:
-        typer.echo(f"error: {exc.diagnostics()}", err=True)
+        typer.echo(f"error: {_diagnostics(exc)}", err=True)
         return int(exc.exit_code)
     except Exception as exc:
         if _is_usage_error(exc):
@@ -110,6 +124,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
         return int(ExitCode.BUG)
     return int(result) if isinstance(result, int) else int(ExitCode.OK)
+
+
+def _diagnostics(exc: SecretOpsError) -> str:
+    """`exc.diagnostics()` with control characters escaped line by line (messages name files)."""
+    return "\n".join(printable(line) for line in exc.diagnostics().split("\n"))
 
 
 def _is_usage_error(exc: BaseException) -> bool:

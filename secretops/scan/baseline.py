@@ -13,6 +13,8 @@ another key, rather than silently reporting every finding as new.
    "stable_id": "...:1", "class": "leak", "severity": "high", "preview": "npg_********",
    "audit": "unaudited"}]}
 ```
+`path` is written as the JSON report writes it (`secretops.display.json_path`): a name that is
+not valid UTF-8 is percent-encoded, and findings are matched on that same form.
 `audit` is free for reviewers (`unaudited`, `accepted`, `false-positive`, ...) and is kept when
 the baseline is rewritten.
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
+from secretops.display import json_path
 from secretops.errors import ConfigError
 from secretops.fileio import write_atomic
 from secretops.scan.models import Finding
@@ -45,6 +48,7 @@ __all__ = [
     "Baseline",
     "BaselineEntry",
     "BaselineError",
+    "BaselineKeyError",
     "DetectSecretsBaseline",
     "load_baseline",
     "without_values",
@@ -57,6 +61,10 @@ _KEY_CHECK_INPUT: Final = "secretops-baseline-key-check"
 
 class BaselineError(ConfigError):
     """A baseline file cannot be read, or was written with another fingerprint key."""
+
+
+class BaselineKeyError(BaselineError):
+    """A baseline was written with another fingerprint key: none of its entries could match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +129,7 @@ class Baseline:
             entry = BaselineEntry(
                 rule_id=finding.rule_id,
                 fingerprint=finding.fingerprint,
-                path=finding.location.path,
+                path=_path(finding),
                 line=finding.location.line,
                 stable_id=stable_id,
                 classification=str(finding.classification),
@@ -164,7 +172,7 @@ class Baseline:
             raise BaselineError(f"baseline {path}: malformed entry ({exc})", hint="regenerate it") from exc
         baseline = cls(str(doc.get("key_check", "")), entries)
         if baseline.key_check != cls.key_check_for(key):
-            raise BaselineError(
+            raise BaselineKeyError(
                 f"baseline {path} was written with another fingerprint key",
                 hint="set SECRETOPS_FINGERPRINT_KEY to the key the team shares, or rewrite the baseline",
             )
@@ -182,7 +190,12 @@ class Baseline:
     def filter(self, result: ScanResult) -> ScanResult:
         """`result` without the known findings; they are counted in `hidden["baselined"]`."""
         known = {e.key for e in self.entries}
-        return _keep(result, [(f.rule_id, f.fingerprint, f.location.path) not in known for f in result.findings])
+        return _keep(result, [(f.rule_id, f.fingerprint, _path(f)) not in known for f in result.findings])
+
+
+def _path(finding: Finding) -> str:
+    """A finding's path as baselines hold it (percent-encoded when it is not valid UTF-8)."""
+    return json_path(finding.location.path)[0]
 
 
 _DS_AUDIT: Final = {True: "confirmed-secret", False: "false-positive"}

@@ -86,8 +86,8 @@ def test_every_format_id_maps_to_a_class() -> None:
 # --- JSON -----------------------------------------------------------------------------------------
 
 FINDING_KEYS = {
-    "rule_id", "kind", "provider", "class", "severity", "confidence", "path", "line", "column", "end_line",
-    "end_column", "cell", "commit", "fingerprint", "stable_id", "preview", "context", "reasons",
+    "rule_id", "kind", "provider", "class", "severity", "confidence", "path", "path_encoding", "line", "column",
+    "end_line", "end_column", "cell", "commit", "fingerprint", "stable_id", "preview", "context", "reasons",
 }  # fmt: skip
 
 
@@ -98,7 +98,9 @@ def test_json_schema_fields() -> None:
     assert set(doc) == {"version", "tool", "findings", "stats", "hidden", "skipped_files"}
     assert doc["stats"] == {"files": 10, "bytes": 12345, "skipped": {"binary": 2, "too-large": 1}, "seconds": 0.5}
     assert doc["hidden"] == {"test-credential": 3}
-    assert doc["skipped_files"] == [{"path": "locked.txt", "reason": "unreadable", "detail": "Permission denied"}]
+    assert doc["skipped_files"] == [
+        {"path": "locked.txt", "path_encoding": "utf-8", "reason": "unreadable", "detail": "Permission denied"}
+    ]
     first = doc["findings"][0]
     assert set(first) == FINDING_KEYS
     assert first["class"] == "leak" and first["severity"] == "high"

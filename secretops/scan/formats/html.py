@@ -2,7 +2,9 @@
 
 No script, no external stylesheet or font (it opens offline and passes a strict Content Security
 Policy); every text from the scan is HTML-escaped, since paths, rule descriptions and context
-come from the scanned files. Like the table, it never holds a raw value: masked previews and
+come from the scanned files, and control characters and undecodable bytes of file names are
+written as visible escapes first (`secretops.display.printable`), so the page is valid UTF-8.
+Like the table, it never holds a raw value: masked previews and
 fingerprints only, even with `--show-secrets`.
 """
 
@@ -12,6 +14,7 @@ import html
 from collections import Counter
 from typing import Final
 
+from secretops.display import printable
 from secretops.scan.formats.interface import Format, RenderOptions
 from secretops.scan.formats.table import inventory_line, summary
 from secretops.scan.models import Finding, Severity
@@ -38,7 +41,7 @@ _COLUMNS: Final = ("Severity", "Class", "Rule", "Location", "Preview", "Details"
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(printable(text), quote=True)
 
 
 def _location(finding: Finding) -> str:

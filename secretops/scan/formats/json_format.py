@@ -1,7 +1,9 @@
 """The JSON output: a documented, stable schema (docs/json-schema.md), version 1.
 
 Fields are only ever added within a version; renaming or removing one bumps `version`. The raw
-value appears, as `secret`, only with `RenderOptions.show_secrets`.
+value appears, as `secret`, only with `RenderOptions.show_secrets`. A path that is not valid
+UTF-8 is percent-encoded and flagged (`path_encoding`, see `secretops.display.json_path`), so
+the report is always valid UTF-8.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from secretops.display import json_path, no_surrogates
 from secretops.scan.formats.interface import Format, RenderOptions
 from secretops.scan.models import Finding, ScanStats
 from secretops.scan.runner import ScanResult
@@ -21,6 +24,7 @@ SCHEMA_VERSION: Final = 1
 def finding_to_dict(finding: Finding, stable_id: str, *, show_secrets: bool = False) -> dict[str, Any]:
     """One finding as the JSON schema has it."""
     loc = finding.location
+    path, path_encoding = json_path(loc.path)
     out: dict[str, Any] = {
         "rule_id": finding.rule_id,
         "kind": finding.kind,
@@ -28,7 +32,8 @@ def finding_to_dict(finding: Finding, stable_id: str, *, show_secrets: bool = Fa
         "class": str(finding.classification),
         "severity": str(finding.severity),
         "confidence": finding.confidence,
-        "path": loc.path,
+        "path": path,
+        "path_encoding": path_encoding,
         "line": loc.line,
         "column": loc.column,
         "end_line": loc.end_line,
@@ -75,6 +80,13 @@ class JsonFormat(Format):
             ],
             "stats": stats_to_dict(result.stats),
             "hidden": dict(sorted(result.hidden.items())),
-            "skipped_files": [{"path": s.path, "reason": s.reason, "detail": s.detail} for s in result.skipped],
+            "skipped_files": [_skipped(s.path, s.reason, s.detail) for s in result.skipped],
         }
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        # Paths are percent-encoded above; any other lone surrogate would make the output
+        # invalid UTF-8 (file contents are decoded, so none is expected there).
+        return no_surrogates(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _skipped(raw_path: str, reason: str, detail: str) -> dict[str, Any]:
+    path, path_encoding = json_path(raw_path)
+    return {"path": path, "path_encoding": path_encoding, "reason": reason, "detail": detail}

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import PurePosixPath
 from typing import Any, Final
 from urllib.parse import quote
 
+from secretops.display import no_surrogates, path_bytes, printable
 from secretops.scan.formats.interface import Format, RenderOptions, RuleInfo
 from secretops.scan.models import Classification, Finding, Severity
 from secretops.scan.runner import FAILING_CLASSES, ScanResult
@@ -49,10 +49,17 @@ def _level(severity: Severity | str, classification: Classification | None = Non
 
 def artifact_uri(path: str) -> str:
     """A URI reference for `path`: relative paths stay relative (GitHub resolves them against the
-    repository), absolute ones become `file://` URIs; anything else is percent-encoded."""
-    if os.path.isabs(path):
-        return PurePosixPath(path).as_uri()
-    return quote(path.replace(os.sep, "/"), safe="/-._~")
+    repository), absolute ones become `file://` URIs.
+
+    Per RFC 3986 every byte of the name's file-system bytes outside the unreserved set and `/` is
+    percent-encoded, so a name that is not valid UTF-8 (byte 0xFF: `%FF`) or holds control
+    characters still gives a valid URI that decodes back to the exact name.
+    """
+    raw = path_bytes(path.replace(os.sep, "/"))
+    encoded = quote(raw, safe="/-._~")
+    if raw.startswith(b"/"):
+        return "file://" + encoded
+    return encoded
 
 
 def _rule_descriptor(rule_id: str, info: RuleInfo | None, sample: Finding) -> dict[str, Any]:
@@ -89,7 +96,7 @@ def _message(finding: Finding) -> str:
         text += f" in notebook cell {finding.location.cell}"
     if finding.context:
         text += "; " + ", ".join(f"{k}={v}" for k, v in sorted(finding.context.items()))
-    return text
+    return printable(text)
 
 
 class SarifFormat(Format):
@@ -99,7 +106,9 @@ class SarifFormat(Format):
 
     def render(self, result: ScanResult, options: RenderOptions) -> str:
         """A SARIF 2.1.0 log with one run."""
-        return json.dumps(self.document(result, options), indent=2, ensure_ascii=False) + "\n"
+        # URIs are percent-encoded and messages escaped; any other lone surrogate (none is
+        # expected: file contents are decoded) would make the log invalid UTF-8.
+        return no_surrogates(json.dumps(self.document(result, options), indent=2, ensure_ascii=False)) + "\n"
 
     def document(self, result: ScanResult, options: RenderOptions) -> dict[str, Any]:
         """The SARIF log as a dict (for callers that post-process it)."""
@@ -116,7 +125,7 @@ class SarifFormat(Format):
         notifications = [
             {
                 "level": "warning",
-                "message": {"text": f"skipped ({skip.reason}): {skip.detail}".rstrip(": ")},
+                "message": {"text": printable(f"skipped ({skip.reason}): {skip.detail}".rstrip(": "))},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(skip.path)}}}],
             }
             for skip in result.skipped

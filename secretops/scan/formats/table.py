@@ -1,6 +1,8 @@
 """The default output: an aligned table with masked previews, then a one-paragraph summary.
 
-Never prints a raw value, even with `--show-secrets`. Colour (ANSI) only when asked through
+Never prints a raw value, even with `--show-secrets`. Every text taken from the scan (paths,
+previews, context) goes through `secretops.display.printable`, so a file name holding ESC, BEL
+or a newline shows as `\x1b`, `\x07`, `\n` instead of driving the terminal. Colour (ANSI) only when asked through
 `RenderOptions.color`; the command line asks only when stdout is a terminal and `NO_COLOR` is
 unset (https://no-color.org).
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from secretops.display import printable
 from secretops.scan.formats.interface import Format, RenderOptions
 from secretops.scan.models import Finding, InventoryMatch, Severity
 from secretops.scan.runner import ScanResult
@@ -46,12 +49,12 @@ def _location(finding: Finding) -> str:
         where = f"{loc.path}[cell {loc.cell}]:{loc.line}:{loc.column}"
     if loc.commit:
         where += f"@{loc.commit[:12]}"
-    return where
+    return printable(where)
 
 
 def inventory_line(match: InventoryMatch) -> str:
     """What a finding that is an inventory secret means, and what to do about it."""
-    where = f"inventory: {match.secret} version {match.version} ({match.state})"
+    where = printable(f"inventory: {match.secret} version {match.version} ({match.state})")
     if match.live:
         return f"{where}: the value may still work; run `secretops compromised {match.secret}`"
     if match.state == "revoked":
@@ -94,7 +97,10 @@ class TableFormat(Format):
 
     def render(self, result: ScanResult, options: RenderOptions) -> str:
         """Aligned columns, a context line under credentials that have one, then the summary."""
-        rows = [(str(f.severity), str(f.classification), f.rule_id, _location(f), f.preview) for f in result.findings]
+        rows = [
+            (str(f.severity), str(f.classification), printable(f.rule_id), _location(f), printable(f.preview))
+            for f in result.findings
+        ]
         out: list[str] = []
         if rows:
             widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(_HEADERS)]
@@ -112,7 +118,7 @@ class TableFormat(Format):
                 out.append(text)
                 indent = " " * (widths[0] + 2)
                 if finding.context:
-                    ctx = " ".join(f"{k}={v}" for k, v in sorted(finding.context.items()))
+                    ctx = printable(" ".join(f"{k}={v}" for k, v in sorted(finding.context.items())))
                     out.append(f"{indent}{_DIM}{ctx}{_RESET}" if options.color else f"{indent}{ctx}")
                 if finding.inventory is not None:
                     out.append(indent + inventory_line(finding.inventory))
