@@ -10,13 +10,52 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from secretops.values import FingerprintKey, SecretValue
+from secretops.errors import ConfigError
+from secretops.values import FingerprintKey, FingerprintKeyError, SecretValue
 
-__all__ = ["Settings", "VaultSettings"]
+__all__ = ["Settings", "VaultSettings", "default_key_path"]
+
+_KEY_FILE = ("secretops", "fingerprint.key")
+
+
+def default_key_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the fingerprint key file lives when `SECRETOPS_FINGERPRINT_KEY_FILE` does not say.
+
+    `$XDG_CONFIG_HOME/secretops/fingerprint.key` (an absolute `XDG_CONFIG_HOME` only, as the XDG
+    spec says), else `~/.config/secretops/fingerprint.key`; None when there is no home folder.
+    """
+    env = os.environ if environ is None else environ
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg).joinpath(*_KEY_FILE)
+    home = env.get("HOME")
+    if home:
+        return Path(home).joinpath(".config", *_KEY_FILE)
+    try:
+        return Path.home().joinpath(".config", *_KEY_FILE)
+    except (RuntimeError, KeyError):  # no HOME and no password entry
+        return None
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validated(model: type[_M], values: dict[str, Any]) -> _M:
+    """`model(**values)`, or a `ConfigError` naming the field without the value.
+
+    pydantic's own message quotes the input, and an environment variable may hold a token.
+    """
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(
+            f"invalid settings from the environment: {problems}", hint="check the SECRETOPS_* and VAULT_* variables"
+        ) from None
 
 
 class VaultSettings(BaseModel):
@@ -44,7 +83,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     state_dir: Path = Field(default=Path(".secretops"))
-    fingerprint_key_path: Path = Field(default=Path.home() / ".config" / "secretops" / "fingerprint.key")
+    fingerprint_key_path: Path | None = Field(default_factory=default_key_path)
     policies_dir: Path = Field(default=Path("policies"))
     vault: VaultSettings | None = None
     require_services: bool = False
@@ -58,6 +97,8 @@ class Settings(BaseModel):
             values["state_dir"] = Path(env["SECRETOPS_STATE_DIR"])
         if env.get("SECRETOPS_FINGERPRINT_KEY_FILE"):
             values["fingerprint_key_path"] = Path(env["SECRETOPS_FINGERPRINT_KEY_FILE"])
+        else:
+            values["fingerprint_key_path"] = default_key_path(env)
         if env.get("SECRETOPS_POLICIES"):
             values["policies_dir"] = Path(env["SECRETOPS_POLICIES"])
         values["require_services"] = env.get("SECRETOPS_REQUIRE_SERVICES") == "1"
@@ -80,10 +121,20 @@ class Settings(BaseModel):
                 vault["verify"] = False
             elif env.get("VAULT_CACERT"):
                 vault["verify"] = env["VAULT_CACERT"]
-            values["vault"] = VaultSettings(**vault)
+            values["vault"] = _validated(VaultSettings, vault)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return _validated(cls, values)
 
-    def fingerprint_key(self) -> FingerprintKey:
-        """The installation's fingerprint key (created on first use, mode 0600)."""
-        return FingerprintKey.load(self.fingerprint_key_path)
+    def fingerprint_key(self, *, allow_ephemeral: bool = False) -> FingerprintKey:
+        """The installation's fingerprint key (created on first use, mode 0600).
+
+        When no key is set and no key file exists or can be created (a read-only or missing
+        home), `allow_ephemeral` gives a random key for this process (`FingerprintKey.ephemeral`);
+        otherwise, and for a key file that is unreadable or malformed, a `ConfigError` (exit 2).
+        """
+        try:
+            return FingerprintKey.load(self.fingerprint_key_path)
+        except FingerprintKeyError as exc:
+            if allow_ephemeral and exc.can_fall_back:
+                return FingerprintKey.ephemeral_key()
+            raise ConfigError(exc.message, hint=exc.hint) from exc

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-__all__ = ["FingerprintKey", "SecretValue", "fingerprint", "mask"]
+__all__ = ["FingerprintKey", "FingerprintKeyError", "SecretValue", "fingerprint", "mask"]
 
 _MASK: Final = "********"
 
@@ -66,28 +67,61 @@ def mask(value: str | SecretValue) -> str:
     return raw[:keep] + _MASK
 
 
+class FingerprintKeyError(Exception):
+    """The key file cannot be read, parsed or created; `message` and `hint` say which and what to do.
+
+    Not a `SecretOpsError` (this module sits below `errors.py` users); `Settings.fingerprint_key`
+    turns it into a `ConfigError`, or into an ephemeral key for commands that can live with one.
+    """
+
+    def __init__(self, message: str, hint: str, *, can_fall_back: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.can_fall_back = can_fall_back
+
+
+_KEY_HINT: Final = (
+    "set SECRETOPS_FINGERPRINT_KEY (64 hex characters, shared by the team and CI), or point "
+    "SECRETOPS_FINGERPRINT_KEY_FILE or XDG_CONFIG_HOME at a writable folder"
+)
+
+
 class FingerprintKey:
     """The per-installation HMAC key behind every fingerprint.
 
     Taken from `SECRETOPS_FINGERPRINT_KEY` (hex, at least 32 bytes) when set, so CI and a team
     share fingerprints and baselines; otherwise read from, or created in, a key file of mode 0600.
+    An `ephemeral` key (`FingerprintKey.ephemeral_key`) lives in this process only: its
+    fingerprints match nothing written by another run.
     """
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "ephemeral")
 
     ENV: Final = "SECRETOPS_FINGERPRINT_KEY"
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, ephemeral: bool = False) -> None:
         if len(key) < 32:
             raise ValueError("fingerprint key must be at least 32 bytes")
         self._key = key
+        self.ephemeral = ephemeral
 
     def __repr__(self) -> str:
-        return "FingerprintKey(***)"
+        return "FingerprintKey(***, ephemeral)" if self.ephemeral else "FingerprintKey(***)"
 
     @classmethod
-    def load(cls, path: Path, environ: dict[str, str] | None = None) -> FingerprintKey:
-        """The key from the environment, else from `path`, creating it (0600, atomically)."""
+    def ephemeral_key(cls) -> FingerprintKey:
+        """A random key for this process only (when no key file can be created)."""
+        return cls(secrets.token_bytes(32), ephemeral=True)
+
+    @classmethod
+    def load(cls, path: Path | None, environ: Mapping[str, str] | None = None) -> FingerprintKey:
+        """The key from the environment, else from `path`, creating it (0600, atomically).
+
+        Raises `FingerprintKeyError` when the file cannot be read or is not a key, and (with
+        `can_fall_back` set) when there is no file and none can be created (`path` None: no home
+        folder; or a read-only or missing home).
+        """
         env = os.environ if environ is None else environ
         from_env = env.get(cls.ENV)
         if from_env:
@@ -100,12 +134,39 @@ class FingerprintKey:
                     f"{cls.ENV} is not a hex key of at least 32 bytes",
                     hint="generate one with: python -c 'import secrets; print(secrets.token_hex(32))'",
                 ) from exc
-        if path.exists():
-            return cls(bytes.fromhex(path.read_text().strip()))
+        if path is None:
+            raise FingerprintKeyError(
+                "no place for the fingerprint key file (no home folder, XDG_CONFIG_HOME unset)",
+                _KEY_HINT,
+                can_fall_back=True,
+            )
+        try:
+            text = path.read_text(encoding="ascii") if path.is_file() else None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FingerprintKeyError(
+                f"cannot read the fingerprint key file {path}: {getattr(exc, 'strerror', None) or 'not a hex key'}",
+                "check its permissions; " + _KEY_HINT,
+            ) from exc
+        if text is not None:
+            try:
+                return cls(bytes.fromhex(text.strip()))
+            except ValueError:  # the message would quote the file's text: say less
+                raise FingerprintKeyError(
+                    f"the fingerprint key file {path} does not hold a hex key of at least 32 bytes",
+                    "restore it, or remove it to create a new key (fingerprints and baselines made "
+                    "with the old one then stop matching)",
+                ) from None
         from secretops.fileio import write_private
 
         key = secrets.token_bytes(32)
-        write_private(path, key.hex() + "\n")
+        try:
+            write_private(path, key.hex() + "\n")
+        except OSError as exc:
+            raise FingerprintKeyError(
+                f"cannot create the fingerprint key file {path}: {exc.strerror or type(exc).__name__}",
+                _KEY_HINT,
+                can_fall_back=True,
+            ) from exc
         return cls(key)
 
     def digest(self, value: str) -> str:

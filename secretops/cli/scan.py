@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from enum import StrEnum
@@ -21,8 +22,15 @@ from typing import IO, TYPE_CHECKING, Annotated, Final, TypeVar
 
 import typer
 
+from secretops.display import printable
 from secretops.errors import ConfigError, ExitCode
-from secretops.scan.baseline import Baseline, DetectSecretsBaseline, load_baseline, without_values
+from secretops.scan.baseline import (
+    Baseline,
+    BaselineKeyError,
+    DetectSecretsBaseline,
+    load_baseline,
+    without_values,
+)
 from secretops.scan.formats import RenderOptions, get_format, rule_infos
 from secretops.scan.formats.table import human_bytes, summary
 from secretops.scan.models import Classification, Severity
@@ -35,6 +43,7 @@ if TYPE_CHECKING:
     from secretops.scan.config import ScanPolicy
     from secretops.scan.rules.loader import RuleSet
     from secretops.scan.sources.git import GitDiffSource
+    from secretops.values import FingerprintKey
 
 __all__ = ["FailOn", "Include", "OutputFormat", "parse_size", "register"]
 
@@ -198,11 +207,94 @@ def _warn_skips(result: ScanResult, err: IO[str]) -> None:
         if shown >= _MAX_WARNINGS:
             err.write(f"warning: ... and {len(result.skipped) - shown} more skipped files\n")
             break
+        path = printable(skip.path)  # a file name can hold ESC, BEL or a newline
         if skip.reason == SkipReason.MISSING:
-            err.write(f"error: {skip.path}: no such file or directory\n")
+            err.write(f"error: {path}: no such file or directory\n")
         else:
-            detail = f": {skip.detail}" if skip.detail else ""
-            err.write(f"warning: skipped {skip.path} ({skip.reason}{detail})\n")
+            detail = f": {printable(skip.detail)}" if skip.detail else ""
+            err.write(f"warning: skipped {path} ({printable(skip.reason)}{detail})\n")
+
+
+def check_writable(path: Path, flag: str) -> None:
+    """Raise `ConfigError` (exit 2) now, before scanning, if a file cannot be written at `path`.
+
+    Refused: a directory, an existing path that is not a regular file (a device, FIFO or socket
+    would be replaced), a path under a regular file, and a folder where no file can be created
+    (read-only file system, no permission). Missing folders are fine (they are created), as long
+    as the nearest existing one is writable. The check creates and removes a temporary file, the
+    way the atomic write later does; mode bits alone would not tell for root.
+    """
+    shown = printable(path)
+    if path.is_dir():
+        raise ConfigError(f"{flag} {shown}: is a directory", hint=f"name a file in it, e.g. {shown}/report")
+    if path.exists() and not path.is_file():
+        raise ConfigError(
+            f"{flag} {shown}: exists and is not a regular file",
+            hint="leave the option out to write to standard output, and redirect that",
+        )
+    folder = path.absolute().parent
+    while not folder.exists() and not folder.is_symlink() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{flag} {shown}: {printable(folder)} is not a folder",
+            hint="name a file in a folder that exists or can be made",
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".secretops-probe-", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"{flag} {shown}: cannot create files in {printable(folder)}: {exc.strerror or type(exc).__name__}",
+            hint="choose a writable location",
+        ) from exc
+
+
+def _check_outputs(output: Path | None, write_baseline: Path | None) -> None:
+    """Every file the scan will write is writable, and no two of them are the same file."""
+    if output is not None:
+        check_writable(output, "--output")
+    if write_baseline is not None:
+        check_writable(write_baseline, "--write-baseline")
+    if output is not None and write_baseline is not None and output.resolve() == write_baseline.resolve():
+        raise ConfigError(
+            f"--output and --write-baseline name the same file ({printable(output)})",
+            hint="write the report and the baseline to two files",
+        )
+
+
+def _fingerprint_key(
+    settings: Settings, baseline: Path | None, write_baseline: Path | None, inventory: bool
+) -> FingerprintKey:
+    """The installation key; a one-off key (with a notice) when no key file can be created.
+
+    A one-off key gives fingerprints that match nothing written by another run, so the options
+    that compare fingerprints with such things are refused rather than quietly matching nothing.
+    """
+    key = settings.fingerprint_key(allow_ephemeral=True)
+    if not key.ephemeral:
+        return key
+    hint = (
+        "set SECRETOPS_FINGERPRINT_KEY (64 hex characters: the key the team shares), or point "
+        "XDG_CONFIG_HOME or SECRETOPS_FINGERPRINT_KEY_FILE at a writable folder"
+    )
+    for flag, given in (("--write-baseline", write_baseline), ("--inventory", inventory)):
+        if given:
+            raise ConfigError(
+                f"{flag} needs a stable fingerprint key, and none is set or can be created "
+                f"({printable(settings.fingerprint_key_path or 'no home folder')})",
+                hint=hint,
+            )
+    typer.echo(
+        "notice: no fingerprint key is set and none can be created at "
+        f"{printable(settings.fingerprint_key_path or '~/.config (no home folder)')}: this scan uses a "
+        "one-off key, so its fingerprints differ from any other run's and a secretops --baseline "
+        "cannot match (it is refused)",
+        err=True,
+    )
+    typer.echo(f"hint: {hint}", err=True)
+    return key
 
 
 def _use_color(output: Path | None) -> bool:
@@ -276,6 +368,7 @@ def scan_command(
     threshold = _choice(FailOn, fail_on, "--fail-on").threshold()
     if jobs is not None and jobs < 1:
         raise ConfigError("--jobs must be 1 or more", hint="--jobs 1 scans in this process")
+    _check_outputs(output, write_baseline)  # before scanning, not after
     settings = Settings.from_env()
     targets = list(paths) if paths else ["."]
     limit = parse_size(max_file_size) if max_file_size else DEFAULT_MAX_FILE_SIZE
@@ -287,8 +380,16 @@ def scan_command(
         classes |= INCLUDE_CLASSES[_choice(Include, choice, "--include")]
     policy = _load_policy(policy_path, settings)
     ruleset = _load_ruleset(policy, rule_files or ())
-    key = settings.fingerprint_key()
-    previous = load_baseline(baseline_path, key) if baseline_path is not None else None  # fails before scanning
+    key = _fingerprint_key(settings, baseline_path, write_baseline, inventory)
+    try:
+        previous = load_baseline(baseline_path, key) if baseline_path is not None else None  # fails before scanning
+    except BaselineKeyError as exc:
+        if not key.ephemeral:
+            raise
+        raise ConfigError(
+            f"--baseline {printable(baseline_path)}: its fingerprints cannot match this run's one-off key",
+            hint="set SECRETOPS_FINGERPRINT_KEY to the key the baseline was written with",
+        ) from exc
     # A detect-secrets baseline matches on a hash of the value: keep values in memory until then.
     match_values = isinstance(previous, DetectSecretsBaseline) and previous.needs_values
     print_values = show_secrets and out_format is OutputFormat.JSON
@@ -309,8 +410,11 @@ def scan_command(
             line.close()
 
     if write_baseline is not None:
-        Baseline.from_result(result, key, previous).save(write_baseline)
-        typer.echo(f"baseline: {len(result.findings)} findings written to {write_baseline}", err=True)
+        try:
+            Baseline.from_result(result, key, previous).save(write_baseline)
+        except OSError as exc:
+            raise _write_error("--write-baseline", write_baseline, exc) from exc
+        typer.echo(f"baseline: {len(result.findings)} findings written to {printable(write_baseline)}", err=True)
     if previous is not None:
         result = previous.filter(result)
     if inventory:
@@ -323,10 +427,13 @@ def scan_command(
     if output is not None:
         from secretops.fileio import write_atomic, write_private
 
-        if show_secrets:
-            write_private(output, text)
-        else:
-            write_atomic(output, text)
+        try:
+            if show_secrets:
+                write_private(output, text)
+            else:
+                write_atomic(output, text)
+        except OSError as exc:
+            raise _write_error("--output", output, exc) from exc
         for summary_line in summary(result):
             typer.echo(summary_line, err=True)
     else:
@@ -338,6 +445,14 @@ def scan_command(
     if result.stats.skipped.get(SkipReason.MISSING):
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+def _write_error(flag: str, path: Path, exc: OSError) -> ConfigError:
+    """A write that failed after the scan (disk full, the folder went away): exit 2, not a crash."""
+    return ConfigError(
+        f"{flag} {printable(path)}: cannot write it: {exc.strerror or type(exc).__name__}",
+        hint="the scan ran; fix the location and run it again",
+    )
 
 
 def rules_command(

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from secretops.errors import PolicyError
+from secretops.scan.rules.loader import regex_problem, shown
 
 __all__ = ["ScanPolicy"]
 
@@ -89,14 +90,16 @@ class ScanPolicy:
 
         def regexes(key: str) -> tuple[re.Pattern[str], ...]:
             out = []
-            for text in strings("allowlist", key):
+            for index, text in enumerate(strings("allowlist", key)):
                 try:
                     out.append(re.compile(text))
                 except re.error as exc:
+                    # An allowlist regex often spells out the value it allows: masked, never quoted.
                     raise PolicyError(
-                        f"{where}: field 'allowlist.{key}': invalid regex {text!r}: {exc}",
+                        f"{where}: field 'allowlist.{key}': entry {index} {shown(text)}: "
+                        f"invalid regex: {regex_problem(exc)}",
                         hint="patterns use Python `re` syntax; use '''...''' literal strings in TOML",
-                    ) from exc
+                    ) from None
             return tuple(out)
 
         base = source.parent if source else Path(".")

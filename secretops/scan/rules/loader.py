@@ -31,6 +31,7 @@ from secretops.scan import checksums
 from secretops.scan.cache import read_entry, write_entry
 from secretops.scan.checksums import CHECKSUMS
 from secretops.scan.models import Severity
+from secretops.values import mask
 
 __all__ = ["DECODERS", "Rule", "RuleSet", "builtin_rule_files", "compile_regex", "load_rule_file", "load_rules"]
 
@@ -296,12 +297,33 @@ class _Fields:
 
     def regexes(self, name: str, values: Sequence[str]) -> tuple[re.Pattern[str], ...]:
         out = []
-        for value in values:
+        for index, value in enumerate(values):
             try:
                 out.append(re.compile(value))
             except re.error as exc:
-                raise self.error(name, f"invalid regex {value!r}: {exc}") from exc
+                # An allowlist regex often spells out the value it allows: never quote it.
+                raise self.error(name, f"entry {index} {shown(value)}: invalid regex: {regex_problem(exc)}") from None
         return tuple(out)
+
+
+def shown(value: str) -> str:
+    """How an error message names a value from a rule or policy file: masked, as previews are.
+
+    A field that should hold a severity or a keyword may hold a pasted credential, and an
+    allowlist regex often holds the value it allows: a message shows at most a quarter of it
+    (4 characters), never the rest. The field name and index say which entry is wrong.
+    """
+    return repr(mask(value))
+
+
+_QUOTED = re.compile(r"'[^']*'|\\.|(?<=range )\S+")
+
+
+def regex_problem(exc: re.error) -> str:
+    """What is wrong with a regex, without the parts of it that `re.error` quotes (group names,
+    escapes): `missing ), unterminated subpattern at position 3`."""
+    problem = _QUOTED.sub("...", exc.msg)
+    return f"{problem} at position {exc.pos}" if exc.pos is not None else problem
 
 
 @functools.cache
@@ -368,19 +390,19 @@ def _parse_rule(path: Path, index: int, entry: object) -> Rule:
     kind = f.str_("kind", required=True) or ""
     for name, value in (("provider", provider), ("kind", kind)):
         if not _LOWER_NAME.match(value):
-            raise f.error(name, f"{value!r} must be lowercase letters, digits, '.', '_', '+' or '-'")
+            raise f.error(name, f"{shown(value)} must be lowercase letters, digits, '.', '_', '+' or '-'")
     sev = f.str_("severity", required=True) or ""
     try:
         severity = Severity(sev)
-    except ValueError as exc:
-        raise f.error("severity", f"{sev!r} is not one of {', '.join(s.value for s in Severity)}") from exc
+    except ValueError:
+        raise f.error("severity", f"{shown(sev)} is not one of {', '.join(s.value for s in Severity)}") from None
 
     keywords = f.strs("keywords", required=True)
-    for kw in keywords:
+    for index, kw in enumerate(keywords):
         if kw != kw.lower() or not kw.isascii() or len(kw) < _MIN_KEYWORD or kw != kw.strip("\n"):
             raise f.error(
                 "keywords",
-                f"{kw!r} must be a lowercase ASCII literal of at least {_MIN_KEYWORD} characters",
+                f"entry {index} {shown(kw)} must be a lowercase ASCII literal of at least {_MIN_KEYWORD} characters",
                 hint="short keywords make the prefilter useless; pick a distinctive prefix",
             )
 
@@ -388,7 +410,7 @@ def _parse_rule(path: Path, index: int, entry: object) -> Rule:
     try:
         pattern = compile_regex(regex)
     except re.error as exc:
-        raise f.error("regex", f"does not compile: {exc}", hint="rules use Python `re` syntax") from exc
+        raise f.error("regex", f"does not compile: {regex_problem(exc)}", hint="rules use Python `re` syntax") from None
 
     group = entry.get("secret_group", 0)
     if isinstance(group, bool) or not isinstance(group, int | str):
