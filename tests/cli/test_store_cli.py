@@ -52,16 +52,22 @@ secrets:
 """
 
 
-def _env_file(path: Path, *, pw: str = PW, user: str = "shop_a") -> Path:
+def _env_file(path: Path, *, pw: str = PW, user: str = "shop_a", stripe: bool = True) -> Path:
+    """The web target's file (`.env`): DATABASE_URL, DJANGO_SECRET_KEY and, with `stripe`, STRIPE_API_KEY."""
     path.write_text(
         textwrap.dedent(f"""\
         # deployed values
         export DATABASE_URL="postgresql://{user}:{quote(pw, safe="")}@db.internal:5432/shop"
-        DB_PASSWORD='{pw}'
-        DB_USER={user}
         DJANGO_SECRET_KEY={DJ}  # web only
         """)
+        + (f"STRIPE_API_KEY='{STRIPE}'\n" if stripe else "")
     )
+    return path
+
+
+def _worker_file(path: Path, *, pw: str = PW, user: str = "shop_a") -> Path:
+    """The worker target's file (`worker.env`): DB_PASSWORD and DB_USER."""
+    path.write_text(f"DB_PASSWORD='{pw}'\nDB_USER={user}\n")
     return path
 
 
@@ -85,27 +91,57 @@ def _no_values(text: str) -> None:
         assert value not in text
 
 
-def test_import_from_env_file_then_unchanged(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    env = _env_file(project / ".env")
-    assert run(["store", "import", "--from-env-file", str(env)]) == 0
+def _rows(out: str) -> dict[str, str]:
+    return {line.split()[1]: line for line in out.splitlines() if line.split()[:1] and line[0] != " "}
+
+
+def test_import_reads_every_target_then_unchanged(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _env_file(project / ".env")
+    _worker_file(project / "worker.env")
+    assert run(["store", "import"]) == 0
     out, err = capsys.readouterr()
     _no_values(out + err)
-    lines = {line.split()[1]: line for line in out.splitlines() if line.startswith(("imported", "not-found"))}
-    assert lines["shop/database"].startswith("imported")
-    assert "DATABASE_URL,DB_PASSWORD,DB_USER" in lines["shop/database"]
-    assert lines["shop/django-key"].startswith("imported")
-    assert lines["shop/stripe"].startswith("not-found")
-    assert out.splitlines()[-1] == "2 imported, 1 not-found"
+    rows = _rows(out)
+    assert rows["shop/database"].startswith("imported")
+    assert "web:DATABASE_URL,worker:DB_PASSWORD,worker:DB_USER" in rows["shop/database"]
+    assert rows["shop/django-key"].startswith("imported") and rows["shop/stripe"].startswith("imported")
+    assert out.splitlines()[-1] == "3 imported"
 
     store = _local(project)
     db = store.get("shop/database")
     assert db is not None and db.value.reveal() == PW and dict(db.version.attributes) == {"username": "shop_a"}
 
-    assert run(["store", "import", "--from-env-file", str(env)]) == 0
+    assert run(["store", "import"]) == 0
     out, _ = capsys.readouterr()
-    assert out.splitlines()[-1] == "2 unchanged, 1 not-found"
+    assert out.splitlines()[-1] == "3 unchanged"
     state = store.state("shop/database")
     assert state is not None and len(state.versions) == 1
+
+
+def test_import_from_env_file_applies_to_its_own_consumers(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    env = _env_file(project / ".env")
+    _worker_file(project / "worker.env", pw=PW + "-worker-differs")  # not read: its target is not .env
+    assert run(["store", "import", "--from-env-file", str(env)]) == 0
+    out, _ = capsys.readouterr()
+    _no_values(out)
+    rows = _rows(out)
+    assert rows["shop/database"].startswith("imported") and "web:DATABASE_URL  stored" in rows["shop/database"]
+    assert f"not read: worker:DB_PASSWORD, worker:DB_USER: its target is not {env}" in out
+    db = _local(project).get("shop/database")
+    assert db is not None and db.value.reveal() == PW
+
+
+def test_a_consumer_key_missing_from_its_target_exits_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _env_file(project / ".env", stripe=False)
+    _worker_file(project / "worker.env")
+    assert run(["store", "import"]) == 1
+    out, _ = capsys.readouterr()
+    assert f"missing: web:STRIPE_API_KEY: STRIPE_API_KEY is not in {Path('.env')}" in out
+    assert out.splitlines()[-1] == "2 imported, 1 not-found; 1 consumer key(s) missing from the target"
+    assert run(["store", "import", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    stripe = next(r for r in doc["results"] if r["secret"] == "shop/stripe")
+    assert stripe["missing"] == [{"consumer": "web:STRIPE_API_KEY", "reason": "STRIPE_API_KEY is not in .env"}]
 
 
 def test_import_from_environment_json(
@@ -118,8 +154,21 @@ def test_import_from_environment_json(
     doc = json.loads(out)
     by = {r["secret"]: r for r in doc["results"]}
     assert by["shop/stripe"]["status"] == "imported" and by["shop/stripe"]["version"] == 1
+    assert by["shop/stripe"]["consumers"] == ["web:STRIPE_API_KEY"]
     assert by["shop/stripe"]["fingerprint"].startswith("hmac-sha256:")
     assert by["shop/database"]["status"] == "not-found"
+
+
+def test_a_file_that_is_no_target_needs_secret(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dump = project / "from-the-dashboard.env"
+    dump.write_text(f"STRIPE_API_KEY={STRIPE}\nDJANGO_SECRET_KEY={DJ}\n")
+    assert run(["store", "import", "--from-env-file", str(dump)]) == 2
+    err = capsys.readouterr().err
+    assert "is not the file of any dotenv target" in err and "--secret NAME" in err
+    assert run(["store", "import", "--from-env-file", str(dump), "--secret", "shop/stripe"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "1 imported" and "shop/django-key" not in out
+    assert _local(project).names() == ["shop/stripe"]
 
 
 def test_dry_run_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,29 +181,30 @@ def test_dry_run_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_conflicts_and_differences_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    env = project / ".env"
-    env.write_text(f"DATABASE_URL=postgresql://shop_a:{quote(PW, safe='')}@db.internal:5432/shop\nDB_PASSWORD=other\n")
-    assert run(["store", "import", "--from-env-file", str(env)]) == 1
+    _env_file(project / ".env")
+    _worker_file(project / "worker.env", pw="other")
+    assert run(["store", "import"]) == 1
     out, _ = capsys.readouterr()
     _no_values(out)
-    assert "conflicting" in out and "disagree on value" in out
-    assert _local(project).names() == []
+    assert "conflicting" in out and "consumers disagree on value" in out
+    assert "web:DATABASE_URL holds hmac-sha256:" in out and "worker:DB_PASSWORD holds hmac-sha256:" in out
+    assert _local(project).state("shop/database") is None
 
-    _env_file(env)
-    assert run(["store", "import", "--from-env-file", str(env)]) == 0
-    _env_file(env, pw=PW + "-rotated-by-hand")
-    assert run(["store", "import", "--from-env-file", str(env)]) == 1
+    _worker_file(project / "worker.env")
+    assert run(["store", "import"]) == 0
+    _env_file(project / ".env", pw=PW + "-rotated-by-hand")
+    _worker_file(project / "worker.env", pw=PW + "-rotated-by-hand")
+    assert run(["store", "import"]) == 1
     out, _ = capsys.readouterr()
     assert "differs" in out and "--overwrite" in out
-    assert run(["store", "import", "--from-env-file", str(env), "--overwrite"]) == 0
+    assert run(["store", "import", "--overwrite"]) == 0
     current = _local(project).get("shop/database")
     assert current is not None and current.value.reveal() == PW + "-rotated-by-hand"
 
 
-@pytest.mark.parametrize("args", [[], ["--from-environment", "--from-env-file", ".env"]])
-def test_import_needs_exactly_one_source(project: Path, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
-    assert run(["store", "import", *args]) == 2
-    assert "exactly one of --from-env-file" in capsys.readouterr().err
+def test_import_takes_at_most_one_source(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["store", "import", "--from-environment", "--from-env-file", ".env"]) == 2
+    assert "at most one of --from-env-file" in capsys.readouterr().err
 
 
 def test_bad_env_file_is_usage_error_without_the_line(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -163,6 +213,10 @@ def test_bad_env_file_is_usage_error_without_the_line(project: Path, capsys: pyt
     assert run(["store", "import", "--from-env-file", str(env)]) == 2
     err = capsys.readouterr().err
     assert f"{env}:2: not a KEY=value line" in err
+    _no_values(err)
+    assert run(["store", "import"]) == 2  # the same file read as the web target
+    err = capsys.readouterr().err
+    assert ".env:2: not a KEY=value line" in err
     _no_values(err)
 
 
@@ -251,3 +305,103 @@ def test_vault_errors_map_to_exit_codes(
     assert "permission denied" in err
     _no_values(err)
     assert token not in err
+
+
+# ---------------------------------------------------------------- store show
+
+
+def _imported(project: Path) -> LocalStore:
+    _env_file(project / ".env")
+    _worker_file(project / "worker.env")
+    assert run(["store", "import"]) == 0
+    return _local(project)
+
+
+def _access_lines(project: Path) -> list[dict[str, object]]:
+    path = project / ".secretops" / "journal" / "access.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_show_prints_metadata_never_a_value(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = _imported(project)
+    capsys.readouterr()
+    version = store.get("shop/database")
+    assert version is not None
+    assert run(["store", "show", "shop/database"]) == 0
+    out = capsys.readouterr().out
+    _no_values(out)
+    assert "secret       shop/database" in out and "last rotated never" in out
+    assert f"v1    current   {version.version.fingerprint}" in out
+    assert "(adopted or stored by hand)" in out and "username=shop_a" in out
+    assert run(["store", "show", "shop/database", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["versions"][0]["fingerprint"] == version.version.fingerprint
+    _no_values(json.dumps(doc))
+    assert _access_lines(project) == []  # metadata is no access to the value
+
+
+def test_reveal_refuses_without_a_terminal(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _imported(project)
+    capsys.readouterr()
+    assert run(["store", "show", "shop/database", "--reveal"]) == 2
+    out, err = capsys.readouterr()
+    _no_values(out + err)
+    assert "stdout is not a terminal" in err and "--reveal --yes" in err
+    assert _access_lines(project) == []
+
+
+def test_reveal_with_yes_prints_the_value_and_records_who(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _imported(project)
+    capsys.readouterr()
+    monkeypatch.setenv("LOGNAME", "alice-oncall")
+    with caplog.at_level("DEBUG"):
+        assert run(["store", "show", "shop/database", "--reveal", "--yes"]) == 0
+    out, err = capsys.readouterr()
+    assert out == PW + "\n"  # the value alone on stdout
+    assert PW not in err and "the access is recorded" in err
+    assert PW not in caplog.text and quote(PW, safe="") not in caplog.text
+    (entry,) = _access_lines(project)
+    current = store.get("shop/database")
+    assert current is not None
+    assert entry["event"] == "revealed" and entry["secret"] == "shop/database"
+    assert entry["user"] == "alice-oncall" and entry["version"] == 1
+    assert entry["fingerprint"] == current.version.fingerprint and entry["tty"] is False
+    assert str(entry["ts"]).endswith("+00:00")
+    _no_values((project / ".secretops" / "journal" / "access.jsonl").read_text())
+    assert run(["history"]) == 0  # the access log is not mistaken for a rotation run
+    assert "no runs yet" in capsys.readouterr().out
+
+
+def test_reveal_on_a_terminal_needs_no_yes(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _imported(project)
+    capsys.readouterr()
+    monkeypatch.setattr("secretops.cli.store._stdout_is_terminal", lambda: True)
+    assert run(["store", "show", "shop/django-key", "--reveal"]) == 0
+    assert capsys.readouterr().out == DJ + "\n"
+    (entry,) = _access_lines(project)
+    assert entry["tty"] is True and entry["secret"] == "shop/django-key"
+
+
+def test_show_usage_errors(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _imported(project)
+    capsys.readouterr()
+    assert run(["store", "show", "shop/nope"]) == 2
+    err = capsys.readouterr().err
+    assert "the store has no secret 'shop/nope'" in err and "shop/database" in err
+    assert run(["store", "show", "shop/database", "--yes"]) == 2
+    assert "--yes only applies to --reveal" in capsys.readouterr().err
+    assert run(["store", "show", "shop/database", "--reveal", "--yes", "--json"]) == 2
+    assert run(["store", "show"]) == 2
+    assert _access_lines(project) == []
+
+
+def test_reveal_with_no_current_version(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _local(project).put("shop/database", SecretValue(PW), run_id="r-staged")  # pending only
+    assert run(["store", "show", "shop/database", "--reveal", "--yes"]) == 2
+    out, err = capsys.readouterr()
+    assert "has no current version" in err and PW not in out + err
+    assert _access_lines(project) == []
