@@ -5,6 +5,9 @@ store's recorded state (`secretops.store.open_store`): never a value, only versi
 `inventory` lists secrets in policy order with their issuer, strategy and period; `status`
 sorts them by urgency (overdue first) and can show only what is due (`--due`). Overdue
 secrets stand out: a `!` marker and red in a terminal. `--format json` prints the same rows.
+`status` also shows each secret's latest rotation run from the journal (`running`,
+`interrupted` when its process died, `awaiting-revoke` during a grace, ...) and lists the
+consumer keys their targets do not hold (`secretops.targets.presence.missing_keys`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import typer
 
 from secretops.errors import ConfigError, ExitCode
 from secretops.inventory.loader import Inventory, load_inventory
-from secretops.inventory.status import SecretStatus, State, orphans, statuses
+from secretops.inventory.status import RunInfo, SecretStatus, State, orphans, statuses
 from secretops.settings import Settings
 from secretops.store import Store, open_store
 
@@ -103,6 +106,7 @@ STATUS_COLUMNS: tuple[Column, ...] = (
     ("NEXT DUE", lambda s: _date(s.next_due, "now")),
     ("STRATEGY", lambda s: s.strategy),
     ("CONSUMERS", lambda s: str(s.consumers)),
+    ("RUN", lambda s: s.run.describe() if s.run else "-"),
 )
 
 
@@ -136,19 +140,56 @@ def _json(command: str, path: Path, now: datetime, rows: Sequence[SecretStatus],
     typer.echo(json.dumps(doc, indent=2))
 
 
+def _latest_runs(settings: Settings, now: datetime) -> dict[str, RunInfo]:
+    """Each secret's run to show: its latest unfinished run, else its latest run."""
+    from secretops.rotate.journal import Journal, RunState
+
+    journal = Journal(settings.state_dir / "journal")
+    settled = {RunState.COMPLETE, RunState.ROLLED_BACK}
+    chosen: dict[str, RunInfo] = {}
+    for record in journal.runs():  # oldest first: a later run replaces an earlier one
+        state = journal.state(record, now)
+        known = chosen.get(record.secret)
+        if known is not None and state in settled and known.state not in settled:
+            continue  # an unfinished run stays on show until it is finished
+        chosen[record.secret] = RunInfo(record.run_id, state.value, record.started_at, record.revoke_after)
+    return chosen
+
+
+def _missing(inventory: Inventory) -> dict[str, tuple[str, ...]]:
+    """Consumer keys the `.env` targets do not hold, by secret (names only, never values)."""
+    from secretops.targets.presence import missing_keys
+
+    out: dict[str, list[str]] = {}
+    for item in missing_keys(inventory):
+        out.setdefault(item.secret, []).append(str(item))
+    return {name: tuple(items) for name, items in out.items()}
+
+
 def _gather(
-    policies: Path | None, now: str | None
+    policies: Path | None, now: str | None, *, details: bool = False
 ) -> tuple[Settings, Inventory, datetime, list[SecretStatus], list[str]]:
     settings = Settings.from_env(policies_dir=policies)
     inventory = load_inventory(settings.policies_dir)
     moment = _parse_now(now)
+    runs = _latest_runs(settings, moment) if details else None
+    missing = _missing(inventory) if details else None
     store = _open_store(settings)
     try:
-        rows = statuses(inventory, store, moment)
+        rows = statuses(inventory, store, moment, runs=runs, missing=missing)
         stray = orphans(inventory, store)
     finally:
         store.close()
     return settings, inventory, moment, rows, stray
+
+
+def _missing_report(rows: Sequence[SecretStatus]) -> None:
+    items = [item for row in rows for item in row.missing]
+    if not items:
+        return
+    typer.echo("consumer keys their targets do not hold:")
+    for item in items:
+        typer.echo(f"  {item}")
 
 
 PoliciesOption = Annotated[
@@ -180,15 +221,16 @@ def status_command(
     policies: PoliciesOption = None,
     output: FormatOption = OutputFormat.TABLE,
     due_only: Annotated[
-        bool, typer.Option("--due", help="Only secrets that are due, overdue or never rotated.")
+        bool,
+        typer.Option("--due", help="Only secrets that are due, overdue, never rotated, or with a run to finish."),
     ] = False,
     now: NowOption = None,
 ) -> int:
-    """Where each secret stands in its rotation schedule, most urgent first."""
-    settings, _, moment, rows, stray = _gather(policies, now)
+    """Where each secret stands in its rotation schedule and its latest run, most urgent first."""
+    settings, _, moment, rows, stray = _gather(policies, now, details=True)
     rows = sorted(rows, key=lambda r: (r.state.urgency, r.next_due or moment, r.name))
     if due_only:
-        rows = [r for r in rows if r.state is not State.OK]
+        rows = [r for r in rows if r.state is not State.OK or (r.run is not None and r.run.needs_attention)]
     if output is OutputFormat.JSON:
         _json("status", settings.policies_dir, moment, rows, stray)
     elif not rows:
@@ -196,6 +238,7 @@ def status_command(
     else:
         _table(rows, STATUS_COLUMNS)
         _summary(rows, stray)
+        _missing_report(rows)
     return int(ExitCode.OK)
 
 

@@ -38,12 +38,16 @@ def _store(state_dir: Path, at: datetime) -> LocalStore:
 
 @pytest.fixture
 def populated(state_dir: Path) -> Path:
-    # shop/redis (30d) rotated at T0; shop/jwt (90d) adopted at T0 + 80d; an undeclared leftover
+    # shop/redis (30d) rotated at T0; shop/jwt (90d) rotated at T0 + 80d; budget-ai/database
+    # adopted (store import) at T0; an undeclared leftover
     store = _store(state_dir, T0)
     version = store.put("shop/redis", SecretValue("r1"), run_id="run-1")
     store.promote("shop/redis", version.number, expected_current=None, run_id="run-1")
     store.put("old/leftover", SecretValue("x"), labels=frozenset({Label.CURRENT}))
-    _store(state_dir, T0 + timedelta(days=80)).put("shop/jwt", SecretValue("j"), labels=frozenset({Label.CURRENT}))
+    store.put("budget-ai/database", SecretValue("adopted"), labels=frozenset({Label.CURRENT}))
+    later = _store(state_dir, T0 + timedelta(days=80))
+    jwt = later.put("shop/jwt", SecretValue("j"), run_id="run-2")
+    later.promote("shop/jwt", jwt.number, expected_current=None, run_id="run-2")
     return state_dir
 
 
@@ -85,9 +89,11 @@ def test_inventory_table(populated: Path, capsys: pytest.CaptureFixture[str]) ->
         "overdue",
     ]
     jwt = rows["shop/jwt"]
-    assert jwt.startswith("  ") and jwt.split()[-4:] == ["8d", "never", "2025-06-20", "ok"]
+    assert jwt.startswith("  ") and jwt.split()[-4:] == ["8d", "2025-03-22", "2025-06-20", "ok"]
+    # adopted 88 days ago, last rotation unknown: never rotated, due now
     assert rows["budget-ai/database"].startswith("? ")
-    assert rows["budget-ai/database"].split()[-4:] == ["-", "never", "now", "never-rotated"]
+    assert rows["budget-ai/database"].split()[-4:] == ["88d", "never", "now", "never-rotated"]
+    assert rows["shop/mysql"].split()[-4:] == ["-", "never", "now", "never-rotated"]  # never stored
     assert "8 secrets: 1 overdue, 6 never rotated, 0 due, 1 ok" in lines
     assert lines[-1] == "the store also holds 1 secret(s) no policy declares: old/leftover"
 

@@ -95,10 +95,28 @@ def test_age_counts_from_the_current_version(inventory: Inventory, store: LocalS
 def test_imported_value_has_an_age_but_no_rotation(inventory: Inventory, store: LocalStore) -> None:
     name = "budget-ai/database"
     store.put(name, SecretValue("adopted"), labels=frozenset({Label.CURRENT}), attributes={"username": "app_a"})
-    row = next(r for r in statuses(inventory, store, T0 + timedelta(days=100)) if r.name == name)
-    assert row.state is State.OVERDUE
-    assert row.last_rotated is None
-    assert row.created_at == T0
+    # The day after the import, not a full period later: when the credential was last changed is unknown.
+    row = next(r for r in statuses(inventory, store, T0 + timedelta(days=1)) if r.name == name)
+    assert row.state is State.NEVER_ROTATED and row.adopted
+    assert row.last_rotated is None and row.next_due is None
+    assert row.created_at == T0 and row.age == timedelta(days=1)
+    assert name in due(inventory, store, T0 + timedelta(days=1))
+    assert row.to_json()["adopted"] is True
+
+
+def test_adopted_over_a_rotated_value_is_never_rotated_again(
+    inventory: Inventory, store: LocalStore, clock: Clock
+) -> None:
+    name = "shop/redis"
+    _rotate(store, name, "r1")
+    assert next(r for r in statuses(inventory, store, T0) if r.name == name).state is State.OK
+    clock.now = T0 + timedelta(days=2)
+    store.put(name, SecretValue("changed-by-hand"), labels=frozenset({Label.CURRENT}))  # store import --overwrite
+    row = next(r for r in statuses(inventory, store, T0 + timedelta(days=3)) if r.name == name)
+    assert row.state is State.NEVER_ROTATED and row.last_rotated is None and row.version == 2
+    _rotate(store, name, "r2")  # a rotation starts the clock again
+    row = next(r for r in statuses(inventory, store, T0 + timedelta(days=3)) if r.name == name)
+    assert row.state is State.OK and row.next_due == T0 + timedelta(days=32)
 
 
 def test_pending_version_is_shown(inventory: Inventory, store: LocalStore) -> None:
@@ -129,7 +147,7 @@ def test_orphans(inventory: Inventory, store: LocalStore) -> None:
 
 
 def test_naive_datetimes_are_utc(inventory: Inventory) -> None:
-    version = Version(1, "hmac-sha256:00", datetime(2025, 1, 1), frozenset({Label.CURRENT}))
+    version = Version(1, "hmac-sha256:00", datetime(2025, 1, 1), frozenset({Label.CURRENT}), run_id="r1")
     state = SecretState("shop/redis", (version,), rotated_at=datetime(2025, 1, 1))
     row = status_of(inventory, "shop/redis", state, datetime(2025, 3, 1))
     assert row.state is State.OVERDUE
