@@ -215,7 +215,7 @@ def test_rotate_due_and_concurrency(project: Path, capsys: pytest.CaptureFixture
     assert run(["rotate", "--due", "--concurrency", "2"]) == 0
     out = capsys.readouterr().out
     assert "shop/jwt: run r-" in out and "complete" in out
-    assert "shop/django: run" not in out  # imported recently: not due
+    assert "shop/django: run r-" in out  # adopted (no rotation yet): never rotated, so due at once
     worker = env_of(project / "worker.env")
     assert len(worker["JWT_KEY"]) == 43 and worker["JWT_KEY"] not in out
     assert run(["rotate", "--due"]) == 0
