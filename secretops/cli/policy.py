@@ -2,8 +2,12 @@
 
 `policy check [PATH]` reads every `*.yaml`/`*.yml` under PATH (default `policies/`, or
 `SECRETOPS_POLICIES`), prints each problem as `file:line: field: message` with a hint, and
-exits 2 when there is any, 0 when the policies are sound. `policy schema` prints the JSON
-Schema of a policy file for editors.
+exits 2 when there is any, 0 when the policies are sound. Warnings (an empty file, `grace: 0s`)
+are printed too but do not fail the check. It also checks that every `.env` target exists on
+this machine and holds each consumer's key (relative paths resolve against the working
+directory, as `rotate` resolves them); `--skip-local-targets` leaves that out, for checking
+away from the host that holds the files (CI). `policy schema` prints the JSON Schema of a
+policy file for editors.
 """
 
 from __future__ import annotations
@@ -38,20 +42,33 @@ class CheckFormat(StrEnum):
     JSON = "json"
 
 
+def _ordered(inventory: Inventory, problems: list[Problem]) -> list[Problem]:
+    """Errors and warnings together, by file (in inventory order) then line."""
+    order = {f: i for i, f in enumerate(inventory.files)}
+    return sorted([*problems, *inventory.warnings], key=lambda p: (order.get(p.file, len(order)), p.line or 0))
+
+
 def _render_text(path: Path, inventory: Inventory, problems: list[Problem]) -> None:
-    for problem in problems:
+    for problem in _ordered(inventory, problems):
         head = f"{problem.location()}: {problem.field}: " if problem.field else f"{problem.location()}: "
-        typer.echo(head + typer.style(problem.message, fg=typer.colors.RED))
+        if problem.severity == "warning":
+            typer.echo(head + typer.style("warning: " + problem.message, fg=typer.colors.YELLOW))
+        else:
+            typer.echo(head + typer.style(problem.message, fg=typer.colors.RED))
         if problem.hint:
             typer.echo(f"    hint: {problem.hint}")
     files = len(inventory.files)
+    warned = len(inventory.warnings)
+    warnings = f", {warned} warning{'s' if warned != 1 else ''}" if warned else ""
     if problems:
         count = len(problems)
-        typer.echo(f"{count} problem{'s' if count != 1 else ''} in {path} ({files} file{'s' if files != 1 else ''})")
+        typer.echo(
+            f"{count} problem{'s' if count != 1 else ''}{warnings} in {path} ({files} file{'s' if files != 1 else ''})"
+        )
     else:
         typer.echo(
             f"ok: {files} file{'s' if files != 1 else ''}, {len(inventory.secrets)} secrets, "
-            f"{len(inventory.issuers)} issuers, {len(inventory.targets)} targets"
+            f"{len(inventory.issuers)} issuers, {len(inventory.targets)} targets{warnings}"
         )
 
 
@@ -65,8 +82,10 @@ def _render_json(path: Path, inventory: Inventory, problems: list[Problem]) -> N
             "issuers": len(inventory.issuers),
             "targets": len(inventory.targets),
             "problems": len(problems),
+            "warnings": len(inventory.warnings),
         },
         "problems": [p.to_json() for p in problems],
+        "warnings": [p.to_json() for p in inventory.warnings],
     }
     typer.echo(json.dumps(doc, indent=2))
 
@@ -81,11 +100,19 @@ def check_command(
         typer.Argument(help="Policy directory or file (default: policies/, or SECRETOPS_POLICIES)."),
     ] = None,
     output: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = CheckFormat.TEXT,
+    skip_local_targets: Annotated[
+        bool,
+        typer.Option(
+            "--skip-local-targets",
+            help="Do not check that .env targets exist here and hold their keys (checking away from their host, "
+            "e.g. in CI); rotate still refuses a missing file.",
+        ),
+    ] = False,
 ) -> int:
     """Report every problem in the policy files, with file, line, field and a hint."""
     settings = Settings.from_env(policies_dir=path)
     target = settings.policies_dir
-    inventory, problems = collect(target)
+    inventory, problems = collect(target, local_targets=not skip_local_targets)
     if not inventory.files:
         raise PolicyError(
             f"no policy files (*.yaml, *.yml) under {target}",

@@ -10,9 +10,19 @@ every mistake that needs the whole inventory, and returns them all at once as `P
 - issuer fit: the strategy the issuer kind supports (`STRATEGIES`), the number of `accounts`,
   the template fields the issuer provides (`TEMPLATE_FIELDS`), `{username}` under `alternate`;
 - platforms: env var names each platform accepts (`ENV_NAME_RULES`), and DigitalOcean workers
-  and jobs, which do not receive app-level SECRET vars (docs/platform-apis.md, section 1).
+  and jobs, which do not receive app-level SECRET vars (docs/platform-apis.md, section 1);
+- escaping: a value placed raw in a URL or a libpq conninfo string while its generator can emit
+  a character reserved there (`URL_ALLOWED`, `value_characters`);
+- write-only targets (`WRITE_ONLY_TARGETS`): a consumer there needs a health check, or
+  `verify: accept-unverified`;
+- risks that stay allowed, as warnings: `grace: 0s`, `drain: 0s` with a `.env` nothing restarts.
 
-The tables are data, so `docs/policies.md` is rendered from them (`secretops.inventory.docs`).
+`check_local_targets` is the part that reads this machine's disk: every `.env` target must exist
+(unless `create: true`) and hold each consumer's key (unless `new: true`). `policy check` runs it;
+`collect(..., local_targets=False)` skips it (checking away from the host that holds the files).
+
+The tables are data, so `docs/policies.md` is rendered from them (`secretops.inventory.docs`);
+`CHECKS` lists every problem `code` with its severity.
 """
 
 from __future__ import annotations
@@ -21,13 +31,17 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from secretops.inventory.models import (
     ENV_NAME,
     ConsumerSpec,
     DigitalOceanTargetSpec,
+    DotenvTargetSpec,
+    GeneratorSpec,
+    HealthCheck,
     IssuerSpec,
     MysqlIssuerSpec,
     PostgresIssuerSpec,
@@ -35,24 +49,35 @@ from secretops.inventory.models import (
     SecretSpec,
     Strategy,
     TargetSpec,
+    VercelTargetSpec,
 )
+from secretops.inventory.templates import Placeholder, Template
 
 __all__ = [
     "ACCOUNT_ISSUERS",
+    "CHECKS",
+    "CONNINFO_KEYWORDS",
     "ENV_NAME_RULES",
     "GENERATOR_TEMPLATE_FIELDS",
     "STRATEGIES",
     "TEMPLATE_FIELDS",
+    "URL_ALLOWED",
+    "WRITE_ONLY_TARGETS",
     "EnvNameRule",
     "LineMap",
     "Located",
     "Problem",
+    "Severity",
     "YamlPath",
     "check_inventory",
+    "check_local_targets",
     "format_path",
+    "value_characters",
+    "write_only_reason",
 ]
 
 YamlPath = tuple[str | int, ...]
+Severity = Literal["error", "warning"]
 T = TypeVar("T")
 
 
@@ -61,7 +86,9 @@ class Problem:
     """One mistake in a policy file: where it is, which field, what is wrong, what to do.
 
     `code` is a stable kebab-case id of the kind of mistake (`unknown-target-kind`,
-    `duplicate-secret`, ...), for JSON output and tests. No message carries a secret value.
+    `duplicate-secret`, ...; every one is in `CHECKS`), for JSON output and tests. A `warning`
+    is a risk the policy may take on purpose: it is shown, but the policy is still valid.
+    No message carries a secret value.
     """
 
     file: Path
@@ -70,6 +97,7 @@ class Problem:
     message: str
     hint: str | None = None
     code: str = "invalid"
+    severity: Severity = "error"
 
     def location(self) -> str:
         """`file:line`, or just the file when the line is unknown."""
@@ -90,6 +118,7 @@ class Problem:
             "code": self.code,
             "message": self.message,
             "hint": self.hint,
+            "severity": self.severity,
         }
 
 
@@ -143,9 +172,11 @@ class Located(Generic[T]):
         """The dotted path of a field of this entry."""
         return format_path(self.path + sub)
 
-    def problem(self, sub: tuple[str | int, ...], message: str, hint: str | None, code: str) -> Problem:
+    def problem(
+        self, sub: tuple[str | int, ...], message: str, hint: str | None, code: str, severity: Severity = "error"
+    ) -> Problem:
         """A `Problem` at a field of this entry."""
-        return Problem(self.file, self.line(*sub), self.field(*sub), message, hint, code)
+        return Problem(self.file, self.line(*sub), self.field(*sub), message, hint, code, severity)
 
 
 # ---------------------------------------------------------------- tables (rendered in docs/policies.md)
@@ -289,6 +320,170 @@ _STRATEGY_HINTS: dict[tuple[str, Strategy], str] = {
 }
 
 
+WRITE_ONLY_TARGETS: dict[str, str] = {
+    "github": "GitHub never returns Actions secret values",
+    "digitalocean": "App Platform returns SECRET vars encrypted (EV[...]) and cannot decrypt them for us",
+    "vercel": "a Vercel var may be `sensitive`, which cannot be read back (only `development` refuses sensitive vars)",
+}
+"""Target kinds whose values cannot be read back, and why (docs/platform-apis.md)."""
+
+
+def write_only_reason(target: TargetSpec) -> str | None:
+    """Why the values on `target` cannot be read back, or None when they can."""
+    if isinstance(target, VercelTargetSpec) and "development" in target.environments:
+        return None  # Vercel refuses `sensitive` for development, so these vars stay readable
+    return WRITE_ONLY_TARGETS.get(target.kind)
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_SUB_DELIMS = frozenset("!$&'()*+,;=")
+
+URL_ALLOWED: dict[str, frozenset[str]] = {
+    # RFC 3986 userinfo is unreserved / pct-encoded / sub-delims / ":", but `user:password`
+    # splits at the first ":" (and some clients split at any), so ":" is refused raw too.
+    "userinfo": _UNRESERVED | _SUB_DELIMS,
+    "host": _UNRESERVED | _SUB_DELIMS,
+    # pchar = unreserved / pct-encoded / sub-delims / ":" / "@"
+    "path": _UNRESERVED | _SUB_DELIMS | frozenset(":@"),
+    # query = *( pchar / "/" / "?" ), less what separates or rewrites form fields (& ; = +)
+    "query": (_UNRESERVED | _SUB_DELIMS | frozenset(":@/?")) - frozenset("&;=+"),
+    "fragment": _UNRESERVED | _SUB_DELIMS | frozenset(":@/?"),
+}
+"""Characters that may stand raw in each part of a URL; any other needs `|url` (RFC 3986)."""
+
+CONNINFO_KEYWORDS = frozenset(
+    {
+        "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "options", "sslmode",
+        "sslpassword", "sslcert", "sslkey", "sslrootcert", "application_name", "service", "target_session_attrs",
+    }
+)  # fmt: skip
+"""libpq connection keywords: `keyword={field}` in a template is a conninfo value."""
+
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_GENERATOR_CHARACTERS: dict[str, str] = {
+    "token": _B64 + "-_",  # secrets.token_urlsafe
+    "jwt-hmac": _B64 + "-_",  # base64url without padding
+    "django-secret-key": "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)",  # Django's alphabet
+    "ed25519": _B64 + "+/=- \n",  # PEM
+    "rsa": _B64 + "+/=- \n",
+}
+_ISSUER_CHARACTERS: dict[str, str] = {
+    "aws-iam": _B64 + "+/",  # secret access keys are base64
+}
+_SAFE_FIELDS = {"access_key_id": _B64, "kid": "0123456789abcdef", "public_key_sha256": "0123456789abcdef"}
+
+CHECKS: dict[str, tuple[Severity, str]] = {
+    "yaml-syntax": ("error", "the file is not valid YAML (the line of the error), or not UTF-8"),
+    "unreadable": ("error", "the policy file cannot be read"),
+    "empty-policy": ("warning", "a policy file declares no issuers, targets or secrets"),
+    "duplicate-key": ("error", "a key appears twice in one mapping (YAML would silently keep the last)"),
+    "not-a-mapping": ("error", "the top level is a list or a scalar"),
+    "missing-field": ("error", "a required field is absent (including an issuer's or target's `kind`)"),
+    "unknown-field": ("error", 'a misspelt or unsupported field, with a "did you mean"'),
+    "wrong-type": ("error", "a list where a mapping belongs, a string for a list, ..."),
+    "invalid-value": ("error", "a value out of range, a bad pattern, an unknown strategy, a malformed template"),
+    "bad-duration": ("error", "a duration such as `90x`"),
+    "duration-without-unit": ("error", "a bare number such as `period: 90` (not seconds: write `90d`)"),
+    "negative-duration": ("error", "a negative duration (`grace: -1h`)"),
+    "duration-not-positive": ("error", "a zero `period`, `restart_timeout` or health check `timeout`"),
+    "unknown-issuer-kind": ("error", "`kind: postgress`, with the known kinds"),
+    "unknown-target-kind": ("error", "`kind: rendr`, with the known kinds"),
+    "unknown-issuer": ("error", "a reference to an issuer no file declares"),
+    "unknown-target": ("error", "a reference to a target no file declares"),
+    "unknown-component": ("error", "a consumer's `components` entry the DigitalOcean target does not declare"),
+    "components-not-digitalocean": ("error", "`components`/`app_level` on a target that is not DigitalOcean"),
+    "duplicate-secret": ("error", "the same secret name twice (across files too)"),
+    "duplicate-issuer": ("error", "the same issuer name twice (across files too)"),
+    "duplicate-target": ("error", "the same target name twice (across files too)"),
+    "duplicate-component": ("error", "the same component twice in one DigitalOcean target"),
+    "duplicate-write": ("error", "two consumers write the same env var (and component) of one target"),
+    "grace-not-shorter": ("error", "`grace` is not shorter than `period`"),
+    "unsupported-strategy": ("error", "the issuer kind cannot do that strategy (table below)"),
+    "alternate-accounts": ("error", "`alternate` without two different accounts"),
+    "accounts-count": (
+        "error",
+        "a single-account strategy without exactly one account, or accounts on an issuer with none",
+    ),
+    "alternate-username": ("error", "`alternate` but no consumer on a target gets `{username}`"),
+    "replace-needs-accept": ("error", "`replace` without `accept_downtime: true`"),
+    "template-field": ("error", "a template field the issuer does not provide (`{username}` with an `app` issuer)"),
+    "unknown-filter": ("error", "a template filter that does not exist (`{password|base64}`), with the known ones"),
+    "unescaped-url": (
+        "error",
+        "a field placed raw in a URL while its value may hold a character reserved there: use `|url`",
+    ),
+    "unescaped-conninfo": (
+        "error",
+        "a field placed raw in a conninfo string (`password={password}`) while its value may hold a space,"
+        " `'` or `\\`: use `|conninfo`",
+    ),
+    "generator-mismatch": ("error", "generator `issuer` for an issuer that does not mint values"),
+    "generator-classes": ("error", "a password generator with no character class"),
+    "generator-bits": ("error", "an RSA key size out of range"),
+    "forbidden-env-name": ("error", "an env var name the platform refuses (table below)"),
+    "worker-missing-secret": ("error", "a DigitalOcean worker or job needs an env var no consumer writes at its level"),
+    "bad-env-reference": (
+        "error",
+        "`admin_dsn_env`/`admin_url_env`/`token_env` holds something that is not a variable name",
+    ),
+    "render-service": ("error", "a Render target without exactly one of `service_id` and `env_group_id`"),
+    "write-only-unverified": (
+        "error",
+        "a consumer on a write-only target with no health check and no `verify: accept-unverified`",
+    ),
+    "zero-grace": ("warning", "`grace: 0s`: the previous value is revoked as soon as consumers switch"),
+    "zero-drain": ("warning", "`drain: 0s` while a `.env` consumer has no restart command"),
+    "missing-target-file": (
+        "error",
+        "a `.env` target's file does not exist (no `create: true`), with the nearest file name",
+    ),
+    "missing-target-directory": ("error", "a `.env` target's directory does not exist (no `create: true`)"),
+    "target-not-a-file": ("error", "a `.env` target's path is a directory"),
+    "target-unreadable": ("error", "a `.env` target's file cannot be read"),
+    "missing-target-key": (
+        "error",
+        "a consumer's env var is not in its `.env` file (no `new: true`), with the nearest key",
+    ),
+}
+"""Every problem `code` that `policy check` reports, its severity and what it means (docs)."""
+
+
+def value_characters(
+    secret: SecretSpec, issuer_kind: str | None, field_name: str = "value"
+) -> tuple[frozenset[str] | None, str]:
+    """The characters template field `field_name` may hold (None: any), and what says so.
+
+    The second item names the policy field responsible, for messages: `generator.symbols`,
+    `generator kind django-secret-key`, `accounts`, ...
+    """
+    if field_name in ("username", "user"):
+        return frozenset("".join(secret.accounts)), "accounts"
+    if field_name in _SAFE_FIELDS:
+        return frozenset(_SAFE_FIELDS[field_name]), field_name
+    if field_name == "public_key":
+        return frozenset(_GENERATOR_CHARACTERS["rsa"]), f"generator kind {secret.generator.kind}"
+    gen = secret.generator
+    if gen.kind == "password":
+        return _password_characters(gen), "generator.symbols" if gen.symbols else "generator"
+    if gen.kind in _GENERATOR_CHARACTERS:
+        return frozenset(_GENERATOR_CHARACTERS[gen.kind]), f"generator kind {gen.kind}"
+    if issuer_kind in _ISSUER_CHARACTERS:
+        return frozenset(_ISSUER_CHARACTERS[issuer_kind]), f"the {issuer_kind} issuer"
+    return None, f"the {issuer_kind or 'issuer'} issuer (it mints the value)"
+
+
+def _password_characters(gen: GeneratorSpec) -> frozenset[str]:
+    chars = ""
+    if gen.lowercase:
+        chars += "abcdefghijklmnopqrstuvwxyz"
+    if gen.uppercase:
+        chars += "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if gen.digits:
+        chars += "0123456789"
+    chars += gen.symbols
+    return frozenset(c for c in chars if c not in gen.exclude)
+
+
 def _suggest(word: str, choices: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return matches[0] if matches else None
@@ -333,6 +528,11 @@ def check_inventory(
         problems.extend(_check_secret(secret, issuer_by_name, target_by_name, broken_issuers, broken_targets))
     problems.extend(_check_duplicate_writes(secrets, target_by_name))
     problems.extend(_check_do_components(secrets, target_by_name, secrets_complete))
+    for secret in secrets:
+        found = issuer_by_name.get(secret.spec.issuer)
+        problems.extend(_check_escaping(secret, found.spec.kind if found is not None else None))
+        problems.extend(_check_write_only(secret, target_by_name))
+        problems.extend(_check_revoke_risks(secret, target_by_name))
     return problems
 
 
@@ -683,4 +883,290 @@ def _check_do_components(
                             "worker-missing-secret",
                         )
                     )
+    return problems
+
+
+# ---------------------------------------------------------------- escaping (URLs, conninfo)
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_CONNINFO_KEY = re.compile(r"(?:^|[\s'])([A-Za-z_]+)\s*=\s*(')?$")
+
+
+def _flatten(text: str) -> str:
+    """Literal text of a template fragment, each placeholder as one neutral character."""
+
+    def one(m: re.Match[str]) -> str:
+        return m.group(0)[0] if m.group(0) in ("{{", "}}") else "x"
+
+    return re.sub(r"\{\{|\}\}|\{[A-Za-z_][A-Za-z0-9_]*(?:\|[A-Za-z0-9_-]+)?\}", one, text)
+
+
+def _url_part(before: str, after: str) -> tuple[str, str] | None:
+    """(scheme, part of the URL) a placeholder sits in, or None when it is not in a URL."""
+    found = None
+    for m in _SCHEME.finditer(before):
+        found = m
+    if found is None or re.search(r"\s", before[found.end() :]):
+        return None
+    scheme = found.group(0)[:-3]
+    rest = before[found.end() :]
+    if "#" in rest:
+        return scheme, "fragment"
+    if "?" in rest:
+        return scheme, "query"
+    if "/" in rest:
+        return scheme, "path"
+    if "@" in rest:
+        return scheme, "host"
+    authority_tail = re.split(r"[/?#\s]", after, maxsplit=1)[0]
+    return scheme, "userinfo" if "@" in authority_tail else "host"
+
+
+def _shown(chars: Iterable[str]) -> str:
+    names = {" ": "space", "\n": "newline", "\t": "tab"}
+    listed = sorted(chars)
+    out = ", ".join(names.get(c, f"`{c}`") if c != "`" else "a backquote" for c in listed[:12])
+    return out + (f" and {len(listed) - 12} more" if len(listed) > 12 else "")
+
+
+def _with_filter(template: str, ph: Placeholder, flt: str, *, drop_quotes: bool = False) -> str:
+    start, end = ph.start, ph.end
+    if drop_quotes and template[start - 1 : start] == "'" and template[end : end + 1] == "'":
+        start, end = start - 1, end + 1
+    return template[:start] + "{" + ph.name + "|" + flt + "}" + template[end:]
+
+
+def _check_escaping(secret: Located[SecretSpec], issuer_kind: str | None) -> list[Problem]:
+    """A field placed raw where its value's characters would change how the string parses."""
+    problems: list[Problem] = []
+    for ci, consumer in enumerate(secret.spec.consumers):
+        source = consumer.template
+        for ph in Template(source).placeholders():
+            before, after = _flatten(source[: ph.start]), _flatten(source[ph.end :])
+            url = _url_part(before, after)
+            if url is not None:
+                problem = _url_problem(secret, ci, ph, source, url, issuer_kind)
+            else:
+                problem = _conninfo_problem(secret, ci, ph, source, before, issuer_kind)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def _risky(secret: SecretSpec, issuer_kind: str | None, ph: Placeholder, allowed: Set[str]) -> tuple[str, str] | None:
+    """(what may appear, who says so) when `ph`'s value may hold a character outside `allowed`."""
+    chars, source = value_characters(secret, issuer_kind, ph.field)
+    if chars is None:
+        return "any character", source
+    bad = chars - allowed
+    if not bad:
+        return None
+    return _shown(bad), source
+
+
+def _url_problem(
+    secret: Located[SecretSpec],
+    ci: int,
+    ph: Placeholder,
+    source: str,
+    url: tuple[str, str],
+    issuer_kind: str | None,
+) -> Problem | None:
+    scheme, part = url
+    if ph.filter == "url":
+        return None
+    sub = ("consumers", ci, "template")
+    fixed = _with_filter(source, ph, "url")
+    if ph.filter is not None:
+        return secret.problem(
+            sub,
+            f"{ph} sits in the {part} of a {scheme}:// URL, but |{ph.filter} is not URL escaping",
+            f"write {{{ph.name}|url}}: {fixed}",
+            "unescaped-url",
+        )
+    risky = _risky(secret.spec, issuer_kind, ph, URL_ALLOWED[part])
+    if risky is None:
+        return None
+    what, who = risky
+    return secret.problem(
+        sub,
+        f"{ph} sits in the {part} of a {scheme}:// URL without |url, and {who} may put {what} there: "
+        "the URL would not parse as written (a `@` or `/` moves the host into the password)",
+        f"write {{{ph.name}|url}}: {fixed}",
+        "unescaped-url",
+    )
+
+
+def _conninfo_problem(
+    secret: Located[SecretSpec], ci: int, ph: Placeholder, source: str, before: str, issuer_kind: str | None
+) -> Problem | None:
+    m = _CONNINFO_KEY.search(before)
+    if m is None or m.group(1) not in CONNINFO_KEYWORDS or ph.filter == "conninfo":
+        return None
+    quoted = m.group(2) is not None
+    sub = ("consumers", ci, "template")
+    fixed = _with_filter(source, ph, "conninfo", drop_quotes=quoted)
+    keyword = f"`{m.group(1)}=`"
+    if ph.filter is not None:
+        return secret.problem(
+            sub,
+            f"{ph} is the value of {keyword} in a conninfo string, but |{ph.filter} is not conninfo quoting",
+            f"write {m.group(1)}={{{ph.name}|conninfo}} (it adds the quotes): {fixed}",
+            "unescaped-conninfo",
+        )
+    allowed = frozenset(chr(c) for c in range(33, 127)) - frozenset("'\\")
+    if quoted:
+        allowed |= frozenset(" \t")
+    risky = _risky(secret.spec, issuer_kind, ph, allowed)
+    if risky is None:
+        return None
+    what, who = risky
+    return secret.problem(
+        sub,
+        f"{ph} is the value of {keyword} in a conninfo string without |conninfo, and {who} may put {what} there: "
+        "libpq would cut or misread the value",
+        f"write {m.group(1)}={{{ph.name}|conninfo}} (it adds the quotes): {fixed}",
+        "unescaped-conninfo",
+    )
+
+
+# ---------------------------------------------------------------- write-only targets, revoke risks
+
+
+def _has_health(secret: SecretSpec, consumer: ConsumerSpec) -> list[HealthCheck]:
+    return [consumer.health] if consumer.health is not None else list(secret.verify.health)
+
+
+def _check_write_only(secret: Located[SecretSpec], targets: Mapping[str, Located[TargetSpec]]) -> list[Problem]:
+    problems: list[Problem] = []
+    for ci, consumer in enumerate(secret.spec.consumers):
+        target = targets.get(consumer.target)
+        if target is None or consumer.verify == "accept-unverified":
+            continue
+        why = write_only_reason(target.spec)
+        if why is None or _has_health(secret.spec, consumer):
+            continue
+        problems.append(
+            secret.problem(
+                ("consumers", ci, "health"),
+                f"{consumer.env} on target '{target.name}' cannot be read back: {why}; and no health check watches "
+                "the app, so a wrong value there is found only after the old one is revoked, when the app is down",
+                "add `health: {url: https://<app>/health}` to this consumer (or `verify.health` to the secret), "
+                "or write `verify: accept-unverified` on the consumer to take that risk",
+                "write-only-unverified",
+            )
+        )
+    return problems
+
+
+def _unrestarted(secret: SecretSpec, targets: Mapping[str, Located[TargetSpec]]) -> list[str]:
+    names: list[str] = []
+    for consumer in secret.consumers:
+        target = targets.get(consumer.target)
+        spec = None if target is None else target.spec
+        if isinstance(spec, DotenvTargetSpec) and not spec.restart and consumer.target not in names:
+            names.append(consumer.target)
+    return names
+
+
+def _check_revoke_risks(secret: Located[SecretSpec], targets: Mapping[str, Located[TargetSpec]]) -> list[Problem]:
+    """Warnings: `grace: 0s` and `drain: 0s` stay allowed, but say what they risk."""
+    spec = secret.spec
+    problems: list[Problem] = []
+    if spec.grace == timedelta(0) and spec.strategy is not Strategy.REPLACE and spec.consumers:
+        problems.append(
+            secret.problem(
+                ("grace",),
+                "grace 0s: the previous value is revoked as soon as every consumer is switched; a client that read "
+                "it just before (a pooled connection, a process re-reading its .env) fails its next login",
+                "keep a grace of some minutes (the default is 1h) unless the old value must stop working at once",
+                "zero-grace",
+                "warning",
+            )
+        )
+    unrestarted = _unrestarted(spec, targets)
+    if spec.drain == timedelta(0) and unrestarted and spec.strategy is not Strategy.REPLACE:
+        problems.append(
+            secret.problem(
+                ("drain",),
+                f"drain 0s: nothing restarts the readers of {', '.join(unrestarted)} (a .env with no `restart`), and "
+                "the revoke does not wait for them to re-read it: a process holding the old value is cut off",
+                "keep a drain longer than the time your app takes to re-read its .env (the default is 10s), "
+                "or give the target a `restart` command",
+                "zero-drain",
+                "warning",
+            )
+        )
+    return problems
+
+
+# ---------------------------------------------------------------- files on this machine
+
+
+def check_local_targets(
+    targets: Sequence[Located[TargetSpec]],
+    secrets: Sequence[Located[SecretSpec]],
+    *,
+    base_dir: Path | None = None,
+) -> list[Problem]:
+    """`.env` targets that do not exist here (unless `create: true`), and keys they lack (unless `new: true`).
+
+    A relative `path` resolves against `base_dir` (default: the working directory), the same
+    way `secretops rotate` resolves it. Reads key names only, never values.
+    """
+    from secretops.targets.dotenv import inspect_dotenv, resolve_path
+
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    keys: dict[str, frozenset[str]] = {}
+    for target in targets:
+        spec = target.spec
+        if not isinstance(spec, DotenvTargetSpec) or target.name in seen:
+            continue
+        seen.add(target.name)
+        path = resolve_path(spec, base_dir)
+        state = inspect_dotenv(path)
+        if state.keys is not None:
+            keys[target.name] = state.keys
+            continue
+        if spec.create and state.problem in ("missing-file", "missing-directory"):
+            continue
+        relative = not Path(spec.path).expanduser().is_absolute()
+        resolved = (
+            f" (`{spec.path}` is relative: it resolves against the working directory, "
+            f"{base_dir if base_dir is not None else Path.cwd()}, as `secretops rotate` resolves it)"
+            if relative
+            else ""
+        )
+        code = {
+            "missing-file": "missing-target-file",
+            "missing-directory": "missing-target-directory",
+            "not-a-file": "target-not-a-file",
+        }.get(state.problem or "", "target-unreadable")
+        hint = "fix `path`" + (f" (did you mean {state.suggestion}?)" if state.suggestion else "")
+        if code in ("missing-target-file", "missing-target-directory"):
+            hint += (
+                ", or set `create: true` if the first rotation should create the file: otherwise a rotation would "
+                "write a file no app reads, then revoke the value the app still uses"
+            )
+        problems.append(target.problem(("path",), f"{state.detail}{resolved}", hint, code))
+    for secret in secrets:
+        for ci, consumer in enumerate(secret.spec.consumers):
+            held = keys.get(consumer.target)
+            if held is None or consumer.new or consumer.env in held:
+                continue
+            guess = _suggest(consumer.env, held)
+            target_spec = next(t.spec for t in targets if t.name == consumer.target)
+            assert isinstance(target_spec, DotenvTargetSpec)
+            where = resolve_path(target_spec, base_dir)
+            problems.append(
+                secret.problem(
+                    ("consumers", ci, "env"),
+                    f"{consumer.env} is not set in {where} (target '{consumer.target}')"
+                    + (f"; did you mean {guess}?" if guess else ""),
+                    "fix `env`: the app keeps reading the variable it has, which the rotation would revoke; "
+                    "or set `new: true` on the consumer if the first rotation should add it",
+                    "missing-target-key",
+                )
+            )
     return problems

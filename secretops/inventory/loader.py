@@ -8,13 +8,17 @@ whole-inventory checks (`secretops.inventory.check`). A pydantic error's `loc` i
 through the data (skipping discriminator tags) to the YAML path, hence to a line.
 
 `load_inventory(path)` returns the `Inventory` or raises `PolicyProblems` (a `PolicyError`)
-holding every `Problem`; `collect(path)` returns both, for `secretops policy check`.
+holding every `Problem`; `collect(path)` returns both, for `secretops policy check`. Warnings
+(severity `warning`: an empty file, `grace: 0s`) do not make a policy invalid: they are kept in
+`Inventory.warnings`. `local_targets=True` also checks this machine's `.env` targets (they exist,
+they hold each consumer's key: `check.check_local_targets`).
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import re
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,8 +31,24 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from secretops.errors import PolicyError
-from secretops.inventory.check import LineMap, Located, Problem, YamlPath, check_inventory, format_path
-from secretops.inventory.models import IssuerSpec, PolicyFile, SecretSpec, TargetSpec
+from secretops.inventory.check import (
+    LineMap,
+    Located,
+    Problem,
+    YamlPath,
+    check_inventory,
+    check_local_targets,
+    format_path,
+)
+from secretops.inventory.models import (
+    DURATION_NEGATIVE,
+    DURATION_NO_UNIT,
+    DURATION_ZERO,
+    IssuerSpec,
+    PolicyFile,
+    SecretSpec,
+    TargetSpec,
+)
 
 __all__ = ["Inventory", "PolicyProblems", "collect", "load_inventory", "policy_files"]
 
@@ -66,6 +86,7 @@ class Inventory:
     targets: dict[str, TargetSpec] = field(default_factory=dict)
     files: tuple[Path, ...] = ()
     locations: dict[tuple[str, str], tuple[Path, int]] = field(default_factory=dict, repr=False)
+    warnings: tuple[Problem, ...] = ()
 
     def where(self, secret_name: str) -> tuple[Path, int]:
         """The file and line declaring secret `secret_name` (`KeyError` if unknown)."""
@@ -106,16 +127,26 @@ def policy_files(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_inventory(path: Path) -> Inventory:
-    """The inventory under `path` (a directory or one file); raises `PolicyProblems` on any problem."""
-    inventory, problems = collect(path)
+def load_inventory(path: Path, *, local_targets: bool = False, base_dir: Path | None = None) -> Inventory:
+    """The inventory under `path` (a directory or one file); raises `PolicyProblems` on any problem.
+
+    `local_targets=True` also refuses `.env` targets missing here (see `collect`).
+    """
+    inventory, problems = collect(path, local_targets=local_targets, base_dir=base_dir)
     if problems:
         raise PolicyProblems(problems)
     return inventory
 
 
-def collect(path: Path) -> tuple[Inventory, list[Problem]]:
-    """The inventory of every valid entry under `path`, and every problem found, in file order."""
+def collect(
+    path: Path, *, local_targets: bool = False, base_dir: Path | None = None
+) -> tuple[Inventory, list[Problem]]:
+    """The inventory of every valid entry under `path`, and every error found, in file order.
+
+    Warnings go to `Inventory.warnings`. With `local_targets`, `.env` targets are checked on
+    this machine's disk: relative paths resolve against `base_dir` (default: the working
+    directory, as `secretops rotate` resolves them).
+    """
     files = policy_files(path)
     problems: list[Problem] = []
     issuers: list[Located[IssuerSpec]] = []
@@ -130,7 +161,19 @@ def collect(path: Path) -> tuple[Inventory, list[Problem]]:
             secrets_complete = False
             continue
         data, lines = parsed
-        if data is None:  # an empty file declares nothing
+        if _declares_nothing(data):
+            problems.append(
+                Problem(
+                    file,
+                    lines.line(()),
+                    "",
+                    "the file declares no issuers, targets or secrets" + (" (it is empty)" if data is None else ""),
+                    "fill it in, or delete it if it is left over (an unintended empty file hides nothing else)",
+                    "empty-policy",
+                    "warning",
+                )
+            )
+        if data is None:
             continue
         if not isinstance(data, dict):
             problems.append(
@@ -157,10 +200,20 @@ def collect(path: Path) -> tuple[Inventory, list[Problem]]:
             secrets_complete=secrets_complete,
         )
     )
-    inventory = _build(files, issuers, targets, secrets)
+    if local_targets:
+        problems.extend(check_local_targets(targets, secrets, base_dir=base_dir))
     order = {f: i for i, f in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
-    return inventory, problems
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = tuple(p for p in problems if p.severity == "warning")
+    inventory = _build(files, issuers, targets, secrets, warnings)
+    return inventory, errors
+
+
+def _declares_nothing(data: Any) -> bool:
+    if data is None:
+        return True
+    return isinstance(data, dict) and not any(data.get(section) for section in _SECTIONS)
 
 
 def _build(
@@ -168,8 +221,9 @@ def _build(
     issuers: Sequence[Located[IssuerSpec]],
     targets: Sequence[Located[TargetSpec]],
     secrets: Sequence[Located[SecretSpec]],
+    warnings: tuple[Problem, ...] = (),
 ) -> Inventory:
-    inventory = Inventory(files=tuple(files))
+    inventory = Inventory(files=tuple(files), warnings=warnings)
     _index("issuer", issuers, inventory.issuers, inventory.locations)
     _index("target", targets, inventory.targets, inventory.locations)
     _index("secret", secrets, inventory.secrets, inventory.locations)
@@ -426,6 +480,12 @@ _MODEL_RULES: tuple[tuple[str, str, str, str], ...] = (
         "enable lowercase, uppercase, digits, or give symbols",
     ),
     ("rsa bits must be between", "bits", "generator-bits", "use 2048, 3072 or 4096"),
+    (
+        "unknown filter",
+        "",
+        "unknown-filter",
+        "`|url` escapes for a URL, `|conninfo` quotes for a libpq conninfo string (docs/policies.md, Templates)",
+    ),
 )
 
 
@@ -480,10 +540,8 @@ def _translate(
                 hint = f"every {what} says what it is: `kind: {known[0]}`" if known else None
         elif etype in ("value_error", "assertion_error"):
             text = str(ctx.get("error", message))
-            if "a duration is" in text:
-                message = f"invalid duration {_show(err.get('input'))}: {text}"
-                code = "bad-duration"
-                hint = "write a whole number and one unit: s, m, h, d or w (90d, 12h)"
+            if "a duration" in text or DURATION_ZERO in text:
+                message, hint, code = _duration_problem(text, str(path[-1]) if path else "", err.get("input"))
             else:
                 message = text
                 for fragment, fld, rule_code, rule_hint in _MODEL_RULES:
@@ -507,6 +565,50 @@ def _translate(
             message = f"{message}, got {err['input']}"
         out.append(Problem(file, lines.line(path), format_path(path), message, hint, code))
     return out
+
+
+# The unit a bare number most likely meant, by field (what its default is written in).
+_LIKELY_UNIT = {"period": "d", "grace": "h", "drain": "s", "restart_timeout": "m", "timeout": "s"}
+_ZERO_RISK = {
+    "period": "a period of 0s would make the secret due on every run",
+    "restart_timeout": "the restart command would be killed before it starts",
+    "timeout": "every health check would time out",
+}
+_DEFAULTS = {"period": "90d", "restart_timeout": "5m", "timeout": "10s", "grace": "1h", "drain": "10s"}
+
+
+def _duration_problem(text: str, fld: str, value: Any) -> tuple[str, str, str]:
+    """(message, hint, code) for a duration the models refused; `fld` is the field's name."""
+    shown = _bare(value) if isinstance(value, _SCALARS) else _a(value)
+    if DURATION_NO_UNIT in text:
+        number = str(value).strip()
+        unit = _LIKELY_UNIT.get(fld, "s")
+        if re.fullmatch(r"-?\d+", number):
+            others = ", ".join(f"{number}{u}" for u in ("s", "m", "h", "d") if u != unit)
+            hint = f"did you mean {number}{unit}? (or {others})"
+        else:
+            hint = "write a whole number and one unit: s, m, h, d or w (e.g. 36h for a day and a half)"
+        return f"duration {number} has no unit (a bare number is not read as seconds)", hint, "duration-without-unit"
+    if DURATION_NEGATIVE in text:
+        hint = (
+            "write 0s for no grace (the previous value is revoked at once), or a positive duration"
+            if fld in ("grace", "drain")
+            else f"write a positive duration (the default is {_DEFAULTS.get(fld, '10s')})"
+        )
+        return f"{fld or 'a duration'} cannot be negative, got {shown}", hint, "negative-duration"
+    if DURATION_ZERO in text:
+        risk = _ZERO_RISK.get(fld)
+        message = f"{fld or 'a duration'} must be longer than 0s" + (f": {risk}" if risk else "")
+        return (
+            message,
+            f"write a positive duration (the default is {_DEFAULTS.get(fld, '10s')})",
+            "duration-not-positive",
+        )
+    return (
+        f"invalid duration {_show(value)}: {text}",
+        "write a whole number and one unit: s, m, h, d or w (90d, 12h)",
+        "bad-duration",
+    )
 
 
 def _with_values(text: str, fld: str, leaf: Any) -> str:

@@ -34,7 +34,16 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from secretops.inventory.templates import Template, TemplateError
 
@@ -55,6 +64,7 @@ __all__ = [
     "MysqlIssuerSpec",
     "NoIssuerSpec",
     "PolicyFile",
+    "PositiveDuration",
     "PostgresIssuerSpec",
     "RedisIssuerSpec",
     "RenderTargetSpec",
@@ -66,22 +76,45 @@ __all__ = [
     "parse_duration",
 ]
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_DURATION = re.compile(r"^\s*(-?)\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
+# The messages below are matched by the loader (`inventory/loader.py`) to name the problem.
+DURATION_FORMAT = "a duration is a whole number and a unit: 45s, 30m, 12h, 90d, 2w"
+DURATION_NO_UNIT = "a duration needs a unit"
+DURATION_NEGATIVE = "a duration cannot be negative"
+DURATION_ZERO = "must be longer than 0s"
+
 
 def parse_duration(value: Any) -> timedelta:
-    """`90d`, `12h`, `30m`, `45s`, `2w` (or a number of seconds) as a `timedelta`."""
+    """`90d`, `12h`, `30m`, `45s`, `2w` as a `timedelta` (a `timedelta` passes through).
+
+    A bare number is refused: YAML's `period: 90` does not say whether it means 90 seconds or
+    90 days, and guessing seconds once turned a quarterly rotation into one every 90 seconds.
+    A negative duration is refused too. Programmatic callers pass a `timedelta`.
+    """
     if isinstance(value, timedelta):
+        if value < timedelta(0):
+            raise ValueError(DURATION_NEGATIVE)
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
+        raise ValueError(f"{DURATION_NO_UNIT} ({value:g} is not seconds, nor days)")
     if isinstance(value, str):
         m = _DURATION.match(value)
         if m:
-            return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
-    raise ValueError("a duration is a number and a unit: 45s, 30m, 12h, 90d, 2w")
+            if m.group(1) and int(m.group(2)):
+                raise ValueError(DURATION_NEGATIVE)
+            return timedelta(**{_UNITS[m.group(3)]: int(m.group(2))})
+        if re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+            raise ValueError(f"{DURATION_NO_UNIT} ({value.strip()} is not seconds, nor days)")
+    raise ValueError(DURATION_FORMAT)
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError(DURATION_ZERO)
+    return value
 
 
 def _format_duration(value: timedelta) -> str:
@@ -97,6 +130,15 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     PlainSerializer(_format_duration, return_type=str, when_used="json"),
 ]
+"""A duration of zero or more (`grace: 0s` is allowed; `policy check` warns what it risks)."""
+
+PositiveDuration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    AfterValidator(_positive),
+    PlainSerializer(_format_duration, return_type=str, when_used="json"),
+]
+"""A duration longer than zero (periods, timeouts)."""
 
 
 class _Model(BaseModel):
@@ -220,7 +262,7 @@ class DotenvTargetSpec(_Model):
         description="create the file (and its directory) if it does not exist; otherwise a missing file is an error",
     )
     restart: list[str] | None = Field(default=None, description="argv run after writing, e.g. docker compose up -d")
-    restart_timeout: Duration = timedelta(minutes=5)
+    restart_timeout: PositiveDuration = timedelta(minutes=5)
 
 
 class RenderTargetSpec(_Model):
@@ -316,7 +358,7 @@ class HealthCheck(_Model):
     url: str = Field(pattern=r"^https?://")
     status: int = Field(default=200, ge=100, le=599)
     contains: str | None = Field(default=None, description="text the body must contain")
-    timeout: Duration = timedelta(seconds=10)
+    timeout: PositiveDuration = timedelta(seconds=10)
 
 
 class ConsumerSpec(_Model):
@@ -378,7 +420,7 @@ class SecretSpec(_Model):
     )
     strategy: Strategy = Strategy.OVERLAP
     accept_downtime: bool = Field(default=False, description="required with strategy replace")
-    period: Duration = timedelta(days=90)
+    period: PositiveDuration = timedelta(days=90)
     grace: Duration = timedelta(hours=1)
     drain: Duration = Field(
         default=timedelta(seconds=10),

@@ -1,7 +1,7 @@
 """The JSON Schema of a policy file, for editors (`secretops policy schema`).
 
-Generated from `PolicyFile`, with durations described as we write them (`90d`, `12h`, or a
-number of seconds) rather than pydantic's ISO 8601 default, so an editor accepts what
+Generated from `PolicyFile`, with durations described as we write them (`90d`, `12h`; a bare
+number is refused, it has no unit) rather than pydantic's ISO 8601 default, so an editor accepts what
 `secretops policy check` accepts. Point an editor at it with a first line such as
 `# yaml-language-server: $schema=policy.schema.json`.
 """
@@ -35,11 +35,10 @@ class _PolicySchema(GenerateJsonSchema):
 
     def timedelta_schema(self, schema: core_schema.TimedeltaSchema) -> JsonSchemaValue:
         return {
-            "anyOf": [
-                {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90d", "12h", "30m"]},
-                {"type": "number", "minimum": 0, "description": "seconds"},
-            ],
-            "description": "a whole number and a unit: s, m, h, d or w",
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["90d", "12h", "30m"],
+            "description": "a whole number and a unit: s, m, h, d or w (a bare number has no unit)",
         }
 
     def encode_default(self, dft: Any) -> Any:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from secretops.inventory.check import WRITE_ONLY_TARGETS
 from secretops.inventory.loader import Inventory
 from secretops.inventory.models import DotenvTargetSpec
 from secretops.targets.dotenv import DotenvState, inspect_dotenv, resolve_path
@@ -34,11 +35,7 @@ from secretops.values import FingerprintKey
 __all__ = ["READABLE_KINDS", "WRITE_ONLY_KINDS", "MissingKey", "missing_keys"]
 
 #: Target kinds whose values cannot be read back (at least sometimes), and why.
-WRITE_ONLY_KINDS: dict[str, str] = {
-    "github": "GitHub never returns Actions secret values",
-    "digitalocean": "App Platform returns SECRET vars encrypted (EV[...]) and cannot decrypt them for us",
-    "vercel": "Vercel `sensitive` vars cannot be read back",
-}
+WRITE_ONLY_KINDS: Mapping[str, str] = WRITE_ONLY_TARGETS
 
 #: Platform target kinds whose reads tell an unset variable apart (asked only when built targets are given).
 READABLE_KINDS = frozenset({"render", "heroku"})

@@ -27,7 +27,7 @@ secrets:
     kind: k
     issuer: app
     consumers:
-      - {{target: t, env: "{env}"}}
+      - {{target: t, env: "{env}", verify: accept-unverified}}
 """
 
 
@@ -89,7 +89,7 @@ secrets:
     kind: k
     issuer: app
     consumers:
-      - {target: do, env: SECRET_KEY, app_level: true, components: [worker]}
+      - {target: do, env: SECRET_KEY, app_level: true, components: [worker], verify: accept-unverified}
 """,
     )
     assert [(p.code, p.line, p.field) for p in problems] == [
@@ -111,7 +111,10 @@ targets:
     app_id: x
     components: [{name: web, type: service, env: [SECRET_KEY, UNMANAGED_SETTING]}]
 secrets:
-  - {name: a/key, kind: k, issuer: app, consumers: [{target: do, env: SECRET_KEY, app_level: true}]}
+  - name: a/key
+    kind: k
+    issuer: app
+    consumers: [{target: do, env: SECRET_KEY, app_level: true, verify: accept-unverified}]
 """,
     )
     assert problems == []
@@ -291,8 +294,11 @@ targets:
     app_id: x
     components: [{name: web, type: service}, {name: worker, type: worker}]
 secrets:
-  - {name: a/one, kind: k, issuer: app, consumers: [{target: do, env: KEY, components: [web]}]}
-  - {name: a/two, kind: k, issuer: app, consumers: [{target: do, env: KEY, components: [COMPONENT]}]}
+  - {name: a/one, kind: k, issuer: app, consumers: [{target: do, env: KEY, components: [web], health: {url: "http://h"}}]}
+  - name: a/two
+    kind: k
+    issuer: app
+    consumers: [{target: do, env: KEY, components: [COMPONENT], verify: accept-unverified}]
 """
     assert _problems(tmp_path, base.replace("COMPONENT", "worker")) == []
     problems = _problems(tmp_path, base.replace("COMPONENT", "web"))
