@@ -1,0 +1,1 @@
+"""Long fuzz run of the scan core and every output format (see run.py)."""
