@@ -7,6 +7,10 @@ assignment context that rules such as a generic `password: ...` rule need) and w
 `line_offset` makes line 1 of the decoded text report at the encoded line. The runner scans these
 fragments in addition to the original one.
 
+A decoded value that is a placeholder or template default (`Y2hhbmdlbWU=` is `changeme`) yields
+no fragment: `secret_data_lines` tells `filters.classify` which lines hold Secret data, and the
+encoded value is reported there as the placeholder it is.
+
 The parser is line-based on purpose: manifests in repositories are often Helm or Kustomize
 templates that a YAML parser rejects, and a line-based reader keeps exact line numbers.
 JSON manifests (`"kind": "Secret"`) are read with `json` and located by searching for the value.
@@ -24,7 +28,7 @@ from typing import Final
 
 from secretops.scan.models import Fragment
 
-__all__ = ["MAX_DECODED", "decode_base64_text", "expand"]
+__all__ = ["MAX_DECODED", "decode_base64_text", "expand", "secret_data_lines"]
 
 #: Decoded values longer than this are skipped (certificates bundles, binary blobs).
 MAX_DECODED: Final = 64 * 1024
@@ -101,6 +105,61 @@ def decode_base64_text(value: str) -> str | None:
     return decoded
 
 
+def _is_placeholder(decoded: str) -> bool:
+    """True when a decoded value is a placeholder or template default (`changeme`, `<token>`).
+
+    Such a value yields no decoded fragment: the encoded value is then reported as the
+    placeholder it is (`filters.classify` decodes Secret data itself), and a template default
+    is not reported a second time as a weak default.
+    """
+    from secretops.scan.filters import decoded_placeholder_reason  # filters imports this module
+
+    return decoded_placeholder_reason(decoded) is not None
+
+
+def secret_data_lines(text: str) -> frozenset[int]:
+    """1-based numbers of the lines of `text` that hold a value under a Kubernetes Secret's `data:`.
+
+    Empty for texts that are no YAML Secret manifest. Cached for the last two texts.
+    """
+    if "Secret" not in text or "kind" not in text:
+        return frozenset()
+    for cached_text, lines in _data_lines_cache:
+        if cached_text is text:
+            return lines
+    found: set[int] = set()
+    if _has_yaml_secret_kind(text):
+        for first, doc in _documents(text.splitlines()):
+            if any(_YAML_SECRET.match(line) for line in doc):
+                found.update(first + i + 1 for i in _yaml_data_indexes(doc))
+    result = frozenset(found)
+    _data_lines_cache.insert(0, (text, result))
+    del _data_lines_cache[2:]
+    return result
+
+
+_data_lines_cache: list[tuple[str, frozenset[int]]] = []
+
+
+def _yaml_data_indexes(doc: list[str]) -> Iterator[int]:
+    """Indexes into `doc` of the single-line entries under `data:`/`binaryData:`."""
+    i = 0
+    while i < len(doc):
+        header = _DATA_KEY.match(doc[i])
+        i += 1
+        if not header:
+            continue
+        indent = len(header.group("indent"))
+        while i < len(doc):
+            line = doc[i]
+            if line.strip() and not line.lstrip().startswith("#"):
+                entry = _ENTRY.match(line)
+                if entry is None or len(entry.group("indent")) <= indent:
+                    break
+                yield i
+            i += 1
+
+
 def _derived(fragment: Fragment, line: int, key: str, decoded: str) -> Fragment:
     """A fragment for one decoded value found on 1-based `line` of `fragment.text`."""
     return replace(fragment, text=f"{key}: {decoded}\n", line_offset=fragment.line_offset + line - 1)
@@ -148,12 +207,12 @@ def _yaml_data_values(fragment: Fragment, first: int, doc: list[str]) -> Iterato
                 # A block scalar: the base64 text is on the following, more indented lines.
                 block, j = _block(doc, i + 1, len(entry.group("indent")))
                 decoded = decode_base64_text("".join(block))
-                if decoded is not None:
+                if decoded is not None and not _is_placeholder(decoded):
                     yield _derived(fragment, first + i + 2, key, decoded)
                 i = j
                 continue
             decoded = decode_base64_text(value) if value else None
-            if decoded is not None:
+            if decoded is not None and not _is_placeholder(decoded):
                 yield _derived(fragment, first + i + 1, key, decoded)
             i += 1
 
@@ -188,7 +247,7 @@ def _json_secrets(fragment: Fragment) -> Iterator[Fragment]:
             if not isinstance(key, str) or not isinstance(value, str):
                 continue
             decoded = decode_base64_text(value)
-            if decoded is None:
+            if decoded is None or _is_placeholder(decoded):
                 continue
             at = text.find(f'"{value}"')
             line = text.count("\n", 0, at) + 1 if at >= 0 else 1

@@ -391,6 +391,9 @@ class Scanner:
             quoted=c.quoted,
             op=c.op,
             in_ci_service=lambda: self._has_services(text) and in_ci_service_block(text, line_start, fragment.path),
+            keywords=rule.keywords,
+            text=text,
+            line_start=line_start,
         )
         if verdict.classification is None:
             log.debug("%s at %s:%d dropped: %s", rule.id, fragment.path, c.line, verdict.reasons[0])
@@ -420,6 +423,8 @@ class Scanner:
             confidence = "medium" if not c.context.get("host") else "high"
         else:
             confidence = "low"
+        severity = verdict.severity or severity  # lowered for a value with no live shape in a test path
+        confidence = verdict.confidence or confidence
         end_line = c.line + text.count("\n", c.start, c.end)
         end_col = c.end - (text.rfind("\n", 0, c.end) + 1) + 1
         location = Location(

@@ -34,11 +34,14 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
 
-from secretops.scan.models import Classification
+from secretops.scan import shape
+from secretops.scan.decoders import decode_base64_text, secret_data_lines
+from secretops.scan.models import Classification, Severity
 
 __all__ = [
     "Verdict",
     "classify",
+    "decoded_placeholder_reason",
     "in_ci_service_block",
     "is_doc_or_template",
     "is_test_path",
@@ -53,10 +56,16 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """A classification with its reasons; `classification` None means: not a credential, drop it."""
+    """A classification with its reasons; `classification` None means: not a credential, drop it.
+
+    `severity` and `confidence`, when set, replace what the engine would derive from the rule
+    and the class (a value with no live shape in a test path is lowered to `low`).
+    """
 
     classification: Classification | None
     reasons: tuple[str, ...]
+    severity: Severity | None = None
+    confidence: str | None = None
 
 
 def shannon_entropy(value: str) -> float:
@@ -452,7 +461,29 @@ def _looks_random(value: str) -> bool:
         and any(ch.isalpha() for ch in value)
         and shannon_entropy(value) >= 3.0
         and not _wordlike(value)
+        and not _word_identifier(value)
     )
+
+
+_IDENT_CHARS = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _word_identifier(value: str) -> bool:
+    """True for a code identifier made of words and a few digits (`V1LocalObjectReference`, `asn1_NOVALUE`).
+
+    Generated values fail: their case pieces are one or two characters long, or have no vowels,
+    or there are many digits.
+    """
+    if not _IDENT_CHARS.match(value):
+        return False
+    pieces = _CASE_PIECE.findall(value)
+    digits = sum(len(p) for p in pieces if p.isdigit())
+    letters = [p for p in pieces if not p.isdigit()]
+    total = sum(len(p) for p in letters)
+    if not total or digits > 3:
+        return False
+    words = [p for p in letters if len(p) >= 3 and sum(ch in _VOWELS for ch in p) / len(p) >= 0.2]
+    return len(words) >= 2 and sum(len(p) for p in words) >= 0.85 * total
 
 
 def _code_reference(value: str) -> str | None:
@@ -506,7 +537,7 @@ def not_a_credential(value: str, *, name: str | None, path: str, quoted: bool, o
             if not (_BARE_TOKEN.match(value) and _looks_random(value)):
                 return "not a string literal in code (a variable, type or expression)"
         else:
-            why = _code_reference(value)
+            why = _code_reference(value) or _constant_reference(value, name)
             if why:
                 return why
     elif op is not None and not _strongly_random(value):
@@ -528,6 +559,23 @@ def not_a_credential(value: str, *, name: str | None, path: str, quoted: bool, o
             return "words or an identifier, not a generated secret"
         if len(value) < 8 and lowered not in _WEAK_WORDS:
             return "too short for a generated secret"
+    return None
+
+
+_CAMEL_NAME = re.compile(r"^[a-z]+[A-Z][A-Za-z0-9]*$")
+
+
+def _constant_reference(value: str, name: str | None) -> str | None:
+    """Why an unquoted word identifier (`newPasswd = asn1_NOVALUE`) is a reference, not a literal, or None.
+
+    Only identifiers that look like code: a constant part in capitals (`NOVALUE`), or a
+    camelCase name on the left (code, not a config file's `DB_PASSWORD=Summer_Breeze`).
+    """
+    if not _word_identifier(value) or len(_CASE_PIECE.findall(value)) < 2:
+        return None
+    camel_name = bool(name) and bool(_CAMEL_NAME.match(_last_segment(name or "")))
+    if re.search(r"[A-Z]{4,}", value) or camel_name:
+        return "an unquoted identifier (a constant or variable), not a literal"
     return None
 
 
@@ -559,6 +607,17 @@ _PLACEHOLDER_PATTERNS: Final = (
         "instructional placeholder",
     ),
     (re.compile(r"(?i)[-_ .]here$|goes[-_ ]?here"), "instructional placeholder (...-here)"),
+    (
+        # `replace-with-50-random-characters`, `set-me`, `generate-a-long-random-string`, `fill-me-in`:
+        # an instruction for the person filling the file in, made only of words and numbers.
+        re.compile(
+            r"(?i)^(?!replace[-_ ]me$)(?:replace|set|generate|gen|fill|insert|enter|put|paste|provide|create|add)"
+            r"[-_ ](?:me|it|this|with|in|a|an|the|to|using|via|by|random|long|strong|new|own|real|"
+            r"actual|secure|generated|your|one|value|later|before|after|prod|production)"
+            r"(?:[-_ ][a-z0-9]+)*$"
+        ),
+        "instruction, not a value",
+    ),
     (re.compile(r"(?i)x{4,}|^x{2,}$|\*{3,}|\.\.\.|\u2026|#{4,}"), "masked or elided value"),
     (re.compile(r"(?i)example|sample|placeholder|redacted|\bdummy-?value\b"), "documented example value"),
     (re.compile(r"(?i)a1b2c3|1a2b3c"), "example sequence"),
@@ -759,6 +818,22 @@ def _has_random_run(value: str) -> bool:
     return False
 
 
+def decoded_placeholder_reason(decoded: str) -> str | None:
+    """Why a base64-decoded value (Kubernetes Secret `data:`) is a placeholder, or None.
+
+    Placeholders (`<token>`, `your-api-key-here`) and template defaults (`changeme`) both count:
+    in a manifest, an encoded `changeme` is the template's stand-in for the real value.
+    """
+    value = decoded.strip()
+    why = placeholder_reason(value)
+    if why:
+        return why
+    m = _TEMPLATE_DEFAULT.search(value)
+    if m and _WORDS_ONLY.match(value.replace(" ", "-")):
+        return f"placeholder: template default ({m.group(0).lower()})"
+    return None
+
+
 def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[str, str] | None = None) -> str | None:
     """Why `value` is a placeholder rather than a real secret, or None."""
     if value in _KNOWN_EXAMPLES:
@@ -816,27 +891,6 @@ _TESTISH = re.compile(
     r"not[-_ ]?(?:a[-_ ]?)?re[a@]l|"
     r"(?<![a-z])(?:local|dev)[-_ ]?(?:only|password|secret)"
 )
-_LOCAL_HOSTS: Final = frozenset(
-    {
-        "localhost",
-        "127.0.0.1",
-        "::1",
-        "[::1]",
-        "0.0.0.0",  # noqa: S104 - a host name to recognise, not a bind address
-        "db",
-        "postgres",
-        "postgresql",
-        "mysql",
-        "mariadb",
-        "redis",
-        "database",
-        "host.docker.internal",
-        "pg",
-        "mongo",
-        "mongodb",
-        "rabbitmq",
-    }
-)
 _WEAK_WORDS: Final = frozenset(
     {
         "admin",
@@ -892,27 +946,45 @@ _TEMPLATE_DEFAULT = re.compile(
 )
 
 
+def trivial_password(value: str, context: Mapping[str, str] | None = None) -> bool:
+    """True for a password anyone could guess: a well-known word, test-ish, short or low-entropy, or the user name."""
+    user = (context or {}).get("user", "")
+    return (
+        value.lower() in _WEAK_WORDS
+        or bool(_TESTISH.search(value))
+        or shannon_entropy(value) < 3.0
+        or len(value) < 10
+        or (bool(user) and value.lower() == user.lower())
+    )
+
+
 def test_reason(
     value: str,
     *,
-    path: str,
     context: Mapping[str, str] | None = None,
     in_ci_service: bool | Callable[[], bool] = False,
+    services: frozenset[str] = frozenset(),
 ) -> str | None:
-    """Why `value` is a throwaway test credential, or None.
+    """Why `value` (which has no live shape) is a throwaway test credential, or None.
 
-    `in_ci_service` may be a callable, evaluated only when needed (it walks the YAML above).
+    Only the value and its surroundings count, never the path: a CI service container, a
+    test-ish value, a local host (or a service declared in the same file) with a trivial
+    password or a test database or user. `in_ci_service` may be a callable, evaluated only
+    when needed (it walks the YAML above).
     """
-    if is_test_path(path):
-        return "test-credential: in a test path"
     if in_ci_service() if callable(in_ci_service) else in_ci_service:
         return "test-credential: CI service container"
     m = _TESTISH.search(unquote(value) if "%" in value else value)
     if m:
         return f"test-credential: test-ish value ({m.group(0).lower()})"
-    host = (context or {}).get("host", "").lower()
-    if host in _LOCAL_HOSTS and (value.lower() in _WEAK_WORDS or shannon_entropy(value) < 3.0 or len(value) < 10):
-        return f"test-credential: weak password for local host {host!r}"
+    ctx = context or {}
+    host = ctx.get("host", "").lower()
+    if host and shape.is_local_host(host, services):
+        if trivial_password(value, ctx):
+            return f"test-credential: weak password for local host {host!r}"
+        for part in ("database", "user"):
+            if _TESTISH.search(ctx.get(part, "")):
+                return f"test-credential: local host {host!r} with a test {part}"
     return None
 
 
@@ -1055,47 +1127,194 @@ def classify(
     quoted: bool = True,
     op: str | None = None,
     in_ci_service: bool | Callable[[], bool] = False,
+    keywords: tuple[str, ...] = (),
+    text: str | None = None,
+    line_start: int = 0,
 ) -> Verdict:
     """Classify one candidate secret (see the module docstring for the order of checks).
+
+    `generic` is True for catch-all and free-form assignment rules; `keywords` are the matching
+    rule's keywords (a keyword inside the value is a provider prefix); `text` and `line_start`
+    locate the value's line in its fragment (the surroundings: declared services, Kubernetes
+    Secret data, pagination prose, API example documents).
 
     Returns `Verdict(None, reasons)` when the value is not a credential at all (generic rules
     only). Entropy floors and checksums are the engine's job, applied to leaks only.
     """
+    return _classify(
+        value,
+        path=path,
+        name=name,
+        context=context,
+        generic=generic,
+        quoted=quoted,
+        op=op,
+        in_ci_service=in_ci_service,
+        keywords=keywords,
+        text=text,
+        line_start=line_start,
+    )
+
+
+def _line(text: str, line_start: int) -> str:
+    end = text.find("\n", line_start)
+    return text[line_start : end if end >= 0 else len(text)]
+
+
+def _encoded_secret_data(value: str, text: str | None, line_start: int) -> str | None:
+    """Why `value` is a Kubernetes Secret `data:` value that decodes to a placeholder, or None."""
+    if text is None or len(value) < 4 or "Secret" not in text:
+        return None
+    lines = secret_data_lines(text)
+    if not lines or text.count("\n", 0, line_start) + 1 not in lines:
+        return None
+    decoded = decode_base64_text(value)
+    if decoded is None:
+        return None
+    why = decoded_placeholder_reason(decoded)
+    return f"placeholder: Kubernetes Secret data whose base64 decodes to a placeholder ({why})" if why else None
+
+
+_PAGING_KEYS: Final = frozenset(
+    {"offset", "page", "cursor", "limit", "start", "marker", "next", "position", "skip", "last_key", "lastkey"}
+)
+_PAGING_EXTRA: Final = frozenset({"per_page", "page_size", "size", "id", "last_id", "sort", "order", "v"})
+
+
+def _pagination_cursor(value: str) -> bool:
+    """True for an opaque paging cursor: base64 of a small JSON object keyed by offset/page/cursor."""
+    if len(value) < 8 or len(value) > 512:
+        return False
+    decoded = decode_base64_text(value)
+    if decoded is None or not decoded.lstrip().startswith("{"):
+        return False
+    try:
+        obj = json.loads(decoded)
+    except ValueError:
+        return False
+    if not isinstance(obj, dict) or not obj:
+        return False
+    keys = {str(k).lower() for k in obj}
+    return keys <= _PAGING_KEYS | _PAGING_EXTRA and bool(keys & _PAGING_KEYS)
+
+
+def _test_path_lowered(verdict: Verdict, path: str, value: str) -> Verdict:
+    """A low-entropy leak or weak default with no live shape, in a test path: severity and confidence `low`.
+
+    Low entropy: not strongly random (under 20 characters, or not a random mix of letters and
+    digits, or under 3.5 bits per character). The class stays what the value says.
+    """
+    if (
+        verdict.classification not in (Classification.LEAK, Classification.WEAK_DEFAULT)
+        or _strongly_random(value)
+        or not is_test_path(path)
+    ):
+        return verdict
+    return Verdict(
+        verdict.classification,
+        (*verdict.reasons, "severity lowered: a low-entropy value with no live shape in a test path"),
+        severity=Severity.LOW,
+        confidence="low",
+    )
+
+
+def _classify(
+    value: str,
+    *,
+    path: str,
+    name: str | None,
+    context: Mapping[str, str] | None,
+    generic: bool,
+    quoted: bool,
+    op: str | None,
+    in_ci_service: bool | Callable[[], bool],
+    keywords: tuple[str, ...],
+    text: str | None,
+    line_start: int,
+) -> Verdict:
     if generic:
         why = name_not_secret(name, value) or ("prose, not a credential" if _PROSE.match(value) else None)
         if why:
             return Verdict(None, (why,))
-    why = placeholder_reason(value, name=name, context=context)
+    why = placeholder_reason(value, name=name, context=context) or _encoded_secret_data(value, text, line_start)
     if why and why.startswith(_DESCRIPTIVE_REASON) and not (is_doc_or_template(path) or _is_code(path)):
-        if is_test_path(path):
-            return Verdict(Classification.TEST_CREDENTIAL, ("test-credential: in a test path",))
         # `JWT_SECRET=mysupersecretkey` in a real config file is a guessable secret someone ships
-        return Verdict(Classification.WEAK_DEFAULT, ("weak-default: a guessable descriptive value in a config file",))
+        descriptive = Verdict(
+            Classification.WEAK_DEFAULT, ("weak-default: a guessable descriptive value in a config file",)
+        )
+        return _test_path_lowered(descriptive, path, value)
     if why:
         return Verdict(Classification.PLACEHOLDER, (why,))
+    services = shape.declared_services(text) if text is not None else frozenset()
+    ctx = context or {}
+    live = shape.live_shape(
+        value,
+        generic=generic,
+        keywords=keywords,
+        context=ctx,
+        trivial=bool(ctx.get("host")) and trivial_password(value, ctx),
+        services=services,
+        strongly_random=_strongly_random(value),
+    )
     if generic:
         why = not_a_credential(value, name=name, path=path, quoted=quoted, op=op)
+        if not why and live is None and text is not None and _bare_token_name(name):
+            if _pagination_cursor(value):
+                why = "a pagination cursor (base64 of paging JSON), not a credential"
+            elif shape.pagination_line(_line(text, line_start)):
+                why = "a pagination token (the line speaks of pages), not a credential"
         if why:
             return Verdict(None, (why,))
+    if live is not None:
+        return _classify_live(value, live, path=path)
     doc = is_doc_or_template(path)
     if doc and _TEMPLATE_DEFAULT.search(value) and not value.startswith("django-insecure-"):
         return Verdict(Classification.PLACEHOLDER, ("placeholder: template default in a docs or template file",))
-    human = (_password_name(name) or (name is None and bool(context and context.get("host")))) and _human_password(
-        value
-    )
-    why = test_reason(value, path=path, context=context, in_ci_service=in_ci_service)
+    if shape.api_example_document(path, text):
+        return Verdict(Classification.PLACEHOLDER, ("placeholder: a documented request in an API example file",))
+    human = (_password_name(name) or (name is None and bool(ctx.get("host")))) and _human_password(value)
+    why = test_reason(value, context=context, in_ci_service=in_ci_service, services=services)
     if why:
         return Verdict(Classification.TEST_CREDENTIAL, (why,))
     if human and doc:
         return Verdict(Classification.PLACEHOLDER, ("placeholder: a word-based example password in documentation",))
     why = weak_default_reason(value, path=path)
     if why:
-        return Verdict(Classification.WEAK_DEFAULT, (why,))
+        return _test_path_lowered(Verdict(Classification.WEAK_DEFAULT, (why,)), path, value)
     if generic and name is not None and not _password_name(name) and _wordlike(value):
-        return Verdict(Classification.WEAK_DEFAULT, ("weak-default: a word, not a generated secret",))
-    if human and _is_code(path):
-        return Verdict(
-            Classification.WEAK_DEFAULT,
-            ("weak-default: a word-based password in source code (an example or a shipped default)",),
+        return _test_path_lowered(
+            Verdict(Classification.WEAK_DEFAULT, ("weak-default: a word, not a generated secret",)), path, value
         )
-    return Verdict(Classification.LEAK, ("leak: matched the rule and passed every filter",))
+    if human and _is_code(path):
+        return _test_path_lowered(
+            Verdict(
+                Classification.WEAK_DEFAULT,
+                ("weak-default: a word-based password in source code (an example or a shipped default)",),
+            ),
+            path,
+            value,
+        )
+    leak = Verdict(Classification.LEAK, ("leak: matched the rule and passed every filter",))
+    return _test_path_lowered(leak, path, value)
+
+
+def _bare_token_name(name: str | None) -> bool:
+    """True for a name that is just `token` (or `*_token` with no qualifier that says what it opens)."""
+    if not name:
+        return False
+    words = _name_words(_last_segment(name))
+    return bool(words) and words[-1] == "token" and len(words) <= 2 and not ({"access", "auth", "api"} & set(words))
+
+
+def _classify_live(value: str, live: str, *, path: str) -> Verdict:
+    """A value built like a live credential: a leak wherever it is, unless its vendor says test mode."""
+    marker = shape.test_mode_marker(value)
+    if marker:
+        return Verdict(Classification.TEST_CREDENTIAL, (f"test-credential: vendor test-mode format ({marker})",))
+    why = weak_default_reason(value, path=path)
+    if why:
+        return Verdict(Classification.WEAK_DEFAULT, (why,))
+    reason = f"leak: {live}, a live credential's shape"
+    if is_test_path(path):
+        reason += " (a test path does not make it a test credential)"
+    return Verdict(Classification.LEAK, (reason,))

@@ -14,7 +14,7 @@ from secretops.scan.filters import (
     name_not_secret,
     shannon_entropy,
 )
-from secretops.scan.models import Classification
+from secretops.scan.models import Classification, Severity
 
 L, P, T, W = (
     Classification.LEAK,
@@ -64,8 +64,6 @@ def test_value_equal_to_its_name_and_textbook_uri_are_placeholders() -> None:
 @pytest.mark.parametrize(
     ("value", "path", "context", "ci"),
     [
-        ("Zq81vPr9Lk3wQ", "tests/fixtures/app.env", {}, False),
-        ("Zq81vPr9Lk3wQ", "src/app_test.go", {}, False),
         ("Zq81vPr9Lk3wQ", ".github/workflows/ci.yml", {}, True),
         ("test_pass", "deploy/app.env", {}, False),
         ("test-secret-key-not-for-production", "deploy/app.env", {}, False),
@@ -77,6 +75,29 @@ def test_value_equal_to_its_name_and_textbook_uri_are_placeholders() -> None:
 def test_test_credentials(value: str, path: str, context: dict[str, str], ci: bool) -> None:
     verdict = classify(value, path=path, context=context, in_ci_service=ci)
     assert verdict.classification is T, verdict.reasons
+
+
+@pytest.mark.parametrize("path", ["tests/fixtures/app.env", "src/app_test.go", "spec/cassettes/a.yml"])
+def test_a_test_path_only_lowers_the_severity_of_a_low_entropy_value(path: str) -> None:
+    verdict = classify("Zq81vPr9Lk3wQ", path=path)
+    assert verdict.classification is L, verdict.reasons
+    assert (verdict.severity, verdict.confidence) == (Severity.LOW, "low")
+    assert classify("Zq81vPr9Lk3wQ", path="deploy/app.env").severity is None
+
+
+@pytest.mark.parametrize(
+    ("value", "keywords"),
+    [
+        ("sk_live_oOOL8dKLzdocJ2isAjIhKtJ0", ("sk_live_",)),
+        ("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", ()),  # a known prefix, whatever rule matched
+        ("xFkM/R5Kjp1vRt+1fjORS/6ilI8ihN5KXSc7Tvo/", ("aws_secret",)),  # structure: strongly random
+    ],
+)
+def test_live_shapes_are_leaks_in_test_paths(value: str, keywords: tuple[str, ...]) -> None:
+    for path in ("tests/fixtures/prod.env", "spec/cassettes/charge.yml", "fixtures/ops.md"):
+        verdict = classify(value, path=path, keywords=keywords)
+        assert verdict.classification is L, (path, verdict.reasons)
+        assert verdict.severity is None
 
 
 @pytest.mark.parametrize(
@@ -336,4 +357,5 @@ def test_descriptive_values(value: str) -> None:
     assert classify(value, path="moto/core/models.py").classification is P
     assert classify(value, path="docs/setup.md").classification is P
     assert classify(value, path="deploy/app.env").classification is W
-    assert classify(value, path="tests/app.env").classification is T
+    # a test path never makes a value a test credential
+    assert classify(value, path="tests/app.env").classification is W
