@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["PATH_PERCENT", "PATH_UTF8", "json_path", "no_surrogates", "path_bytes", "printable"]
+__all__ = ["PATH_PERCENT", "PATH_UTF8", "json_path", "json_text", "no_surrogates", "path_bytes", "printable"]
 
 PATH_UTF8: Final = "utf-8"
 PATH_PERCENT: Final = "percent"
@@ -88,6 +88,24 @@ def json_path(path: str) -> tuple[str, str]:
         else:
             out.append(ch)
     return "".join(out), PATH_PERCENT
+
+
+# What `json.dumps(..., ensure_ascii=False)` leaves raw but a terminal may act on: DEL, C1
+# controls (U+009B is CSI), zero-width and bidi formatting characters, line separators.
+_JSON_RAW: Final = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def json_text(text: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) safe to print on a terminal.
+
+    JSON already escapes C0 controls; this writes the characters above as `\\uXXXX` escapes too
+    (they only occur inside strings, and decode to the same string), and replaces any lone
+    surrogate by U+FFFD so that the text encodes as UTF-8.
+    """
+    text = no_surrogates(text)
+    if _JSON_RAW.search(text) is None:
+        return text
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def no_surrogates(text: str) -> str:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
-from secretops.display import json_path
+from secretops.display import json_path, json_text
 from secretops.errors import ConfigError
 from secretops.fileio import write_atomic
 from secretops.scan.models import Finding
@@ -185,7 +185,7 @@ class Baseline:
             "key_check": self.key_check,
             "findings": [e.to_dict() for e in sorted(self.entries, key=lambda e: (e.path, e.line, e.rule_id))],
         }
-        write_atomic(Path(path), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(Path(path), json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n")
 
     def filter(self, result: ScanResult) -> ScanResult:
         """`result` without the known findings; they are counted in `hidden["baselined"]`."""

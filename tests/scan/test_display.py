@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 import jsonschema
 import pytest
 
-from secretops.display import json_path, no_surrogates, path_bytes, printable
+from secretops.display import json_path, json_text, no_surrogates, path_bytes, printable
 from secretops.scan.formats import FORMATS, RenderOptions
 from secretops.scan.formats.sarif import artifact_uri
 from secretops.scan.models import Classification, Finding, Location, ScanStats, Severity
@@ -56,6 +56,14 @@ def test_no_surrogates() -> None:
     assert no_surrogates("a\udcffb") == "a\ufffdb"
 
 
+def test_json_text_escapes_what_json_leaves_raw() -> None:
+    doc = {"k": "csi\x9b[2J rlo\u202e del\x7f esc\x1b ok: ü路"}
+    text = json_text(json.dumps(doc, ensure_ascii=False))
+    assert RAW_CONTROL.search(text) is None
+    assert "\\u009b" in text and "\\u202e" in text and "ü路" in text
+    assert json.loads(text) == doc  # the same document
+
+
 def test_artifact_uri_percent_encodes_bytes_per_rfc3986() -> None:
     uri = artifact_uri(NOT_UTF8)
     assert uri == "conf/bad%FF%FE%2541.env"
@@ -92,6 +100,8 @@ def test_every_format_is_valid_utf8_for_hostile_names(fmt: str) -> None:
     text = FORMATS[fmt]().render(_hostile_result(), RenderOptions())
     raw = text.encode("utf-8")  # would raise on a lone surrogate
     assert raw.decode("utf-8") == text
+    # Nothing a terminal acts on, in any format: JSON and SARIF escape it (\u001b, \u009b).
+    assert RAW_CONTROL.search(text) is None, repr(text)
     if fmt == "json":
         doc = json.loads(text)
         paths = [(f["path"], f["path_encoding"]) for f in doc["findings"]]
@@ -105,8 +115,7 @@ def test_every_format_is_valid_utf8_for_hostile_names(fmt: str) -> None:
         assert [unquote_to_bytes(u) for u in uris] == [os.fsencode(NOT_UTF8), TERMINAL.encode()]
         for result in doc["runs"][0]["results"]:
             assert RAW_CONTROL.search(result["message"]["text"]) is None
-    else:  # table and HTML are read by people: no control character reaches them
-        assert RAW_CONTROL.search(text) is None, repr(text)
+    else:  # table and HTML are read by people: visible escapes
         assert "conf/bad\\xff\\xfe%41.env" in text
         assert "x\\x1b]0;owned\\x07\\x1b[2J\\n\\rname\\u202e.env" in text
         if fmt == "html":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from secretops.display import json_path, no_surrogates
+from secretops.display import json_path, json_text
 from secretops.scan.formats.interface import Format, RenderOptions
 from secretops.scan.models import Finding, ScanStats
 from secretops.scan.runner import ScanResult
@@ -82,9 +82,8 @@ class JsonFormat(Format):
             "hidden": dict(sorted(result.hidden.items())),
             "skipped_files": [_skipped(s.path, s.reason, s.detail) for s in result.skipped],
         }
-        # Paths are percent-encoded above; any other lone surrogate would make the output
-        # invalid UTF-8 (file contents are decoded, so none is expected there).
-        return no_surrogates(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
+        # Paths are percent-encoded above; `json_text` escapes what a terminal could act on.
+        return json_text(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _skipped(raw_path: str, reason: str, detail: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import os
 from typing import Any, Final
 from urllib.parse import quote
 
-from secretops.display import no_surrogates, path_bytes, printable
+from secretops.display import json_text, path_bytes, printable
 from secretops.scan.formats.interface import Format, RenderOptions, RuleInfo
 from secretops.scan.models import Classification, Finding, Severity
 from secretops.scan.runner import FAILING_CLASSES, ScanResult
@@ -106,9 +106,9 @@ class SarifFormat(Format):
 
     def render(self, result: ScanResult, options: RenderOptions) -> str:
         """A SARIF 2.1.0 log with one run."""
-        # URIs are percent-encoded and messages escaped; any other lone surrogate (none is
-        # expected: file contents are decoded) would make the log invalid UTF-8.
-        return no_surrogates(json.dumps(self.document(result, options), indent=2, ensure_ascii=False)) + "\n"
+        # URIs are percent-encoded and messages escaped; `json_text` escapes the rest that a
+        # terminal could act on (C1 controls, bidi overrides) and drops lone surrogates.
+        return json_text(json.dumps(self.document(result, options), indent=2, ensure_ascii=False)) + "\n"
 
     def document(self, result: ScanResult, options: RenderOptions) -> dict[str, Any]:
         """The SARIF log as a dict (for callers that post-process it)."""
