@@ -989,7 +989,10 @@ class Engine:
             skipped_targets=list(ctx.skipped.values()),
         )
         if ctx.skipped:
-            result.next_step = "switch the targets listed above to the new value by hand: the previous one is revoked"
+            result.next_step = (
+                "switch the targets listed above to the new value by hand "
+                f"(`secretops store show {ctx.secret.name} --reveal` prints it): the previous one is revoked"
+            )
         return result
 
     def _assert_not_served(self, ctx: _Ctx) -> None:
