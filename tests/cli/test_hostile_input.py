@@ -200,8 +200,17 @@ def test_a_write_that_fails_after_the_scan_exits_2(
 
 @pytest.fixture
 def no_home(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No key in the environment, and a HOME under a regular file (unwritable, even for root)."""
-    for name in ("SECRETOPS_FINGERPRINT_KEY", "SECRETOPS_FINGERPRINT_KEY_FILE", "XDG_CONFIG_HOME"):
+    """No key in the environment, and a HOME under a regular file (unwritable, even for root).
+
+    The rule and prefilter caches then fall under that HOME too, and cannot be written either.
+    """
+    for name in (
+        "SECRETOPS_FINGERPRINT_KEY",
+        "SECRETOPS_FINGERPRINT_KEY_FILE",
+        "XDG_CONFIG_HOME",
+        "SECRETOPS_CACHE_DIR",
+        "XDG_CACHE_HOME",
+    ):
         monkeypatch.delenv(name, raising=False)
     blocker = tmp_path / "blocker"
     blocker.write_text("")
@@ -278,6 +287,22 @@ def test_a_damaged_key_file_is_an_error_that_does_not_quote_it(tmp_path: Path, m
     with pytest.raises(ConfigError) as info:
         Settings.from_env().fingerprint_key(allow_ephemeral=True)  # no quiet fallback for a damaged file
     assert "does not hold a hex key" in str(info.value) and "maybe-a-value" not in info.value.diagnostics()
+
+
+def test_no_home_at_all_falls_back_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HOME and no password entry: no key path, so a one-off key for scans, an error for the rest."""
+    monkeypatch.delenv("SECRETOPS_FINGERPRINT_KEY")
+    monkeypatch.delenv("SECRETOPS_FINGERPRINT_KEY_FILE")
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    settings = Settings.from_env({})
+    assert settings.fingerprint_key_path is None
+    assert settings.fingerprint_key(allow_ephemeral=True).ephemeral
+    with pytest.raises(ConfigError, match="no place for the fingerprint key file"):
+        settings.fingerprint_key()
 
 
 def test_default_key_path_follows_xdg(monkeypatch: pytest.MonkeyPatch) -> None:
