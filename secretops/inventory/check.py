@@ -964,6 +964,15 @@ def _risky(secret: SecretSpec, issuer_kind: str | None, ph: Placeholder, allowed
     return _shown(bad), source
 
 
+_MISREAD = {
+    "userinfo": "another host, user or password (a raw `@` or `/` moves part of the password into the host)",
+    "host": "another host or port",
+    "path": "another path (database name)",
+    "query": "other parameters",
+    "fragment": "a shorter value",
+}
+
+
 def _url_problem(
     secret: Located[SecretSpec],
     ci: int,
@@ -991,7 +1000,7 @@ def _url_problem(
     return secret.problem(
         sub,
         f"{ph} sits in the {part} of a {scheme}:// URL without |url, and {who} may put {what} there: "
-        "the URL would not parse as written (a `@` or `/` moves the host into the password)",
+        f"the app's client would read {_MISREAD[part]}",
         f"write {{{ph.name}|url}}: {fixed}",
         "unescaped-url",
     )

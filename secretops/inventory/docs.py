@@ -22,7 +22,15 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from secretops.inventory.check import ENV_NAME_RULES, GENERATOR_TEMPLATE_FIELDS, STRATEGIES, TEMPLATE_FIELDS
+from secretops.inventory.check import (
+    CHECKS,
+    ENV_NAME_RULES,
+    GENERATOR_TEMPLATE_FIELDS,
+    STRATEGIES,
+    TEMPLATE_FIELDS,
+    URL_ALLOWED,
+    WRITE_ONLY_TARGETS,
+)
 from secretops.inventory.models import (
     AwsIamIssuerSpec,
     ComponentSpec,
@@ -46,6 +54,7 @@ from secretops.inventory.models import (
     VercelTargetSpec,
     VerifySpec,
 )
+from secretops.inventory.templates import FILTERS
 
 __all__ = ["BEGIN", "END", "MODELS", "field_description", "render_reference", "update"]
 
@@ -275,8 +284,46 @@ def render_reference() -> str:
         if rule.max_length:
             refused.append(f"longer than {rule.max_length}")
         out.append(f"| `{kind}` | {_cell(rule.described)} | {', '.join(refused) or '-'} | {_cell(rule.source)} |")
+    out += _escaping_section()
+    out += ["## Write-only targets", "", "| target kind | why its values cannot be read back |", "|---|---|"]
+    out += [f"| `{kind}` | {_cell(why)} |" for kind, why in WRITE_ONLY_TARGETS.items()]
+    out += [
+        "",
+        "A consumer on one of these needs a `health` check (its own, or the secret's `verify.health`), or "
+        "`verify: accept-unverified`. A Vercel target whose `environments` include `development` is readable.",
+        "",
+        "## Problem codes",
+        "",
+        "| code | severity | mistake |",
+        "|---|---|---|",
+    ]
+    out += [f"| `{code}` | {severity} | {_cell(what)} |" for code, (severity, what) in CHECKS.items()]
     out += ["", END]
     return "\n".join(out) + "\n"
+
+
+def _escaping_section() -> list[str]:
+    alnum = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    out = ["", "## Template filters", "", "| filter | what it does |", "|---|---|"]
+    out += [f"| `\\|{name}` | {_cell(what)} |" for name, what in FILTERS.items()]
+    out += [
+        "",
+        "A field placed in a URL (`scheme://...`) without `|url` may hold only these characters raw, besides "
+        "letters and digits; `policy check` compares them with what the generator (or issuer) can emit:",
+        "",
+        "| part of the URL | allowed raw |",
+        "|---|---|",
+    ]
+    for part, allowed in URL_ALLOWED.items():
+        shown = " ".join(f"`{c}`" if c != "|" else "`\\|`" for c in sorted(allowed - alnum))
+        out.append(f"| {part} | {shown} |")
+    out += [
+        "",
+        "A field that is the value of a libpq keyword (`password={password}`) without `|conninfo` must not hold "
+        "a space, `'` or `\\` (inside `'...'`: no `'` or `\\`).",
+        "",
+    ]
+    return out
 
 
 def update(text: str) -> str:

@@ -76,7 +76,7 @@ def test_platform_targets_only_when_built_and_readable(tmp_path: Path) -> None:
         tmp_path,
         "  web: {kind: render, service_id: srv-1}\n  ci: {kind: github, repo: a/b}",
         "      - {target: web, env: DATABASE_URL}\n      - {target: web, env: NEW_ONE, new: true}\n"
-        "      - {target: ci, env: DATABASE_URL}\n",
+        "      - {target: ci, env: DATABASE_URL, verify: accept-unverified}\n",
     )
     inventory = load_inventory(policy)
     assert missing_keys(inventory) == []  # nothing asked without built targets
