@@ -185,12 +185,29 @@ class TargetFiles(ValueSource):
     def __init__(self, targets: Mapping[str, TargetSpec], *, base_dir: Path | None = None) -> None:
         self.targets = targets
         self.base_dir = base_dir
-        self._files: dict[Path, dict[str, str] | None] = {}
+        self._files: dict[Path, dict[str, str] | Reading] = {}
 
-    def _values(self, path: Path) -> dict[str, str] | None:
+    def _values(self, path: Path, create: bool) -> dict[str, str] | Reading:
+        """The file's assignments, or the `Reading` every consumer of it gets (no such file...)."""
         if path not in self._files:
-            self._files[path] = read_dotenv(path) if path.exists() else None
+            self._files[path] = self._load(path, create)
         return self._files[path]
+
+    @staticmethod
+    def _load(path: Path, create: bool) -> dict[str, str] | Reading:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if create:
+                return Reading("unread", reason=f"{path} does not exist yet (create: true)")
+            return Reading("missing", reason=f"{path} does not exist")
+        except IsADirectoryError:
+            return Reading("missing", reason=f"{path} is a directory, not a .env file")
+        except (OSError, UnicodeDecodeError) as exc:
+            return Reading(
+                "unread", reason=f"cannot read {path}: {getattr(exc, 'strerror', None) or type(exc).__name__}"
+            )
+        return parse_dotenv(text, origin=str(path))
 
     def read(self, secret: SecretSpec, consumer: ConsumerSpec) -> Reading:
         """Read `consumer.env` from its target's file."""
@@ -204,11 +221,9 @@ class TargetFiles(ValueSource):
                 f"(import its values with --from-env-file FILE --secret {secret.name})",
             )
         path = _dotenv_path(spec, self.base_dir)
-        values = self._values(path)
-        if values is None:
-            if spec.create:
-                return Reading("unread", reason=f"{path} does not exist yet (create: true)")
-            return Reading("missing", reason=f"{path} does not exist")
+        values = self._values(path, spec.create)
+        if isinstance(values, Reading):
+            return values
         return _from_file(values, consumer, path)
 
 

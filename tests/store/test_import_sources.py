@@ -223,3 +223,20 @@ def test_raw_templates_are_reversed_too(tmp_path: Path, store: LocalStore) -> No
     assert result.status is ImportStatus.IMPORTED, result.detail
     got = store.get("app1/db")
     assert got is not None and got.value.reveal() == pw and got.version.attributes == {"username": "app1_a"}
+
+
+def test_a_directory_is_no_env_file_and_a_malformed_target_names_its_line(tmp_path: Path, store: LocalStore) -> None:
+    _write_apps(tmp_path)
+    (tmp_path / "app2" / ".env").unlink()
+    (tmp_path / "app2" / ".env").mkdir()
+    results = _by(import_values(SECRETS, store, TargetFiles(_targets(tmp_path)), fingerprint_key=FP_KEY))
+    assert results["app1/redis"].status is ImportStatus.IMPORTED
+    assert results["app2/redis"].status is ImportStatus.NOT_FOUND and results["app2/redis"].needs_attention
+    assert dict(results["app2/redis"].missing) == {
+        "app2:REDIS_URL": f"{tmp_path / 'app2' / '.env'} is a directory, not a .env file"
+    }
+    (tmp_path / "app1" / ".env").write_text("REDIS_URL=x\nnot-an-assignment-fake-XYZ\n")
+    with pytest.raises(ConfigError) as info:
+        import_values(SECRETS, store, TargetFiles(_targets(tmp_path)), fingerprint_key=FP_KEY)
+    assert f"{tmp_path / 'app1' / '.env'}:2: not a KEY=value line" in info.value.message
+    assert "XYZ" not in info.value.diagnostics()
