@@ -19,8 +19,12 @@ from secretops.store.interface import Label, Store, Version
 
 __all__ = ["annotate", "fingerprint_index"]
 
-# When one value is stored under several versions or secrets, the most alarming standing wins.
+# When one value is stored under several secrets, the most alarming standing wins.
 _RANK: Final = {"current": 0, "pending": 1, "previous": 2, "retired": 3, "revoked": 4}
+# Within one secret, a value's labels win, then a recorded revocation: revoking is done to the
+# value at the issuer, so an unlabelled copy of a revoked value (stores written before one
+# version per rotation kept a username-less copy of each staged value) is revoked too.
+_WITHIN_SECRET: Final = {"current": 0, "pending": 1, "previous": 2, "revoked": 3, "retired": 4}
 
 
 def _state(version: Version) -> str:
@@ -39,11 +43,16 @@ def fingerprint_index(store: Store) -> dict[str, InventoryMatch]:
         state = store.state(name)
         if state is None:
             continue
+        own: dict[str, InventoryMatch] = {}
         for version in state.versions:
             match = InventoryMatch(name, version.number, _state(version))
-            known = index.get(version.fingerprint)
+            known = own.get(version.fingerprint)
+            if known is None or _WITHIN_SECRET[match.state] < _WITHIN_SECRET[known.state]:
+                own[version.fingerprint] = match
+        for fp, match in own.items():
+            known = index.get(fp)
             if known is None or _RANK[match.state] < _RANK[known.state]:
-                index[version.fingerprint] = match
+                index[fp] = match
     return index
 
 

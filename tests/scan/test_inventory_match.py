@@ -71,3 +71,23 @@ def test_scan_names_the_inventory_secret(
 
     assert run(["scan", "app", "--no-progress", "-f", "json"]) == 1  # without the flag: no store opened
     assert all("inventory" not in f for f in json.loads(capsys.readouterr().out)["findings"])
+
+
+def test_an_unlabelled_copy_of_a_revoked_value_is_revoked(tmp_path: Path) -> None:
+    """Stores written before one version per rotation hold a username-less copy of each staged value."""
+    local = LocalStore(tmp_path / "legacy", key=b"k" * 32, fingerprint_key=Settings.from_env().fingerprint_key())
+    local.put("shop/redis", SecretValue(V1), labels=frozenset({Label.CURRENT}), attributes={"username": "u"})
+    local.put("shop/redis", SecretValue(V2), run_id="r1")  # staged without the username...
+    copy = local.put("shop/redis", SecretValue(V2), attributes={"username": "u"}, run_id="r1")  # ...then again
+    local.promote("shop/redis", copy.number, expected_current=1, run_id="r1")
+    local.mark_revoked("shop/redis", 1)
+    final = local.put("shop/redis", SecretValue(V3), attributes={"username": "u"}, run_id="r2")
+    local.promote("shop/redis", final.number, expected_current=copy.number, run_id="r2")
+    local.mark_revoked("shop/redis", copy.number)
+    by_version = {m.version: m.state for m in fingerprint_index(local).values()}
+    assert by_version == {1: "revoked", copy.number: "revoked", final.number: "current"}
+    # across secrets the most alarming standing still wins: a retired copy elsewhere is not "revoked"
+    local.put("other/secret", SecretValue(V2), labels=frozenset({Label.CURRENT}))
+    local.put("other/secret", SecretValue(STRANGER), labels=frozenset({Label.CURRENT}))
+    match = fingerprint_index(local)[copy.fingerprint]
+    assert (match.secret, match.state) == ("other/secret", "retired")
