@@ -375,7 +375,13 @@ def test_schema_validates_examples_and_rejects_mistakes(capsys: pytest.CaptureFi
     validator = jsonschema.Draft202012Validator(schema)
     for example in sorted((REPO / "policies" / "examples").glob("*.yaml")):
         assert not list(validator.iter_errors(yaml.safe_load(example.read_text()))), example
-    for asset in ("unknown-target-kind.yaml", "bad-duration.yaml", "unknown-field.yaml", "missing-field.yaml"):
+    for asset in (
+        "unknown-target-kind.yaml",
+        "bad-duration.yaml",
+        "duration-without-unit.yaml",
+        "unknown-field.yaml",
+        "missing-field.yaml",
+    ):
         assert list(validator.iter_errors(yaml.safe_load((INVALID / asset).read_text()))), asset
 
 
