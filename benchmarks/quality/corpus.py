@@ -6,8 +6,10 @@ docker-compose, render.yaml, DigitalOcean app specs, GitHub workflows, Kubernete
 logs. Values are synthetic but in each provider's real format (GitHub and npm tokens carry a
 valid CRC32 checksum, as real ones do). Next to the leaks sit hard negatives (placeholders,
 templates, environment references, hashes, UUIDs, public keys, documented example keys,
-lockfile integrity hashes, public identifiers) and test credentials (tests/ paths, CI service
-containers, localhost URIs), which are labeled as their own class.
+lockfile integrity hashes, public identifiers) and test credentials, labeled as their own class
+by their value and surroundings, never by path: test-mode keys (`sk_test_`), test-ish values,
+CI service containers, trivial passwords to localhost or to a service the compose file declares.
+A live-shaped key under `tests/` or in a recorded cassette under `spec/cassettes/` is a leak.
 
 `labels.json` lists every credential: path, line span (`line`..`end_line`), class (`leak` or
 `test-credential`), kind and an id. Unlabeled lines hold nothing a scanner should report.
@@ -321,7 +323,12 @@ class Corpus:
         )
         kind, name = self.provider()
         d.secret(f"      {name}: {self.g.token(kind)}", kind)
-        d.add("    env_file: .env", "volumes:", "  pgdata: {}")
+        d.secret(
+            "      REPORTS_DATABASE_URL: postgres://reports:reports@reportsdb:5432/reports",
+            "postgres-password",
+            cls="test-credential",
+        )
+        d.add("    env_file: .env", "  reportsdb:", "    image: postgres:16", "volumes:", "  pgdata: {}")
 
     def render_yaml(self, root: str) -> None:
         d = self.doc(f"{root}/render.yaml")
@@ -732,7 +739,9 @@ class Corpus:
                 ("slack-token", "SLACK"),
             ]
         )
-        d.secret(f'{name}_TOKEN = "{self.g.token(kind)}"', kind, cls="test-credential")
+        # a live-shaped token in a test file is a leak: test code is where real keys get pasted
+        d.secret(f'{name}_TOKEN = "{self.g.token(kind)}"', kind)
+        d.secret(f'STRIPE_TEST_KEY = "sk_test_{self.g.s(ALNUM, 24)}"', "stripe-key", cls="test-credential")
         d.add(
             "",
             "def test_client_sends_token(httpx_mock):",
@@ -745,10 +754,23 @@ class Corpus:
             cls="test-credential",
         )
         f = self.doc(f"{root}/tests/fixtures/settings.env")
-        f.secret(f"SENDGRID_API_KEY={self.g.token('sendgrid-key')}", "sendgrid-key", cls="test-credential")
+        f.secret(f"SENDGRID_API_KEY={self.g.token('sendgrid-key')}", "sendgrid-key")  # copied from production
         f.secret("DB_PASSWORD=test_password_123", "password", cls="test-credential")
+        f.secret("DATABASE_URL=postgres://app:app@localhost:5432/app_test", "postgres-password", cls="test-credential")
         s = self.doc(f"{root}/spec/support/stripe_helper.rb")
-        s.secret(f"STRIPE_KEY = 'sk_live_{self.g.s(ALNUM, 24)}'", "stripe-key", cls="test-credential")
+        s.secret(f"STRIPE_KEY = 'sk_live_{self.g.s(ALNUM, 24)}'", "stripe-key")
+        c = self.doc(f"{root}/spec/cassettes/charges.yml")
+        c.add(
+            "---",
+            "http_interactions:",
+            "- request:",
+            "    method: post",
+            "    uri: https://api.stripe.com/v1/charges",
+            "    headers:",
+            "      Authorization:",
+        )
+        c.secret(f"      - Bearer sk_live_{self.g.s(ALNUM, 24)}", "stripe-key")  # a recorded live key
+        c.add("  response:", "    status:", "      code: 200")
 
     def misc_negatives(self, root: str) -> None:
         d = self.doc(f"{root}/README.md")

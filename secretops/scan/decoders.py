@@ -122,13 +122,11 @@ def secret_data_lines(text: str) -> frozenset[int]:
 
     Empty for texts that are no YAML Secret manifest. Cached for the last two texts.
     """
-    if "Secret" not in text or "kind" not in text:
-        return frozenset()
     for cached_text, lines in _data_lines_cache:
         if cached_text is text:
             return lines
     found: set[int] = set()
-    if _has_yaml_secret_kind(text):
+    if "Secret" in text and "kind" in text and _has_yaml_secret_kind(text):
         for first, doc in _documents(text.splitlines()):
             if any(_YAML_SECRET.match(line) for line in doc):
                 found.update(first + i + 1 for i in _yaml_data_indexes(doc))

@@ -169,13 +169,14 @@ def live_shape(
     if known is not None:
         return f"a provider format ({known} prefix)"
     lowered = value.lower()
+    host = (context or {}).get("host", "")
     if not generic:
         prefix = next((k for k in keywords if len(k) >= 3 and k in lowered), None)
         if prefix is not None:
             return f"a provider format ({prefix} prefix)"
-        if strongly_random and not _UUID.match(value):
+        # a password with a host (a URI, a host/user/password block) is judged by its host below
+        if strongly_random and not host and not _UUID.match(value):
             return "a strongly random value in a provider format"
-    host = (context or {}).get("host", "")
     if host and not trivial and not is_local_host(host, services):
         return "a password to a non-local host"
     return None
@@ -198,12 +199,10 @@ def declared_services(text: str) -> frozenset[str]:
     containers), GitLab `alias:` names, and `hostname:`/`container_name:` values. The result
     for the last two texts is cached (the engine asks once per candidate).
     """
-    if "services:" not in text:
-        return frozenset()
     for cached_text, names in _services_cache:
         if cached_text is text:
             return names
-    names = frozenset(_declared(text))
+    names = frozenset(_declared(text)) if "services:" in text else frozenset()
     _services_cache.insert(0, (text, names))
     del _services_cache[2:]
     return names
