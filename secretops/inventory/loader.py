@@ -168,7 +168,7 @@ def collect(
                     lines.line(()),
                     "",
                     "the file declares no issuers, targets or secrets" + (" (it is empty)" if data is None else ""),
-                    "fill it in, or delete it if it is left over (an unintended empty file hides nothing else)",
+                    "fill it in, or delete it: an empty file may mean the policies meant to be here are missing",
                     "empty-policy",
                     "warning",
                 )

@@ -213,6 +213,21 @@ secrets:
     assert problem.hint == "write {password|url}: rediss://default:{password|url}@cache:25061"
 
 
+def test_an_issuer_minted_value_in_a_path_is_left_alone(tmp_path: Path) -> None:
+    text = """\
+issuers: {slack: {kind: manual, instructions: Create a new webhook.}}
+targets: {web: {kind: render, service_id: srv-x}}
+secrets:
+  - name: a/webhook
+    kind: slack-webhook
+    issuer: slack
+    generator: {kind: issuer}
+    consumers:
+      - {target: web, env: SLACK_URL, template: "https://hooks.slack.com/services/{value}"}
+"""
+    assert _problems(tmp_path, text) == []  # the value is a path (T0/B0/x): encoding it would break it
+
+
 def test_a_username_with_a_reserved_character(tmp_path: Path) -> None:
     problem = _only(tmp_path, _db_policy("postgresql://{username}:{password|url}@h/db", accounts="[app@srv, app2@srv]"))
     assert problem.message.startswith(
