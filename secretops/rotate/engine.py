@@ -7,8 +7,17 @@ A run (design.md, "Rules of the engine"):
 engine stages what they returned at once), 4. `distribute` it to every consumer (render the
 consumer's template, `set_env` each ref, read the fingerprint back and compare), 5. `redeploy`
 each target and wait, 6. `verify` (issuer `check` of the new value, HTTP health checks),
-7. `promote` (store check-and-set), 8. `grace`, 9. `revoke` the previous value, 10. `prove-dead`
-(`check` of the old value must fail), 11. `mark-revoked` in the store.
+7. `promote` (store check-and-set), 8. `grace`, 9. `drain`, 10. `revoke` the previous value,
+11. `prove-dead` (`check` of the old value must fail), 12. `mark-revoked` in the store.
+
+Before any change, `rotate` checks that every consumer's key is on its target
+(`rotate/preflight.py`: a typo would leave the app on the old, soon revoked, variable).
+
+Before `revoke` (`rotate/revoke_rules.py`): every consumer's target finished its redeploy in
+this run; targets that restarted nothing (a `.env` with no `restart`) get `drain` after the last
+write, so readers that cached the old value re-read it (even in `compromised` runs; only
+`compromised --force` skips it); a consumer whose target cannot be read back is trusted only
+with its own health check or `verify: accept-unverified`. The sleep is injectable.
 
 Grace: a run whose grace has not passed ends in state `awaiting-revoke` (exit 0: the new value
 is live, the old one still works); `secretops resume` or `rotate --due` finishes the revoke once
@@ -34,6 +43,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -57,13 +67,16 @@ from secretops.errors import (
 from secretops.inventory.models import ConsumerSpec, IssuerSpec, SecretSpec, TargetSpec
 from secretops.inventory.templates import Template, TemplateError
 from secretops.issuers.interface import Credential, Issuer, PlanStep
+from secretops.rotate import revoke_rules
 from secretops.rotate import steps as S
 from secretops.rotate.generators import generate
 from secretops.rotate.health import check_health
 from secretops.rotate.journal import Journal, RunJournal, RunRecord, new_run_id
 from secretops.rotate.lock import SecretLock
+from secretops.rotate.plan_phases import split_issuer_plan
+from secretops.rotate.preflight import ALWAYS_WRITE_ONLY, check_consumers
 from secretops.store.interface import Label, SecretState, Store, StoredValue, Version
-from secretops.targets.interface import DeployState, EnvRef, Target, TargetError
+from secretops.targets.interface import Deployment, DeployState, EnvRef, Target, TargetError
 from secretops.values import FingerprintKey, SecretValue, fingerprint
 
 __all__ = [
@@ -263,6 +276,13 @@ class SerializedStore(Store):
         with self._lock:
             self.inner.mark_revoked(name, number)
 
+    def set_attributes(
+        self, name: str, number: int, attributes: Mapping[str, str], *, run_id: str | None = None
+    ) -> Version:
+        """See `Store.set_attributes`."""
+        with self._lock:
+            return self.inner.set_attributes(name, number, attributes, run_id=run_id)
+
     def close(self) -> None:
         """See `Store.close`."""
         self.inner.close()
@@ -274,6 +294,16 @@ def consumer_refs(consumer: ConsumerSpec) -> list[EnvRef]:
     if consumer.app_level or not consumer.components:
         refs.append(EnvRef(consumer.env))
     return refs
+
+
+def _restarts_nothing(target: Target) -> bool:
+    """For the plan: whether `target`'s redeploy will likely restart nothing (the run records the truth)."""
+    spec = getattr(target, "spec", None)
+    if target.kind == "dotenv":
+        return not getattr(spec, "restart", None)
+    if target.kind == "render":
+        return not getattr(spec, "deploy", True)
+    return target.kind in ALWAYS_WRITE_ONLY
 
 
 def _cred(stored: StoredValue) -> Credential:
@@ -320,7 +350,8 @@ class Engine:
 
     `issuer_factory(name, spec)` and `target_factory(name, spec)` build the implementations (the
     CLI passes `secretops.issuers.build_issuer` and `secretops.targets.build_target`; tests pass
-    fakes). `echo` receives progress lines as they happen (never a value).
+    fakes). `echo` receives progress lines as they happen (never a value). `sleep` waits out a
+    `drain` (default `time.sleep`; tests pass one that moves their clock).
     """
 
     def __init__(
@@ -339,6 +370,7 @@ class Engine:
         health_sleep: Callable[[float], None] | None = None,
         health_monotonic: Callable[[], float] | None = None,
         echo: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.inventory = inventory
         self.store = store if isinstance(store, SerializedStore) else SerializedStore(store)
@@ -354,6 +386,7 @@ class Engine:
         self._health_sleep = health_sleep
         self._health_monotonic = health_monotonic
         self._echo = echo
+        self._sleep = sleep or time.sleep
 
     # ------------------------------------------------------------ public API
 
@@ -363,6 +396,11 @@ class Engine:
         with SecretLock(self.state_dir / "locks", name):
             settled = self._settle_unfinished(secret, compromised=compromised)
             ctx = self._context(secret, new_run_id(self.clock()), compromised=compromised, force=force, prior=None)
+            try:
+                check_consumers(secret, ctx.targets, self.key)
+            except BaseException:
+                self._close(ctx.issuer, ctx.targets)
+                raise
             ctx.lines.extend(settled)
             old = ctx.old
             ctx.run.append(
@@ -442,18 +480,23 @@ class Engine:
             cur = _cred(current) if current else None
             steps: list[PlanStep] = []
             eng = "engine"
+            store = f"store:{self.store.id}"
+            actor = f"issuer:{issuer.kind}"
+            phases = split_issuer_plan(issuer.plan(secret, cur))
             if secret.strategy.value == "replace":
                 warning = "consumers break until they are redeployed with the new value"
                 steps.append(PlanStep(eng, "WARNING strategy replace", warning))
+            steps.append(PlanStep(eng, "check every consumer's key is on its target", "nothing changes otherwise"))
             if issuer.generates_value:
-                steps.append(PlanStep(f"issuer:{issuer.kind}", "apply: the issuer mints the new value"))
-                steps.append(PlanStep(f"store:{self.store.id}", f"put {name} as pending (at once)"))
+                steps.extend(phases["apply"] or [PlanStep(actor, "apply: the issuer mints the new value")])
+                steps.append(PlanStep(store, f"put {name} as pending (at once)"))
             else:
                 steps.append(PlanStep(eng, f"generate a {secret.generator.kind} value"))
-                steps.append(PlanStep(f"store:{self.store.id}", f"put {name} as pending"))
-            steps.extend(issuer.plan(secret, cur))
-            ctx_targets = {c.target for c in secret.consumers}
-            for tname in sorted(ctx_targets):
+                steps.append(PlanStep(store, f"put {name} as pending"))
+                steps.extend(phases["apply"])
+                steps.append(PlanStep(store, "record the issuer's attributes on the pending version", "same version"))
+            ctx_targets = sorted({c.target for c in secret.consumers})
+            for tname in ctx_targets:
                 tgt = targets[tname]
                 for consumer in (c for c in secret.consumers if c.target == tname):
                     for ref in consumer_refs(consumer):
@@ -463,15 +506,15 @@ class Engine:
                             detail += f" (now {now_fp})"
                         steps.append(PlanStep(f"target:{tname}", f"set {ref}", f"{tgt.describe()}: {detail}"))
                         steps.append(PlanStep(f"target:{tname}", f"read back {ref}", "compare fingerprints"))
-            for tname in sorted(ctx_targets):
+            for tname in ctx_targets:
                 tgt = targets[tname]
                 steps.append(PlanStep(f"target:{tname}", "redeploy", tgt.describe()))
                 steps.append(PlanStep(f"target:{tname}", "wait for deploy", f"timeout {self.deploy_timeout}"))
             if secret.verify.credential:
-                steps.append(PlanStep(f"issuer:{issuer.kind}", "check the new credential"))
+                steps.extend(phases["verify"] or [PlanStep(actor, "check the new credential")])
             for hc in self._health_checks(secret):
                 steps.append(PlanStep(hc[0] or eng, f"GET {hc[1].url}", f"expect {hc[1].status}"))
-            steps.append(PlanStep(f"store:{self.store.id}", "promote pending to current (check-and-set)"))
+            steps.append(PlanStep(store, "promote pending to current (check-and-set)"))
             if current is None:
                 steps.append(PlanStep(eng, "no previous value: nothing to revoke"))
                 return steps
@@ -481,16 +524,34 @@ class Engine:
                 steps.append(
                     PlanStep(eng, f"grace {secret.grace}", "run ends awaiting-revoke; resume or rotate --due revokes")
                 )
-            for tname in sorted(ctx_targets):
-                steps.append(PlanStep(f"target:{tname}", "read back every ref", "must hold the new value"))
-            revoke = f"revoke the previous value ({current.version.fingerprint})"
-            steps.append(PlanStep(f"issuer:{issuer.kind}", revoke))
+            steps.append(self._plan_drain(secret, ctx_targets, targets))
+            for tname in ctx_targets:
+                check = "must hold the new value"
+                if targets[tname].kind in ALWAYS_WRITE_ONLY:
+                    check = "write-only: the consumer's health check (or verify: accept-unverified) stands in"
+                steps.append(PlanStep(f"target:{tname}", "read back every ref", check))
+            revoke = phases["revoke"] or [PlanStep(actor, "revoke the previous value")]
+            tag = f"previous value {current.version.fingerprint}"
+            steps.append(PlanStep(revoke[0].actor, revoke[0].action, f"{revoke[0].detail}; {tag}".lstrip("; ")))
+            steps.extend(revoke[1:])
             if secret.verify.prove_dead:
-                steps.append(PlanStep(f"issuer:{issuer.kind}", "check the previous value is refused"))
-            steps.append(PlanStep(f"store:{self.store.id}", f"mark version {current.version.number} revoked"))
+                steps.extend(phases["prove-dead"] or [PlanStep(actor, "check the previous value is refused")])
+            steps.append(PlanStep(store, f"mark version {current.version.number} revoked"))
             return steps
         finally:
             self._close(issuer, targets)
+
+    def _plan_drain(self, secret: SecretSpec, names: Sequence[str], targets: Mapping[str, Target]) -> PlanStep:
+        """The plan's drain line: which targets restart nothing, so the revoke waits `drain` for their readers."""
+        drain = revoke_rules.duration(secret.drain)
+        quiet = [n for n in names if _restarts_nothing(targets[n])]
+        if quiet:
+            what = f"{', '.join(quiet)} restart(s) nothing: their readers re-read the new value on their own"
+        else:
+            what = "for any target whose redeploy restarts nothing (the run records each deploy)"
+        if secret.drain <= timedelta(0):
+            return PlanStep("engine", "drain 0s: revoke without waiting", what + "; readers that cached it may fail")
+        return PlanStep("engine", f"drain {drain} after the last write", what + " (not with compromised --force)")
 
     def history(self, name: str | None = None) -> list[RunRecord]:
         """Runs (of `name`), oldest first."""
@@ -676,7 +737,8 @@ class Engine:
         skipped = detail.pop("_skipped", None)
         ctx.run.append(step, "skipped" if skipped else "done", target=target, **detail)
         label = f"{step} {target}" if target else step
-        self._say(ctx, f"  {'skip' if skipped else 'ok  '} {label}" + (f" ({skipped})" if skipped else ""))
+        check = f": {detail['check']}" if detail.get("check") and not skipped else ""  # what `verify` checked
+        self._say(ctx, f"  {'skip' if skipped else 'ok  '} {label}" + (f" ({skipped})" if skipped else "") + check)
 
     def _prior_done(self, ctx: _Ctx, step: str, target: str | None = None) -> bool:
         if ctx.prior is None:
@@ -772,7 +834,9 @@ class Engine:
                     cred = ctx.issuer.apply(secret, old_cred, pending.value)
                     merged = {**pending.version.attributes, **cred.attributes}
                     if merged != dict(pending.version.attributes):
-                        self.store.put(name, pending.value, attributes=merged, run_id=ctx.run.run_id)
+                        # One version per rotation: what the issuer decided (the account it reset)
+                        # goes onto the staged version in place, not onto a second copy.
+                        self.store.set_attributes(name, pending.version.number, merged, run_id=ctx.run.run_id)
                         pending = self._pending(ctx)
                         assert pending is not None
                     ctx.new = pending
@@ -853,7 +917,7 @@ class Engine:
                 if not changed:
                     d["_skipped"] = "every ref already holds the new value"
 
-    def _deploy(self, target: Target) -> str:
+    def _deploy(self, target: Target) -> Deployment:
         deployment = target.redeploy()
         if deployment.state is DeployState.PENDING:
             deployment = target.wait(deployment, self.deploy_timeout)
@@ -864,7 +928,7 @@ class Engine:
             )
         if deployment.state is DeployState.PENDING:
             raise TargetError(f"{target.describe()}: deployment {deployment.id} did not finish")
-        return f"{deployment.state.value} {deployment.id}"
+        return deployment
 
     def _redeploy(self, ctx: _Ctx) -> None:
         for tname in ctx.by_target():
@@ -874,7 +938,9 @@ class Engine:
                 if tname not in ctx.touched and self._prior_done(ctx, S.REDEPLOY, tname):
                     d["_skipped"] = "deployed earlier in this run"
                 else:
-                    d["deployment"] = self._deploy(ctx.targets[tname])
+                    deployment = self._deploy(ctx.targets[tname])
+                    d["deployment"] = f"{deployment.state.value} {deployment.id}"
+                    d["state"] = deployment.state.value  # `none`: nothing restarted; the revoke drains
 
     def _health_checks(self, secret: SecretSpec) -> list[tuple[str | None, Any]]:
         checks: list[tuple[str | None, Any]] = [(None, hc) for hc in secret.verify.health]
@@ -949,9 +1015,10 @@ class Engine:
             d["_skipped" if ctx.compromised or not secret.grace else "grace"] = (
                 "no grace" if ctx.compromised or not secret.grace else str(secret.grace)
             )
+        self._drain(ctx)
         old_cred = _cred(old)
         with self._step(ctx, S.REVOKE) as d:
-            self._assert_not_served(ctx)
+            d.update(self._assert_not_served(ctx))
             ctx.issuer.revoke(secret, old_cred, ctx.new_cred)
             d["version"] = old.version.number
             d["fingerprint"] = old.version.fingerprint
@@ -995,10 +1062,50 @@ class Engine:
             )
         return result
 
-    def _assert_not_served(self, ctx: _Ctx) -> None:
-        """Refuse to revoke while any consumer's read-back is not the new rendering."""
+    def _drain(self, ctx: _Ctx) -> None:
+        """Before revoking: every redeploy finished; wait `drain` for readers nothing restarted."""
+        with self._step(ctx, S.DRAIN) as d:
+            record = ctx.run.record()
+            live = [t for t in ctx.by_target() if t not in ctx.skipped]
+            missing = revoke_rules.unredeployed(record, live)
+            if missing:
+                raise RotationError(
+                    f"{ctx.secret.name}: target(s) {', '.join(missing)} finished no redeploy in run {ctx.run.run_id}; "
+                    "refusing to revoke the previous value they may still serve",
+                    hint=f"`secretops resume {ctx.run.run_id}` after checking the deploys",
+                )
+            wait = revoke_rules.drain_wait(record, ctx.secret, live, self.clock())
+            drain = revoke_rules.duration(ctx.secret.drain)
+            d["drain"] = drain
+            if wait.targets:
+                d["not_restarted"] = list(wait.targets)
+            if ctx.compromised and ctx.force:
+                d["_skipped"] = "compromised --force: revoking without waiting for readers to re-read"
+            elif not wait.targets:
+                d["_skipped"] = "every consumer's target was restarted"
+            elif ctx.secret.drain <= timedelta(0):
+                d["_skipped"] = "drain 0s: readers that cached the previous value may fail"
+            elif not wait.needed:
+                d["_skipped"] = f"{drain} passed since the last write"
+            else:
+                seconds = wait.remaining.total_seconds()
+                self._say(
+                    ctx,
+                    f"  drain: waiting {seconds:.1f}s so readers of {', '.join(wait.targets)} re-read the new value",
+                )
+                self._sleep(seconds)
+                d["waited"] = round(seconds, 3)
+
+    def _assert_not_served(self, ctx: _Ctx) -> dict[str, list[str]]:
+        """Refuse to revoke while any consumer may still use the previous value; say how each was checked.
+
+        A ref that reads back must hold the new rendering; one that reads nothing on a target
+        that can list its keys was removed (refused); one on a write-only target is trusted only
+        with its consumer's health check or `verify: accept-unverified` (`revoke_rules`).
+        """
         assert ctx.new_cred is not None
         fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
+        how: dict[str, list[str]] = {"read_back": [], "health_checked": [], "accepted_unverified": []}
         for tname, consumers in ctx.by_target().items():
             if tname in ctx.skipped:
                 continue
@@ -1007,12 +1114,36 @@ class Engine:
                 expected = fingerprint(self.key, self._render(consumer, fields))
                 for ref in consumer_refs(consumer):
                     got = target.read_fingerprint(ref, self.key)
+                    label = f"{tname}:{ref}"
                     if got is not None and got != expected:
                         raise TargetError(
                             f"{target.describe()}: {ref} does not hold the new value ({got}); "
                             "refusing to revoke the previous value it may still serve",
                             hint=f"find out who changed {ref}, then resume",
                         )
+                    if got is not None:
+                        how["read_back"].append(label)
+                        continue
+                    if self._lists_keys(target) and ref.component is None:
+                        raise TargetError(
+                            f"{target.describe()}: {ref} is no longer set; refusing to revoke the previous value",
+                            hint=f"find out who removed {ref} (or changed the file), then resume",
+                        )
+                    problem = revoke_rules.write_only_problem(ctx.secret, consumer, ref, target.describe())
+                    if problem is not None:
+                        raise problem
+                    how["health_checked" if consumer.health is not None else "accepted_unverified"].append(label)
+        return {k: v for k, v in how.items() if v}
+
+    @staticmethod
+    def _lists_keys(target: Target) -> bool:
+        """Whether an unset read on `target` means the var is gone (not merely hidden)."""
+        from secretops.rotate.preflight import held_keys
+
+        try:
+            return held_keys(target) is not None
+        except TargetError:
+            return False
 
     # ------------------------------------------------------------ rollback
 

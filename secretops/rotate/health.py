@@ -1,8 +1,10 @@
 """HTTP health checks run after a change: the consumer must answer with the expected status/body.
 
 A check is retried until its `timeout` runs out (a restarted app takes a moment to come up).
-The result is a `HealthResult` whose `detail` names the URL and what was wrong; response bodies
-are never echoed (they could hold anything), only whether the expected text was there.
+The result is a `HealthResult` whose `detail` names the URL and what was wrong (for a request
+that cannot connect: the URL and the connection error, e.g. `ConnectError: [Errno 111]
+Connection refused`); response bodies are never echoed (they could hold anything), only whether
+the expected text was there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,18 @@ class HealthResult:
     attempts: int
 
 
+def _reason(exc: httpx.HTTPError) -> str:
+    """`ConnectError: [Errno 111] Connection refused`: the class and the innermost OS message."""
+    cause: BaseException | None = exc
+    text = str(exc)
+    while cause is not None:  # httpx wraps httpcore, which wraps the socket's OSError
+        if isinstance(cause, OSError) and cause.strerror:
+            text = f"[Errno {cause.errno}] {cause.strerror}"
+            break
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {text or 'no detail'}"[:300]
+
+
 def check_health(
     client: httpx.Client,
     check: HealthCheck,
@@ -46,7 +60,7 @@ def check_health(
         try:
             response = client.get(check.url, timeout=min(remaining, 10.0))
         except httpx.HTTPError as exc:
-            detail = f"request failed: {type(exc).__name__}"
+            detail = f"cannot connect to {check.url}: {_reason(exc)}"
         else:
             if response.status_code != check.status:
                 detail = f"status {response.status_code}, expected {check.status}"

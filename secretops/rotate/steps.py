@@ -1,7 +1,7 @@
 """The names of a run's steps, in order, as they appear in the journal and in `history`.
 
 A run goes `generate` → `stage` → `apply` → `distribute` (per target) → `redeploy` (per target)
-→ `verify` → `promote` → `grace` → `revoke` → `prove-dead` → `mark-revoked`. Issuers that mint
+→ `verify` → `promote` → `grace` → `drain` → `revoke` → `prove-dead` → `mark-revoked`. Issuers that mint
 the value themselves (`generates_value`: AWS IAM, manual) skip `generate` and `stage` comes
 right after `apply`. `rollback` appears only when a step before `promote` failed.
 """
@@ -20,6 +20,7 @@ REDEPLOY: Final = "redeploy"
 VERIFY: Final = "verify"
 PROMOTE: Final = "promote"
 GRACE: Final = "grace"
+DRAIN: Final = "drain"
 REVOKE: Final = "revoke"
 PROVE_DEAD: Final = "prove-dead"
 MARK_REVOKED: Final = "mark-revoked"
@@ -36,6 +37,7 @@ ORDER: Final = (
     VERIFY,
     PROMOTE,
     GRACE,
+    DRAIN,
     REVOKE,
     PROVE_DEAD,
     MARK_REVOKED,

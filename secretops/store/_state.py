@@ -4,6 +4,9 @@
 check-and-set write), not in what a `put` or a `promote` means: both load a `SecretRecord`,
 call one of its methods here, and write it back only if it changed. The record never holds a
 value; stores keep values elsewhere (encrypted beside it, or in KV versions).
+
+Every timestamp a store keeps is UTC to the second and written in one ISO 8601 form,
+`2026-12-01T21:30:00+00:00` (`stamp`, `iso`), in the record and in Vault's custom metadata alike.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from secretops.store.interface import (
@@ -26,7 +29,7 @@ from secretops.store.interface import (
     Version,
 )
 
-__all__ = ["RecordStore", "SecretRecord", "VersionRecord", "check_name"]
+__all__ = ["RecordStore", "SecretRecord", "VersionRecord", "check_name", "iso", "stamp"]
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +47,24 @@ def check_name(name: str) -> str:
     return name
 
 
+def stamp(moment: datetime) -> datetime:
+    """`moment` as stores keep it: UTC, whole seconds (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """The one text form of a stored timestamp: `2026-12-01T21:30:00+00:00`."""
+    return stamp(moment).isoformat(timespec="seconds")
+
+
 def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    return stamp(datetime.fromisoformat(value)) if value else None
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return iso(value) if value else None
 
 
 @dataclass(slots=True)
@@ -224,7 +239,7 @@ class SecretRecord:
         else:
             self.labels[Label.PREVIOUS] = current
         self.labels[Label.CURRENT] = number
-        self.rotated_at = now
+        self.rotated_at = stamp(now)
         self.last_run_id = run_id
         return True
 
@@ -241,7 +256,26 @@ class SecretRecord:
         v = self.require(number)
         if v.revoked_at is not None:
             return False
-        v.revoked_at = now
+        v.revoked_at = stamp(now)
+        return True
+
+    def set_attributes(self, number: int, attributes: Mapping[str, str], run_id: str | None) -> bool:
+        """Replace the attributes of pending version `number` (staged by `run_id`). False when unchanged."""
+        v = self.require(number)
+        if self.labels.get(Label.PENDING) != number:
+            raise StoreConflictError(
+                f"secret {self.name!r}: version {number} is not pending; only a pending version's attributes change",
+                hint="another rotation changed the labels; re-read the store state",
+            )
+        if run_id is not None and v.run_id is not None and v.run_id != run_id:
+            raise StoreConflictError(
+                f"secret {self.name!r}: pending version {number} belongs to run {v.run_id}, not {run_id}",
+                hint="finish or roll back that rotation first",
+            )
+        new = {str(k): str(val) for k, val in attributes.items()}
+        if new == v.attributes:
+            return False
+        v.attributes = new
         return True
 
 
@@ -272,3 +306,17 @@ class RecordStore(Store):
         """Record the revocation time of `number` (idempotent)."""
         now = self._clock()
         self._mutate(name, lambda r: r.mark_revoked(number, now))
+
+    def set_attributes(
+        self, name: str, number: int, attributes: Mapping[str, str], *, run_id: str | None = None
+    ) -> Version:
+        """Replace pending version `number`'s attributes in place (see `Store.set_attributes`)."""
+        holder: list[Version] = []
+
+        def change(record: SecretRecord) -> bool:
+            changed = record.set_attributes(number, attributes, run_id)
+            holder[:] = [record.public(record.require(number))]
+            return changed
+
+        self._mutate(name, change)
+        return holder[0]

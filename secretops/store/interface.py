@@ -154,5 +154,16 @@ class Store(ABC):
     def mark_revoked(self, name: str, number: int) -> None:
         """Record that version `number` was revoked at the issuer. Idempotent."""
 
+    @abstractmethod
+    def set_attributes(
+        self, name: str, number: int, attributes: Mapping[str, str], *, run_id: str | None = None
+    ) -> Version:
+        """Replace the attributes of pending version `number` in place; its value and number stay.
+
+        For what an issuer decides while applying a staged value (the account `alternate` reset,
+        a key id), so one rotation stages exactly one version. Raises `StoreConflictError` unless
+        `number` is pending (and staged by `run_id`, when both are known). Idempotent.
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretops.fileio import write_private
-from secretops.store._state import RecordStore, SecretRecord, VersionRecord, check_name
+from secretops.store._state import RecordStore, SecretRecord, VersionRecord, check_name, stamp
 from secretops.store.interface import (
     Label,
     SecretState,
@@ -279,7 +279,7 @@ class LocalStore(RecordStore):
             version = VersionRecord(
                 number=number,
                 fingerprint=fingerprint(self._fp_key, value),
-                created_at=self._clock(),
+                created_at=stamp(self._clock()),
                 attributes=dict(attributes or {}),
                 run_id=run_id,
             )

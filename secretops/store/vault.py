@@ -31,7 +31,7 @@ import hvac
 import hvac.exceptions
 
 from secretops.settings import VaultSettings
-from secretops.store._state import RecordStore, SecretRecord, VersionRecord, check_name
+from secretops.store._state import RecordStore, SecretRecord, VersionRecord, check_name, iso, stamp
 from secretops.store.interface import (
     Label,
     SecretState,
@@ -231,11 +231,16 @@ class VaultStore(RecordStore):
         meta: dict[str, str] = {f"secretops.{label.value}": str(n) for label, n in record.labels.items()}
         meta["secretops.state"] = f"{self._mount}/{self._state_path(record.name)}"
         if record.rotated_at:
-            meta["secretops.rotated_at"] = record.rotated_at.isoformat()
+            meta["secretops.rotated_at"] = iso(record.rotated_at)
         if record.last_run_id:
             meta["secretops.last_run_id"] = record.last_run_id[:_META_VALUE_MAX]
         for v in sorted(record.versions, key=lambda v: v.number)[-_MIRRORED_VERSIONS:]:
-            summary = {"fp": v.fingerprint, "at": v.created_at.isoformat(), "run": v.run_id, "revoked": v.revoked_at}
+            summary = {
+                "fp": v.fingerprint,
+                "at": iso(v.created_at),
+                "run": v.run_id,
+                "revoked": iso(v.revoked_at) if v.revoked_at else None,
+            }
             text = json.dumps({k: str(x) for k, x in summary.items() if x}, separators=(",", ":"))
             meta[f"v{v.number}"] = text[:_META_VALUE_MAX]
         try:
@@ -299,7 +304,7 @@ class VaultStore(RecordStore):
             version = VersionRecord(
                 number=number,
                 fingerprint=fingerprint(self._fp_key, value),
-                created_at=self._clock(),
+                created_at=stamp(self._clock()),
                 attributes=dict(attributes or {}),
                 run_id=run_id,
             )

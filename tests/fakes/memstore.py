@@ -134,3 +134,16 @@ class MemStore(Store):
             v = self._versions[name][number]
             if v.revoked_at is None:
                 self._versions[name][number] = replace(v, revoked_at=datetime.now(UTC))
+
+    def set_attributes(
+        self, name: str, number: int, attributes: Mapping[str, str], *, run_id: str | None = None
+    ) -> Version:
+        with self._lock:
+            self.calls.append(f"attributes {name} {number}")
+            v = self._versions.get(name, {}).get(number)
+            if v is None:
+                raise StoreNotFoundError(f"{name}: no version {number}")
+            if Label.PENDING not in v.labels or (run_id is not None and v.run_id not in (None, run_id)):
+                raise StoreConflictError(f"{name}: version {number} is not pending for run {run_id}")
+            self._versions[name][number] = replace(v, attributes=dict(attributes))
+            return self._versions[name][number]
