@@ -10,13 +10,20 @@ The engine calls `classify` for every regex hit, in this order, first answer win
    words (`password`, `secret`), documented example keys, a value equal to its own name,
    repeated characters, textbook URIs (`user:password@host`); and template defaults
    (`change-me`) when the file is documentation or a template (`.md`, `.env.example`).
-3. test-credential: files under test paths, CI service containers, test-ish values
-   (`test_pass`, `dummy`, `fake`, `not-for-production`), weak passwords to a local host.
-4. weak-default: template defaults outside docs (`SECRET_KEY=change-me`), `django-insecure-`
+3. live shape (`shape.live_shape`): a private key block, a provider prefix, a strongly random
+   provider value, a password to a non-local host. Such a value is a leak wherever it is (a
+   vendor test-mode marker such as `sk_test_` makes it a test credential, a `django-insecure-`
+   key a weak default); the path never hides it.
+4. test-credential, from the value and its surroundings only: CI service containers, test-ish
+   values (`test_pass`, `dummy`, `fake`, `not-for-production`), trivial passwords to a local
+   host or a service declared in the same file, a local host with a test database or user.
+5. weak-default: template defaults outside docs (`SECRET_KEY=change-me`), `django-insecure-`
    keys, well-known default passwords (`admin`, `postgres`).
-5. leak: anything else; the engine then applies the rule's entropy floor and checksum.
+6. leak: anything else; the engine then applies the rule's entropy floor and checksum.
 
-Each verdict carries `reasons` in words a user can act on.
+A test path only lowers a low-entropy leak or weak default with no live shape to severity and
+confidence `low` (`Verdict.severity`). The decision table is in docs/rules.md. Each verdict
+carries `reasons` in words a user can act on.
 """
 
 from __future__ import annotations
@@ -37,6 +44,23 @@ from urllib.parse import unquote
 from secretops.scan import shape
 from secretops.scan.decoders import decode_base64_text, secret_data_lines
 from secretops.scan.models import Classification, Severity
+from secretops.scan.vocabulary import (
+    COMPOUND_ENDS,
+    JWT_CLAIMS,
+    KEY_QUALIFIERS,
+    KNOWN_EXAMPLES,
+    NON_VALUES,
+    PAGING_WORDS,
+    PASSWORD_WORDS,
+    PLACEHOLDER_WORDS,
+    TAIL_WORDS,
+    TEST_DIRS,
+    TEXTBOOK_DOMAINS,
+    TEXTBOOK_HOSTS,
+    TEXTBOOK_USERS,
+    TOKEN_META,
+    WEAK_WORDS,
+)
 
 __all__ = [
     "Verdict",
@@ -78,24 +102,6 @@ def shannon_entropy(value: str) -> float:
 
 # -- paths ------------------------------------------------------------------------------------------
 
-_TEST_DIRS: Final = frozenset(
-    {
-        "test",
-        "tests",
-        "spec",
-        "specs",
-        "fixtures",
-        "fixture",
-        "testdata",
-        "test-data",
-        "test_data",
-        "__tests__",
-        "__fixtures__",
-        "__mocks__",
-        "mocks",
-        "testing",
-    }
-)
 _TEST_FILE = re.compile(
     r"(^test_.*\.py$|^tests?\.[a-z]+$|_test\.[a-z]+$|\.(?:test|spec)\.[a-z]+$|^conftest\.py$|Test\.java$)"
 )
@@ -119,7 +125,7 @@ def is_test_path(path: str) -> bool:
     parts = _parts(path)
     if not parts:
         return False
-    return any(p.lower() in _TEST_DIRS for p in parts[:-1]) or bool(_TEST_FILE.search(parts[-1]))
+    return any(p.lower() in TEST_DIRS for p in parts[:-1]) or bool(_TEST_FILE.search(parts[-1]))
 
 
 def is_doc_or_template(path: str) -> bool:
@@ -139,39 +145,6 @@ def _is_code(path: str) -> bool:
 
 # -- not a credential -------------------------------------------------------------------------------
 
-_NON_VALUES: Final = frozenset(
-    {
-        "true",
-        "false",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "none",
-        "null",
-        "nil",
-        "undefined",
-        "required",
-        "optional",
-        "enabled",
-        "disabled",
-        "str",
-        "string",
-        "bytes",
-        "int",
-        "bool",
-        "secretstr",
-        "text",
-        "varchar",
-        "char",
-        "object",
-        "any",
-        "default",
-        "auto",
-        "n/a",
-        "na",
-    }
-)
 _META_NAME = re.compile(
     r"(?i)(?:[_.-]|^)(?:id|ids|sid|arn|name|names|file|filename|path|dir|url|uri|link|host|port|user|username|"
     r"type|length|len|min|max|minimum|maximum|expire[a-z_]*|expires|expiry|expiration|ttl|timeout|lifetime|age|"
@@ -188,119 +161,6 @@ _DIGEST_NAME = re.compile(r"(?i)^(?:hashed|hash|sha1|sha256|sha512|md5|digest)[_
 # `client_secret`, `apiKey`, `SECRET_KEY_BASE`, `GITHUB_TOKEN_PROD`); a name that merely contains
 # one (`secretops`, `tokenizer`, `PasswordPolicy`, `secretArn`, `token_number`) names something else.
 _NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_PASSWORD_WORDS: Final = frozenset({"password", "passwd", "passphrase", "pwd", "pass", "pswd", "passwort"})
-_KEY_QUALIFIERS: Final = frozenset({"api", "access", "auth", "private", "master", "encryption", "signing", "secret"})
-# Compound words (`PGPASSWORD`, `apikey`, `authToken` lower-cased to `authtoken`) ending in a secret term.
-_COMPOUND_ENDS: Final = (
-    "password",
-    "passwd",
-    "passphrase",
-    "pwd",
-    "secret",
-    "token",
-    "apikey",
-    "accesskey",
-    "authkey",
-    "privatekey",
-    "masterkey",
-    "secretkey",
-    "encryptionkey",
-    "signingkey",
-    "dsn",
-)
-# Words that may follow the secret term: environments, numbering, encodings (`SECRET_KEY_BASE` is Rails).
-_TAIL_WORDS: Final = frozenset(
-    {
-        "prod",
-        "production",
-        "staging",
-        "stage",
-        "dev",
-        "development",
-        "live",
-        "local",
-        "new",
-        "old",
-        "current",
-        "primary",
-        "secondary",
-        "main",
-        "value",
-        "string",
-        "b64",
-        "base64",
-        "encoded",
-        "raw",
-        "plain",
-        "plaintext",
-        "hex",
-        "pem",
-        "base",
-    }
-)
-# `*_token` names that are pagination, idempotency, parser or tokenizer metadata, never credentials.
-_TOKEN_META: Final = frozenset(
-    {
-        "next",
-        "prev",
-        "previous",
-        "page",
-        "paging",
-        "pagination",
-        "continuation",
-        "input",
-        "output",
-        "start",
-        "end",
-        "resume",
-        "sync",
-        "cursor",
-        "request",
-        "idempotency",
-        "change",
-        "lock",
-        "creation",
-        "action",
-        "verification",
-        "block",
-        "update",
-        "csrf",
-        "xsrf",
-        "cancel",
-        "cancellation",
-        "marker",
-        "stop",
-        "eos",
-        "bos",
-        "pad",
-        "unk",
-        "sep",
-        "cls",
-        "mask",
-        "special",
-        "word",
-        "parse",
-        "last",
-        "first",
-        "peek",
-        "expected",
-        "seen",
-        "client",
-        "max",
-        "min",
-        "num",
-        "total",
-        "sentence",
-        "text",
-        "string",
-        "char",
-    }
-)
-
-
-_PAGING_WORDS: Final = frozenset(
-    {"next", "prev", "previous", "page", "pagination", "continuation", "forward", "backward", "cursor", "idempotency"}
-)
 
 
 def _name_words(name: str) -> list[str]:
@@ -313,24 +173,24 @@ def _secret_term(words: list[str]) -> str | None:
     Trailing environment/encoding words are skipped (`DB_PASSWORD_PROD`, `PRIVATE_KEY_B64`).
     """
     i = len(words)
-    while i > 1 and (words[i - 1] in _TAIL_WORDS or words[i - 1].isdigit()):
+    while i > 1 and (words[i - 1] in TAIL_WORDS or words[i - 1].isdigit()):
         i -= 1
     if i == 0:
         return None
     last = words[i - 1]
     prev = words[i - 2] if i >= 2 else ""
-    if last in _PASSWORD_WORDS:
+    if last in PASSWORD_WORDS:
         return "password"
     if last == "key":
-        return "key" if prev in _KEY_QUALIFIERS else None
+        return "key" if prev in KEY_QUALIFIERS else None
     if last in {"secret", "dsn"}:
         return last
     if last == "token":
-        return None if prev in _TOKEN_META or _PAGING_WORDS.intersection(words[: i - 1]) else "token"
-    for end in _COMPOUND_ENDS:
+        return None if prev in TOKEN_META or PAGING_WORDS.intersection(words[: i - 1]) else "token"
+    for end in COMPOUND_ENDS:
         if last.endswith(end) and len(last) > len(end):
             stem = last[: -len(end)]
-            if end == "token" and (any(stem.endswith(m) for m in _TOKEN_META) or any(m in stem for m in _PAGING_WORDS)):
+            if end == "token" and (any(stem.endswith(m) for m in TOKEN_META) or any(m in stem for m in PAGING_WORDS)):
                 return None
             if end in {"password", "passwd", "passphrase", "pwd"}:
                 return "password"
@@ -366,7 +226,7 @@ def _inner_term(words: list[str]) -> bool:
     """
     for j in range(len(words) - 2, max(-1, len(words) - 4), -1):
         trailing = words[j + 1 :]
-        if any(_META_NAME.search(w) or w in _TOKEN_META for w in trailing):
+        if any(_META_NAME.search(w) or w in TOKEN_META for w in trailing):
             return False
         if _secret_term(words[: j + 1]) is not None:
             return True
@@ -510,7 +370,7 @@ def not_a_credential(value: str, *, name: str | None, path: str, quoted: bool, o
     lowered = value.lower()
     if len(value) < 4:
         return "too short to be a credential"
-    if lowered.rstrip(_CLOSERS) in _NON_VALUES:
+    if lowered.rstrip(_CLOSERS) in NON_VALUES:
         return f"not a credential value ({lowered.rstrip(_CLOSERS)})"
     if value.isdigit():
         return "a number, not a credential"
@@ -557,7 +417,7 @@ def not_a_credential(value: str, *, name: str | None, path: str, quoted: bool, o
             _identifier_shaped(value) or _is_code(path) or is_doc_or_template(path) or value.count("-") >= 2
         ):
             return "words or an identifier, not a generated secret"
-        if len(value) < 8 and lowered not in _WEAK_WORDS:
+        if len(value) < 8 and lowered not in WEAK_WORDS:
             return "too short for a generated secret"
     return None
 
@@ -622,125 +482,6 @@ _PLACEHOLDER_PATTERNS: Final = (
     (re.compile(r"(?i)example|sample|placeholder|redacted|\bdummy-?value\b"), "documented example value"),
     (re.compile(r"(?i)a1b2c3|1a2b3c"), "example sequence"),
 )
-_PLACEHOLDER_WORDS: Final = frozenset(
-    {
-        "password",
-        "passwd",
-        "pass",
-        "pwd",
-        "secret",
-        "token",
-        "key",
-        "apikey",
-        "api_key",
-        "api-key",
-        "value",
-        "redacted",
-        "removed",
-        "hidden",
-        "placeholder",
-        "todo",
-        "tbd",
-        "fixme",
-        "foo",
-        "bar",
-        "baz",
-        "foobar",
-        "xyz",
-        "abc",
-        "secretkey",
-        "secret_key",
-        "secret-key",
-        "mysecret",
-        "mypassword",
-        "mytoken",
-        "s3cr3t",
-        "accesstoken",
-        "access_token",
-        "authtoken",
-        "auth_token",
-        "privatekey",
-        "private_key",
-        "credentials",
-        "username",
-        "user",
-        "empty",
-        "blank",
-        "unset",
-        "dbpassword",
-        "db_password",
-    }
-)
-_KNOWN_EXAMPLES: Final = frozenset(
-    {
-        "AKIAIOSFODNN7EXAMPLE",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
-        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ"
-        ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
-    }
-)
-_TEXTBOOK_HOSTS: Final = frozenset(
-    {
-        "host",
-        "hostname",
-        "server",
-        "servername",
-        "domain",
-        "your-host",
-        "db-host",
-        "dbhost",
-        "<host>",
-        "myhost",
-        "remotehost",
-        "host.com",
-        "domain.com",
-    }
-)
-_TEXTBOOK_DOMAINS: Final = (
-    "example.com",
-    "example.org",
-    "example.net",
-    ".example",
-    ".invalid",
-    "company.com",
-    "domain.com",
-    "domain.org",
-)
-_TEXTBOOK_USERS: Final = frozenset({"user", "username", "usr", "myuser", "dbuser", "db_user", "your-user", "name"})
-
-
-_JWT_CLAIMS: Final = frozenset(
-    {
-        "iss",
-        "sub",
-        "aud",
-        "exp",
-        "nbf",
-        "iat",
-        "jti",
-        "role",
-        "roles",
-        "scope",
-        "scp",
-        "azp",
-        "user",
-        "username",
-        "user_id",
-        "uid",
-        "email",
-        "tenant",
-        "org",
-        "ref",
-        "permissions",
-        "groups",
-        "sid",
-        "client_id",
-        "app_id",
-        "account",
-        "name",
-    }
-)
 
 
 def _demo_jwt(value: str) -> bool:
@@ -752,7 +493,7 @@ def _demo_jwt(value: str) -> bool:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error):
         return False
-    return isinstance(payload, dict) and not (_JWT_CLAIMS & {str(k).lower() for k in payload})
+    return isinstance(payload, dict) and not (JWT_CLAIMS & {str(k).lower() for k in payload})
 
 
 def _norm(text: str) -> str:
@@ -786,7 +527,7 @@ def _mostly_sequential(letters: str) -> bool:
 
 def _filler(norm: str) -> bool:
     """True for values made only of filler words and sequences: `foobar`, `XYZ12345`, `abcdefg123`."""
-    if len(norm) < 4 or norm in _WEAK_WORDS or norm.isdigit():
+    if len(norm) < 4 or norm in WEAK_WORDS or norm.isdigit():
         return False
     rest = _FILLER_WORDS.sub(" ", norm)
     chunks = rest.split()
@@ -836,7 +577,7 @@ def decoded_placeholder_reason(decoded: str) -> str | None:
 
 def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[str, str] | None = None) -> str | None:
     """Why `value` is a placeholder rather than a real secret, or None."""
-    if value in _KNOWN_EXAMPLES:
+    if value in KNOWN_EXAMPLES:
         return "placeholder: documented example key"
     for pattern, why in _PLACEHOLDER_PATTERNS:
         m = pattern.search(value)
@@ -844,7 +585,7 @@ def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[
             return f"placeholder: {why} {m.group(0)!r}" if len(m.group(0)) <= 40 else f"placeholder: {why}"
     value = _TRAILING_ESCAPES.sub("", value) or value
     norm = _norm(value)
-    if value.lower().strip("-_.") in _PLACEHOLDER_WORDS or norm in _PLACEHOLDER_WORDS:
+    if value.lower().strip("-_.") in PLACEHOLDER_WORDS or norm in PLACEHOLDER_WORDS:
         return f"placeholder: the word {value.lower()!r}"
     if name and _norm(name) and norm == _norm(name.strip("\"'`*")):
         return "placeholder: the value repeats its own name"
@@ -871,13 +612,13 @@ def placeholder_reason(value: str, *, name: str | None = None, context: Mapping[
     ctx = context or {}
     host = ctx.get("host", "").lower()
     user = ctx.get("user", "").lower()
-    if host in _TEXTBOOK_HOSTS or host.endswith(_TEXTBOOK_DOMAINS):
+    if host in TEXTBOOK_HOSTS or host.endswith(TEXTBOOK_DOMAINS):
         return f"placeholder: textbook host {host!r}"
-    if user in _TEXTBOOK_USERS and norm in {"password", "pass", "pwd", "secret"}:
+    if user in TEXTBOOK_USERS and norm in {"password", "pass", "pwd", "secret"}:
         return "placeholder: textbook user:password"
     if value.count(":") == 1:  # a decoded `user:password` pair (HTTP Basic)
         pair_user, pair_pass = value.strip().split(":")
-        if pair_user.lower() in _TEXTBOOK_USERS and _norm(pair_pass) in _PLACEHOLDER_WORDS | {"s3cr3t", "passw0rd"}:
+        if pair_user.lower() in TEXTBOOK_USERS and _norm(pair_pass) in PLACEHOLDER_WORDS | {"s3cr3t", "passw0rd"}:
             return "placeholder: textbook user:password"
     if value.startswith("eyJ") and _demo_jwt(value):
         return "placeholder: a demo JWT whose payload has no real claims"
@@ -891,56 +632,6 @@ _TESTISH = re.compile(
     r"not[-_ ]?(?:a[-_ ]?)?re[a@]l|"
     r"(?<![a-z])(?:local|dev)[-_ ]?(?:only|password|secret)"
 )
-_WEAK_WORDS: Final = frozenset(
-    {
-        "admin",
-        "administrator",
-        "root",
-        "toor",
-        "123456",
-        "1234",
-        "12345",
-        "12345678",
-        "123456789",
-        "password1",
-        "password123",
-        "passw0rd",
-        "p@ssw0rd",
-        "p@ssword",
-        "qwerty",
-        "letmein",
-        "welcome",
-        "default",
-        "postgres",
-        "mysql",
-        "redis",
-        "guest",
-        "changeit",
-        "secret123",
-        "admin123",
-        "pass123",
-        "abc123",
-        "master",
-        "superuser",
-        "oracle",
-        "sa",
-        "pass1234",
-        "password!",
-        "hunter2",
-        "trustno1",
-        "iloveyou",
-        "pa55word",
-        "rabbitmq",
-        "mongodb",
-        "example",
-        "demo",
-        "sonar",
-        "jenkins",
-        "airflow",
-        "keycloak",
-        "minioadmin",
-    }
-)
 _TEMPLATE_DEFAULT = re.compile(
     r"(?i)change[-_ ]?(?:me|this|it|in[-_ ]?prod)|please[-_ ]?change|replace[-_ ]?me|update[-_ ]?me|insecure"
 )
@@ -950,7 +641,7 @@ def trivial_password(value: str, context: Mapping[str, str] | None = None) -> bo
     """True for a password anyone could guess: a well-known word, test-ish, short or low-entropy, or the user name."""
     user = (context or {}).get("user", "")
     return (
-        value.lower() in _WEAK_WORDS
+        value.lower() in WEAK_WORDS
         or bool(_TESTISH.search(value))
         or shannon_entropy(value) < 3.0
         or len(value) < 10
@@ -995,11 +686,11 @@ def weak_default_reason(value: str, *, path: str) -> str | None:
     m = _TEMPLATE_DEFAULT.search(value)
     if m:
         return f"weak-default: template default ({m.group(0).lower()}) in a real config file"
-    if value.lower() in _WEAK_WORDS:
+    if value.lower() in WEAK_WORDS:
         return f"weak-default: well-known default password {value.lower()!r}"
     letters = re.sub(r"[^a-z]", "", value.lower())
     for base in (_human_base(value), letters if len(letters) >= 6 else None):
-        if base and len(base) >= 4 and (base in _WEAK_WORDS or base in _PLACEHOLDER_WORDS):
+        if base and len(base) >= 4 and (base in WEAK_WORDS or base in PLACEHOLDER_WORDS):
             return "weak-default: a well-known password with letters swapped for digits or symbols"
     return None
 
@@ -1027,7 +718,7 @@ def _human_password(value: str) -> bool:
     base = _human_base(value, leet=False)
     if base is None or sum(ch.isdigit() for ch in value) > 4 or len(base) > 20:
         return False
-    if base.lower() in _WEAK_WORDS or _wordlike(base):
+    if base.lower() in WEAK_WORDS or _wordlike(base):
         return True
     flips = sum(1 for a, b in itertools.pairwise(base) if a.islower() != b.islower())
     return len(base) <= 10 and flips <= 2
