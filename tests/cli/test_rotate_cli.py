@@ -37,6 +37,7 @@ secrets:
     kind: django-secret-key
     issuer: django
     grace: 0s
+    drain: 0s  # .env targets without restart: no drain wait in these tests
     generator: {kind: django-secret-key}
     consumers:
       - {target: web, env: SECRET_KEY}
@@ -46,6 +47,7 @@ secrets:
     kind: api-key:stripe
     issuer: stripe
     grace: 0s
+    drain: 0s  # .env targets without restart: no drain wait in these tests
     generator: {kind: issuer}
     consumers:
       - {target: web, env: STRIPE_KEY}
@@ -206,9 +208,10 @@ def test_rotate_due_and_concurrency(project: Path, capsys: pytest.CaptureFixture
     kind: jwt-hmac
     issuer: django
     grace: 0s
+    drain: 0s  # .env targets without restart: no drain wait in these tests
     generator: {kind: jwt-hmac}
     consumers:
-      - {target: worker, env: JWT_KEY}
+      - {target: worker, env: JWT_KEY, new: true}
 """
     # the app secret and a JWT key, both never rotated by us: both due
     policy.write_text(text[: text.index("  - name: shop/stripe")] + jwt)
