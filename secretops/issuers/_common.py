@@ -88,6 +88,23 @@ def scrub(text: str, *values: SecretValue | str | None) -> str:
     return text
 
 
+def driver_reason(exc: BaseException, *values: SecretValue | str | None) -> str:
+    """The first line of a driver's error message, trimmed and scrubbed of `values`.
+
+    libpq puts its own hint on a second, tab-indented line ("\tIs the server running on that
+    host...?"): the first line says what failed ("connection to server at ... failed:
+    Connection refused") and is the one to keep. A first line that only introduces a list
+    ("Multiple connection attempts failed. All failures were:") is joined with the next one.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    first = lines[0]
+    if first.endswith(":") and len(lines) > 1:
+        first = f"{first} {lines[1]}"
+    return scrub(first, *values)
+
+
 def random_password() -> SecretValue:
     """A random value nobody holds, used to scramble a retired account."""
     return SecretValue(secrets.token_urlsafe(36))

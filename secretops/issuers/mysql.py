@@ -14,6 +14,7 @@ driver messages are scrubbed of it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Mapping
@@ -36,11 +37,13 @@ from secretops.issuers._common import (
 )
 from secretops.issuers.interface import (
     Credential,
+    Endpoint,
     Issuer,
     IssuerAuthError,
     IssuerUnavailableError,
     PlanStep,
     admin_secret,
+    host_matches,
 )
 from secretops.values import SecretValue
 
@@ -59,6 +62,7 @@ _LOGIN_REFUSED = {
 _PRIVILEGE = {1044, 1142, 1227, 1370, 3530}  # access denied to db/table/privilege
 _UNREACHABLE = {2002, 2003, 2005, 2006, 2013}
 _NO_SUCH_USER = 1396  # ER_CANNOT_USER ("Operation ALTER USER failed for ...")
+_BAD_DB = 1049  # ER_BAD_DB_ERROR ("Unknown database")
 _OVERLAP_MIN = (8, 0, 14)
 
 
@@ -317,20 +321,27 @@ class MysqlIssuer(Issuer):
         if not username:
             raise IssuerError(f"{secret.name}: a mysql credential needs a username attribute")
         host, port = self._consumer_where()
+        return self._login(secret, host, port, username, credential.value, self.spec.database)
+
+    def _login(
+        self, secret: SecretSpec, host: str, port: int, username: str, value: SecretValue, database: str | None
+    ) -> bool:
+        """Log in at `host:port` (using `database`) and `SELECT 1`: True, False if refused, else raise."""
         params: dict[str, Any] = {"host": host, "port": port, "user": username}
-        if self.spec.database:
-            params["database"] = self.spec.database
+        if database:
+            params["database"] = database
         try:
-            conn = pymysql.connect(**params, password=credential.value.reveal(), connect_timeout=_CONNECT_TIMEOUT)
+            conn = pymysql.connect(**params, password=value.reveal(), connect_timeout=_CONNECT_TIMEOUT)
         except pymysql.MySQLError as exc:
             code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
             if code in _LOGIN_REFUSED:
                 log.info("mysql: login as %s at %s:%s refused (error %s)", username, host, port, code)
                 return False
-            if code in _PRIVILEGE:
+            if code in _PRIVILEGE or code == _BAD_DB:
+                what = "does not exist" if code == _BAD_DB else f"may not be used by {username}"
                 raise IssuerError(
-                    f"{secret.name}: {username} logs in but may not use database {self.spec.database} (error {code})",
-                    hint="grant the user access to the database, or fix `database` on the issuer",
+                    f"{secret.name}: database {database} at {host}:{port} {what} (error {code})",
+                    hint="grant the user access to the database, or fix the database name",
                 ) from None
             raise IssuerUnavailableError(
                 f"{secret.name}: cannot reach MySQL at {host}:{port} to check {username} (error {code})",
@@ -342,6 +353,32 @@ class MysqlIssuer(Issuer):
         finally:
             conn.close()
         return True
+
+    def consumer_hosts(self) -> frozenset[str] | None:
+        """`host` of the issuer spec and the admin DSN's host: where consumer checks may log in."""
+        hosts = {self.spec.host} if self.spec.host else set()
+        with contextlib.suppress(IssuerError):
+            hosts.add(str(self._admin_params()["host"]))
+        return frozenset(hosts)
+
+    def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
+        """Log in where a consumer's parsed URL points (host, port, database) with its user and password.
+
+        Only at one of `consumer_hosts()`: another host is refused before any connection.
+        """
+        allowed = self.consumer_hosts() or frozenset()
+        if endpoint.service != "mysql":
+            raise IssuerError(f"{secret.name}: a {endpoint.scheme} URL is not a MySQL connection string")
+        if len(endpoint.hosts) != 1 or not host_matches(endpoint.hosts[0], allowed):
+            raise IssuerError(
+                f"{secret.name}: refusing to log in at {endpoint.where()}: not the issuer's host "
+                f"({', '.join(sorted(allowed)) or 'none configured'})",
+                hint="set `host` on the issuer to the host consumers connect to",
+            )
+        if endpoint.password is None or not endpoint.user:
+            return False
+        port = endpoint.port or 3306
+        return self._login(secret, endpoint.hosts[0], port, endpoint.user, endpoint.password, endpoint.database)
 
     def revoke(self, secret: SecretSpec, old: Credential, keep: Credential) -> None:
         """alternate: lock (or scramble) the retired user. overlap: `DISCARD OLD PASSWORD`. replace: nothing.

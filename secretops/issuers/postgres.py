@@ -31,6 +31,7 @@ from secretops.errors import IssuerError
 from secretops.inventory.models import PostgresIssuerSpec, SecretSpec, Strategy
 from secretops.issuers._common import (
     NEW_VALUE,
+    driver_reason,
     idle_account,
     other_than,
     random_password,
@@ -40,11 +41,13 @@ from secretops.issuers._common import (
 )
 from secretops.issuers.interface import (
     Credential,
+    Endpoint,
     Issuer,
     IssuerAuthError,
     IssuerUnavailableError,
     PlanStep,
     admin_secret,
+    host_matches,
 )
 from secretops.values import SecretValue
 
@@ -170,7 +173,7 @@ class PostgresIssuer(Issuer):
         try:
             self._conn = psycopg.connect(**{"connect_timeout": _CONNECT_TIMEOUT, **params}, autocommit=True)
         except psycopg.OperationalError as exc:
-            reason = scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else "", password)
+            reason = driver_reason(exc, password)
             if any(p in str(exc).lower() for p in _AUTH_PHRASES):
                 raise IssuerAuthError(
                     f"PostgreSQL at {self._where(params)} refused the admin credentials from {self.spec.admin_dsn_env}",
@@ -332,29 +335,73 @@ class PostgresIssuer(Issuer):
         role = credential.attributes.get("username")
         if not role:
             raise IssuerError(f"{secret.name}: a postgres credential needs a username attribute")
-        params = self._consumer_params()
-        value = credential.value.reveal()
+        hint = "set `database` on the issuer to the database consumers use"
+        return self._login(secret, self._consumer_params(), role, credential.value, db_hint=hint)
+
+    def _login(
+        self, secret: SecretSpec, params: Mapping[str, Any], role: str, value: SecretValue, *, db_hint: str
+    ) -> bool:
+        """Log in with `params` as `role`/`value` and run `SELECT 1`: True, False if refused, else raise."""
+        raw = value.reveal()
         try:
-            with psycopg.connect(**params, user=role, password=value, autocommit=True) as conn:
+            with psycopg.connect(**params, user=role, password=raw, autocommit=True) as conn:
                 conn.execute("SELECT 1").fetchone()
         except psycopg.OperationalError as exc:
             text = str(exc).lower()
             if "database" in text and "does not exist" in text:
                 raise IssuerError(
                     f"{secret.name}: database {params['dbname']} does not exist at {self._where(params)}",
-                    hint="set `database` on the issuer to the database consumers use",
+                    hint=db_hint,
                 ) from None
             if any(p in text for p in _AUTH_PHRASES):
                 log.info("postgres: login as %s at %s refused", role, self._where(params))
                 return False
-            reason = scrub(str(exc).strip().splitlines()[-1] if str(exc).strip() else "", value)
             raise IssuerUnavailableError(
-                f"{secret.name}: cannot reach PostgreSQL at {self._where(params)} to check {role}: {reason}",
+                f"{secret.name}: cannot reach PostgreSQL at {self._where(params)} to check {role}: "
+                f"{driver_reason(exc, raw)}",
                 hint="set host/port on the issuer to an address reachable from where secretops runs",
             ) from None
         except psycopg.Error as exc:
-            raise IssuerError(f"{secret.name}: check of role {role} failed: {self._diag(exc, value)}") from None
+            raise IssuerError(f"{secret.name}: check of role {role} failed: {self._diag(exc, raw)}") from None
         return True
+
+    def consumer_hosts(self) -> frozenset[str] | None:
+        """`host` of the issuer spec and the host(s) of the admin DSN: where consumer checks may log in."""
+        hosts = {self.spec.host} if self.spec.host else set()
+        try:
+            admin = self._admin_params()
+        except IssuerError:
+            return frozenset(hosts)
+        for key in ("host", "hostaddr"):
+            hosts.update(h for h in str(admin.get(key) or "").split(",") if h)
+        return frozenset(hosts)
+
+    def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
+        """Log in where a consumer's parsed value points (hosts, ports, database), as it would.
+
+        Only at one of `consumer_hosts()`: any other host is refused with an `IssuerError`
+        before a connection is tried. The database defaults to the user name, as in libpq.
+        """
+        allowed = self.consumer_hosts() or frozenset()
+        if endpoint.service != "postgres":
+            raise IssuerError(f"{secret.name}: a {endpoint.scheme} URL is not a PostgreSQL connection string")
+        if not endpoint.hosts or any(not host_matches(h, allowed) for h in endpoint.hosts):
+            raise IssuerError(
+                f"{secret.name}: refusing to log in at {endpoint.where()}: not the issuer's host "
+                f"({', '.join(sorted(allowed)) or 'none configured'})",
+                hint="set `host` on the issuer to the host consumers connect to",
+            )
+        if endpoint.password is None or not endpoint.user:
+            return False
+        params: dict[str, Any] = {
+            "host": ",".join(endpoint.hosts),
+            "port": ",".join(str(p or 5432) for p in endpoint.ports),
+            "dbname": endpoint.database or endpoint.user,
+            "connect_timeout": _CONNECT_TIMEOUT,
+        }
+        params.update({k: v for k, v in endpoint.options.items() if k in ("sslmode", "target_session_attrs")})
+        hint = "the consumer's value names a database that does not exist: fix its template"
+        return self._login(secret, params, endpoint.user, endpoint.password, db_hint=hint)
 
     def revoke(self, secret: SecretSpec, old: Credential, keep: Credential) -> None:
         """alternate: lock the retired role (`NOLOGIN` or a random password). replace: nothing left to do.

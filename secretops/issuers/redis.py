@@ -27,11 +27,13 @@ from secretops.inventory.models import RedisIssuerSpec, SecretSpec, Strategy
 from secretops.issuers._common import NEW_VALUE, require_strategy, single_account
 from secretops.issuers.interface import (
     Credential,
+    Endpoint,
     Issuer,
     IssuerAuthError,
     IssuerUnavailableError,
     PlanStep,
     admin_secret,
+    host_matches,
 )
 from secretops.values import SecretValue
 
@@ -193,7 +195,12 @@ class RedisIssuer(Issuer):
         if not user:
             raise IssuerError(f"{secret.name}: a redis credential needs a username attribute")
         cls, kwargs = self._pool_args()
-        kwargs.update(username=user, password=credential.value.reveal(), retry=Retry(NoBackoff(), 0))
+        kwargs.update(username=user, password=credential.value.reveal())
+        return self._ping(secret, cls, kwargs, user)
+
+    def _ping(self, secret: SecretSpec, cls: type[Any], kwargs: dict[str, Any], user: str) -> bool:
+        """A fresh connection with `kwargs` (`AUTH`, `SELECT`) and `PING`: False when the AUTH is refused."""
+        kwargs["retry"] = Retry(NoBackoff(), 0)
         client = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=cls, **kwargs))
         try:
             client.ping()
@@ -207,12 +214,61 @@ class RedisIssuer(Issuer):
                 f"{secret.name}: cannot reach Redis at {self._where(kwargs)} to check {user}",
                 hint="check host, port and network access",
             ) from None
+        except redis.ResponseError as exc:
+            # e.g. "DB index is out of range" from the SELECT of a consumer's /N
+            code = str(exc).split(" ", 1)[0] if str(exc) else "ERR"
+            raise IssuerError(
+                f"{secret.name}: Redis at {self._where(kwargs)} refused a command of the login as {user} ({code}: "
+                f"{'database ' + str(kwargs.get('db')) + ' ' if kwargs.get('db') else ''}{str(exc)[:60]})",
+                hint="check the database number in the consumer's URL",
+            ) from None
         except redis.RedisError as exc:
             raise IssuerError(f"{secret.name}: check of ACL user {user} failed ({type(exc).__name__})") from None
         finally:
             client.close()
             client.connection_pool.disconnect()
         return True
+
+    def consumer_hosts(self) -> frozenset[str] | None:
+        """The admin URL's host (or socket path): where consumer checks may log in."""
+        try:
+            _, kwargs = self._pool_args()
+        except IssuerError:
+            return frozenset()
+        return frozenset(str(h) for h in (kwargs.get("host"), kwargs.get("path")) if h)
+
+    def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
+        """`AUTH` with the user and password a consumer's parsed URL carries, at its host, port and db.
+
+        Only at the admin URL's host: another is refused before any connection. No user in the
+        URL means `AUTH <password>`, i.e. the `default` user, as redis-py does.
+        """
+        allowed = self.consumer_hosts() or frozenset()
+        if endpoint.service != "redis":
+            raise IssuerError(f"{secret.name}: a {endpoint.scheme} URL is not a Redis URL")
+        if len(endpoint.hosts) != 1 or not host_matches(endpoint.hosts[0], allowed):
+            raise IssuerError(
+                f"{secret.name}: refusing to log in at {endpoint.where()}: not the issuer's host "
+                f"({', '.join(sorted(allowed)) or 'none configured'})",
+                hint="point the admin URL at the host consumers use",
+            )
+        if endpoint.password is None:
+            return False
+        cls, kwargs = self._pool_args()
+        for key in ("host", "port", "path", "db", "username", "password"):
+            kwargs.pop(key, None)
+        if endpoint.scheme == "unix":
+            cls = redis.UnixDomainSocketConnection
+            kwargs["path"] = endpoint.hosts[0]
+        else:
+            if endpoint.scheme == "rediss":
+                cls = redis.SSLConnection
+            elif cls is redis.SSLConnection:
+                cls = redis.Connection
+            kwargs.update(host=endpoint.hosts[0], port=endpoint.port or 6379)
+            kwargs = {k: v for k, v in kwargs.items() if cls is redis.SSLConnection or not k.startswith("ssl_")}
+        kwargs.update(db=int(endpoint.database or 0), username=endpoint.user, password=endpoint.password.reveal())
+        return self._ping(secret, cls, kwargs, endpoint.user or "default")
 
     def revoke(self, secret: SecretSpec, old: Credential, keep: Credential) -> None:
         """Remove `old`'s password from the ACL user, once `keep`'s is there. Idempotent.

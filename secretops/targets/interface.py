@@ -78,6 +78,19 @@ class Target(ABC):
     def read_fingerprint(self, ref: EnvRef, key: FingerprintKey) -> str | None:
         """The fingerprint of the value `ref` holds now, None if unset or unreadable (write-only)."""
 
+    def read_value(self, ref: EnvRef) -> SecretValue | None:
+        """The value `ref` holds now, for consumer verification (`rotate/consumer_check.py`).
+
+        Targets that can show values (a `.env` file) override this, and then None means unset.
+        The default, None, means "cannot show it": the engine falls back to `read_fingerprint`
+        and, when that is None too, to the value it rendered (a write-only target).
+        """
+        return None
+
+    def reads_values(self) -> bool:
+        """True when this target overrides `read_value` (a None from it then means unset)."""
+        return type(self).read_value is not Target.read_value
+
     @abstractmethod
     def redeploy(self) -> Deployment:
         """Make running code pick up the new values (deploy, restart, or nothing needed)."""

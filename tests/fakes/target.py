@@ -23,6 +23,7 @@ class FakeTarget(Target):
         self.write_only = write_only
         self.live: dict[EnvRef, str] = {}  # what running code sees (updated by a live deploy)
         self.lie_on_write = 0  # the next N set_env calls silently store something else
+        self.shows_values = True  # False: like Render, only fingerprints can be read back
 
     def describe(self) -> str:
         return f"fake:{self.name}"
@@ -45,6 +46,14 @@ class FakeTarget(Target):
         if self.write_only or ref not in self.env:
             return None
         return fingerprint(key, self.env[ref])
+
+    def read_value(self, ref: EnvRef) -> SecretValue | None:
+        if self.write_only or not self.shows_values:
+            return None
+        return SecretValue(self.env[ref]) if ref in self.env else None
+
+    def reads_values(self) -> bool:
+        return not self.write_only and self.shows_values
 
     def redeploy(self) -> Deployment:
         self._maybe_fail("redeploy")
