@@ -478,7 +478,12 @@ _PLACEHOLDER_PATTERNS: Final = (
         ),
         "instruction, not a value",
     ),
-    (re.compile(r"(?i)x{4,}|^x{2,}$|\*{3,}|\.\.\.|\u2026|#{4,}"), "masked or elided value"),
+    (
+        # a run of x at an edge or after a separator (`npg_xxxx`, `xxxx-xxxx`), or a long one; a short
+        # run inside random text (`...7xXxX9...`, one real key in 30,000) is no mask
+        re.compile(r"(?i)(?<![a-z0-9])x{4,}|x{4,}(?![a-z0-9])|x{8,}|^x{2,}$|\*{3,}|\.\.\.|\u2026|#{4,}"),
+        "masked or elided value",
+    ),
     (re.compile(r"(?i)example|sample|placeholder|redacted|\bdummy-?value\b"), "documented example value"),
     (re.compile(r"(?i)a1b2c3|1a2b3c"), "example sequence"),
 )

@@ -359,3 +359,15 @@ def test_descriptive_values(value: str) -> None:
     assert classify(value, path="deploy/app.env").classification is W
     # a test path never makes a value a test credential
     assert classify(value, path="tests/app.env").classification is W
+
+
+@pytest.mark.parametrize("value", ["npg_xxxxxxxxxxxx", "xxxx-xxxx-xxxx", "sk_live_51Hxxxxxxxxxxxxxxxxx", "AbXXXX"])
+def test_x_runs_at_an_edge_or_long_are_masks(value: str) -> None:
+    assert classify(value, path="deploy/app.env").classification is P
+
+
+def test_a_short_x_run_inside_a_random_key_is_no_mask() -> None:
+    # about one random 40-character key in 30,000 holds four x in a row somewhere inside
+    value = "p1vRt/1fjORS+6ilI8ih7xXxX9Sc7Tvo+hBKqFYY"
+    verdict = classify(value, path="tests/fixtures/prod.env", keywords=("aws_secret",))
+    assert verdict.classification is L, verdict.reasons
