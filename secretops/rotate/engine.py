@@ -69,6 +69,7 @@ from secretops.inventory.templates import Template, TemplateError
 from secretops.issuers.interface import Credential, Issuer, PlanStep
 from secretops.rotate import revoke_rules
 from secretops.rotate import steps as S
+from secretops.rotate.consumer_check import check_consumer
 from secretops.rotate.generators import generate
 from secretops.rotate.health import check_health
 from secretops.rotate.journal import Journal, RunJournal, RunRecord, new_run_id
@@ -948,10 +949,19 @@ class Engine:
         return checks
 
     def _verify(self, ctx: _Ctx) -> None:
+        """The issuer's check of the new value, then each consumer's own value, then health checks.
+
+        Each consumer's value is read back (or, on a write-only target, taken as rendered),
+        parsed as its client parses it and logged in with at the issuer
+        (`rotate/consumer_check.py`); one that does not authenticate fails the run before promote,
+        so nothing is revoked. Every `verify` line names what it checked and how.
+        """
         assert ctx.new_cred is not None
+        kind, user = ctx.issuer.kind, ctx.new_cred.attributes.get("username")
         with self._step(ctx, S.VERIFY) as d:
             if ctx.secret.verify.credential and not getattr(ctx.issuer, "verifiable", True):
-                d["credential"] = f"not checkable at the {ctx.issuer.kind} issuer"
+                d["credential"] = f"not checkable at the {kind} issuer"
+                d["check"] = f"credential: not checkable at the {kind} issuer (health checks only)"
             elif ctx.secret.verify.credential:
                 if not ctx.issuer.check(ctx.secret, ctx.new_cred):
                     raise RotationError(
@@ -959,6 +969,29 @@ class Engine:
                         hint="check the issuer's logs; the previous value was left in place",
                     )
                 d["credential"] = "ok"
+                d["check"] = f"credential: the {kind} issuer accepts the new value" + (f" of {user}" if user else "")
+            else:
+                d["credential"] = "off"
+                d["check"] = "credential: not checked (verify.credential: false)"
+        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
+        for consumer in ctx.secret.consumers:
+            if consumer.target in ctx.skipped:
+                continue
+            with self._target_step(ctx, S.VERIFY, consumer.target) as d:
+                d.update(
+                    check_consumer(
+                        ctx.secret,
+                        consumer,
+                        ctx.issuer,
+                        ctx.targets[consumer.target],
+                        ctx.new_cred,
+                        fields,
+                        self._render(consumer, fields),
+                        consumer_refs(consumer),
+                        self.key,
+                        login=ctx.secret.verify.credential,
+                    )
+                )
         checks = self._health_checks(ctx.secret)
         if not checks:
             return
@@ -976,6 +1009,7 @@ class Engine:
                         kwargs["monotonic"] = self._health_monotonic
                     result = check_health(client, hc, **kwargs)
                     d.update(url=hc.url, detail=result.detail, attempts=result.attempts)
+                    d["check"] = f"health check {hc.url}: {result.detail}"
                     if not result.ok:
                         raise RotationError(f"health check {hc.url}: {result.detail}", hint="look at the app's logs")
         finally:

@@ -59,6 +59,9 @@ def test_overlap_complete(world: World) -> None:
         "distribute",
         "redeploy",
         "redeploy",
+        "verify",  # the issuer's check of the new value
+        "verify",  # each consumer's own value: web DATABASE_URL, worker DATABASE_URL and DB_PASSWORD
+        "verify",
         "verify",
         "promote",
         "grace",
