@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from secretops.rotate.journal import Journal, RunState
 from secretops.rotate.lock import SecretLock, lock_held
 
@@ -63,3 +65,31 @@ def test_terminal_states_and_unknown_status(tmp_path: Path) -> None:
         expected = RunState.FAILED if status == "from-the-future" else RunState(status)
         assert run.record().state(T0, alive=False) is expected
         assert run.record().revoke_after is None
+
+
+def test_engine_runs_read_running_then_interrupted_then_complete(tmp_path: Path) -> None:
+    from tests.rotate.conftest import World, secret
+
+    class Crash(BaseException):
+        """Stands for SIGKILL."""
+
+    world = World(tmp_path)
+    world.add(secret())
+    seen: list[RunState] = []
+
+    def hook(step: str, target: str | None) -> None:
+        if step == "promote":
+            engine = world.engine()
+            (record,) = engine.history("shop/db")
+            seen.append(engine.journal.state(record, world.clock.now))
+            raise Crash
+
+    with pytest.raises(Crash):
+        world.engine(hook=hook).rotate("shop/db")
+    engine = world.engine()
+    (record,) = engine.history("shop/db")
+    assert seen == [RunState.RUNNING], "its process holds the lock"
+    assert engine.journal.state(record, world.clock.now) is RunState.INTERRUPTED
+    (result,) = engine.resume()
+    (record,) = engine.history("shop/db")
+    assert engine.journal.state(record, world.clock.now) is RunState.COMPLETE, result.summary()
