@@ -861,8 +861,7 @@ def _encoded_secret_data(value: str, text: str | None, line_start: int) -> str |
     """Why `value` is a Kubernetes Secret `data:` value that decodes to a placeholder, or None."""
     if text is None or len(value) < 4:
         return None
-    lines = secret_data_lines(text)
-    if not lines or text.count("\n", 0, line_start) + 1 not in lines:
+    if line_start not in secret_data_lines(text):
         return None
     decoded = decode_base64_text(value)
     if decoded is None:
