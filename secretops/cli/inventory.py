@@ -183,6 +183,13 @@ def _gather(
     return settings, inventory, moment, rows, stray
 
 
+def _runs_report(rows: Sequence[SecretStatus]) -> None:
+    stuck = [r for r in rows if r.run is not None and r.run.needs_attention]
+    if stuck:
+        names = ", ".join(f"{r.name} ({r.run.state})" for r in stuck if r.run is not None)
+        typer.echo(f"{len(stuck)} run(s) to finish: {names}; `secretops resume` finishes them")
+
+
 def _missing_report(rows: Sequence[SecretStatus]) -> None:
     items = [item for row in rows for item in row.missing]
     if not items:
@@ -238,6 +245,7 @@ def status_command(
     else:
         _table(rows, STATUS_COLUMNS)
         _summary(rows, stray)
+        _runs_report(rows)
         _missing_report(rows)
     return int(ExitCode.OK)
 

@@ -93,6 +93,8 @@ def test_a_run_that_died_is_interrupted_not_running(project: Path, capsys: pytes
     assert run(["status"]) == 0
     line = next(line for line in capsys.readouterr().out.splitlines() if "shop/alpha" in line)
     assert "interrupted (r-20261201T000000Z-aaaa0001)" in line and "running" not in line
+    assert run(["status"]) == 0
+    assert "1 run(s) to finish: shop/alpha (interrupted); `secretops resume` finishes them" in capsys.readouterr().out
     # a run to finish shows under --due even though the secret's schedule is ok
     assert run(["status", "--due"]) == 0
     out = capsys.readouterr().out
