@@ -405,3 +405,25 @@ def test_reveal_with_no_current_version(project: Path, capsys: pytest.CaptureFix
     out, err = capsys.readouterr()
     assert "has no current version" in err and PW not in out + err
     assert _access_lines(project) == []
+
+
+@pytest.mark.vault
+def test_show_and_reveal_against_vault(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, bao_server: BaoServer
+) -> None:
+    settings = bao_server.settings()
+    monkeypatch.setenv("VAULT_ADDR", bao_server.addr)
+    monkeypatch.setenv("VAULT_TOKEN", bao_server.root_token)
+    monkeypatch.setenv("SECRETOPS_VAULT_PREFIX", settings.prefix)
+    _env_file(project / ".env")
+    _worker_file(project / "worker.env")
+    assert run(["store", "import"]) == 0
+    capsys.readouterr()
+    assert run(["store", "show", "shop/database"]) == 0
+    out = capsys.readouterr().out
+    _no_values(out)
+    assert "v1    current" in out
+    assert run(["store", "show", "shop/database", "--reveal", "--yes"]) == 0
+    assert capsys.readouterr().out == PW + "\n"
+    (entry,) = _access_lines(project)  # recorded in the local state directory, beside the journal
+    assert entry["secret"] == "shop/database" and entry["event"] == "revealed"
