@@ -240,3 +240,28 @@ def test_a_directory_is_no_env_file_and_a_malformed_target_names_its_line(tmp_pa
         import_values(SECRETS, store, TargetFiles(_targets(tmp_path)), fingerprint_key=FP_KEY)
     assert f"{tmp_path / 'app1' / '.env'}:2: not a KEY=value line" in info.value.message
     assert "XYZ" not in info.value.diagnostics()
+
+
+def test_a_conninfo_value_is_unquoted_as_libpq_reads_it(tmp_path: Path, store: LocalStore) -> None:
+    (tmp_path / "app1").mkdir()
+    pw = "fake pw with 'quote' and \\ slash"
+    rendered = "host=db.internal user=app1_a password='" + pw.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    (tmp_path / "app1" / ".env").write_text(f'PG_DSN="{rendered.replace(chr(92), chr(92) * 2)}"\n')
+    spec = SecretSpec.model_validate(
+        {
+            "name": "app1/db",
+            "kind": "postgres-password",
+            "issuer": "iss",
+            "consumers": [
+                {
+                    "target": "app1",
+                    "env": "PG_DSN",
+                    "template": "host=db.internal user={username} password={password|conninfo}",
+                }
+            ],
+        }
+    )
+    (result,) = import_values({"app1/db": spec}, store, TargetFiles(_targets(tmp_path)), fingerprint_key=FP_KEY)
+    assert result.status is ImportStatus.IMPORTED, result.detail
+    got = store.get("app1/db")
+    assert got is not None and got.value.reveal() == pw and got.version.attributes == {"username": "app1_a"}
