@@ -41,7 +41,6 @@ from secretops.inventory.models import (
     DigitalOceanTargetSpec,
     DotenvTargetSpec,
     GeneratorSpec,
-    HealthCheck,
     IssuerSpec,
     MysqlIssuerSpec,
     PostgresIssuerSpec,
@@ -1045,10 +1044,6 @@ def _conninfo_problem(
 # ---------------------------------------------------------------- write-only targets, revoke risks
 
 
-def _has_health(secret: SecretSpec, consumer: ConsumerSpec) -> list[HealthCheck]:
-    return [consumer.health] if consumer.health is not None else list(secret.verify.health)
-
-
 def _check_write_only(secret: Located[SecretSpec], targets: Mapping[str, Located[TargetSpec]]) -> list[Problem]:
     problems: list[Problem] = []
     for ci, consumer in enumerate(secret.spec.consumers):
@@ -1056,14 +1051,16 @@ def _check_write_only(secret: Located[SecretSpec], targets: Mapping[str, Located
         if target is None or consumer.verify == "accept-unverified":
             continue
         why = write_only_reason(target.spec)
-        if why is None or _has_health(secret.spec, consumer):
+        # The consumer's own check: a secret-level `verify.health` may watch another app entirely, and the
+        # revoke (rotate/revoke_rules.py) accepts only this consumer's `health` or `accept-unverified`.
+        if why is None or consumer.health is not None:
             continue
         problems.append(
             secret.problem(
                 ("consumers", ci, "health"),
                 f"{consumer.env} on target '{target.name}' cannot be read back: {why}; and no health check watches "
                 "the app, so a wrong value there is found only after the old one is revoked, when the app is down",
-                "add `health: {url: https://<app>/health}` to this consumer (or `verify.health` to the secret), "
+                "add `health: {url: https://<app>/health}` to this consumer (the app that reads it), "
                 "or write `verify: accept-unverified` on the consumer to take that risk",
                 "write-only-unverified",
             )

@@ -289,7 +289,7 @@ def render_reference() -> str:
     out += [f"| `{kind}` | {_cell(why)} |" for kind, why in WRITE_ONLY_TARGETS.items()]
     out += [
         "",
-        "A consumer on one of these needs a `health` check (its own, or the secret's `verify.health`), or "
+        "A consumer on one of these needs its own `health` check (the app that reads it), or "
         "`verify: accept-unverified`. A Vercel target whose `environments` include `development` is readable.",
         "",
         "## Problem codes",

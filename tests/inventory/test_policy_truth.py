@@ -501,7 +501,7 @@ def test_a_write_only_target_needs_a_health_check(tmp_path: Path) -> None:
         "check watches the app, so a wrong value there is found only after the old one is revoked, when the app is down"
     )
     assert problem.hint == (
-        "add `health: {url: https://<app>/health}` to this consumer (or `verify.health` to the secret), "
+        "add `health: {url: https://<app>/health}` to this consumer (the app that reads it), "
         "or write `verify: accept-unverified` on the consumer to take that risk"
     )
 
@@ -511,7 +511,7 @@ def test_a_write_only_target_needs_a_health_check(tmp_path: Path) -> None:
     [
         ("{kind: github, repo: a/b}", ", verify: accept-unverified", "", False),
         ("{kind: digitalocean, app_id: x}", ", health: {url: 'https://app/health'}", "", False),
-        ("{kind: digitalocean, app_id: x}", "", "\n    verify: {health: [{url: 'https://app/health'}]}", False),
+        ("{kind: digitalocean, app_id: x}", "", "\n    verify: {health: [{url: 'https://app/health'}]}", True),
         ("{kind: digitalocean, app_id: x}", "", "", True),
         ("{kind: vercel, project: p}", "", "", True),  # production: the var may be sensitive
         ("{kind: vercel, project: p, environments: [production, development]}", "", "", False),
