@@ -487,6 +487,11 @@ class Engine:
             if secret.strategy.value == "replace":
                 warning = "consumers break until they are redeployed with the new value"
                 steps.append(PlanStep(eng, "WARNING strategy replace", warning))
+            try:
+                check_consumers(secret, targets, self.key)
+            except PolicyError as exc:
+                steps.append(PlanStep(eng, "STOP: the run would change nothing", exc.message))
+                return steps
             steps.append(PlanStep(eng, "check every consumer's key is on its target", "nothing changes otherwise"))
             if issuer.generates_value:
                 steps.extend(phases["apply"] or [PlanStep(actor, "apply: the issuer mints the new value")])

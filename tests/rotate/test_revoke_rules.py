@@ -246,6 +246,13 @@ def test_typo_in_env_name_fails_before_any_change(world: World) -> None:
     assert not (world.tmp / "state" / "journal").exists() or world.journal_text() == ""
 
 
+def test_dry_run_says_the_run_would_stop(world: World) -> None:
+    path = _dotenv_world(world, "DATABASE_URL=x\n")
+    steps = world.engine().plan("shop/db")
+    assert [s.action for s in steps] == ["STOP: the run would change nothing"]
+    assert "did you mean DATABASE_URL?" in steps[0].detail and path.read_text() == "DATABASE_URL=x\n"
+
+
 def test_a_key_marked_new_is_added(world: World) -> None:
     path = _dotenv_world(world, "DEBUG=0\n", new=True)
     sleep = Sleeper(world)
