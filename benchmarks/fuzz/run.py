@@ -6,8 +6,9 @@ python -m benchmarks.fuzz.run --examples 100000 --seconds 480   # stop after 8 m
 ```
 
 Runs `tests.scan.fuzz_core.check_case` on Hypothesis-generated cases in one process, stopping at
-`--examples` cases or after `--seconds`, whichever comes first; prints cases per second, how many
-cases held findings and leaks, and the first failure (Hypothesis shrinks it to a small case).
+`--examples` cases or after `--seconds` (checked every 2,000 cases), whichever comes first;
+prints cases per second, how many cases held findings and leaks, and the first failure
+(Hypothesis shrinks it to a small case).
 Exit code 1 when a case failed. `--json FILE` writes the figures.
 """
 
@@ -15,18 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 
 from tests.scan.fuzz_core import Case, cases, check_case, harness
 
-
-class _TimeUp(Exception):
-    """Raised inside the test body to end the run once `--seconds` have passed."""
+_ROUND = 2000
 
 
 @dataclass
@@ -44,7 +44,6 @@ class Figures:
     failure: str | None = None
     hit_time_limit: bool = False
     extrapolated_1m_hours: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,23 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     harness()  # load rules and compile the prefilter before the clock starts
     figures = Figures(examples_asked=args.examples, seconds_limit=args.seconds)
     started = time.perf_counter()
-    last_report = started
-    last_case = started  # the rate counts finished cases over the time they took, not the shrink after
+    last_case = started  # the rate counts finished cases over the time they took
 
-    @settings(
-        max_examples=args.examples,
-        deadline=None,  # timing is measured here, not judged per case
-        database=None,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-        derandomize=False,
-    )
-    @given(cases())
-    def run(case: Case) -> None:
-        nonlocal last_report, last_case
-        now = time.perf_counter()
-        if args.seconds and now - started > args.seconds:
-            raise _TimeUp
+    def body(case: Case) -> None:
+        nonlocal last_case
         result = check_case(case)
         figures.cases += 1
         if result.findings:
@@ -83,22 +69,27 @@ def main(argv: list[str] | None = None) -> int:
         if any(str(f.classification) == "leak" for f in result.findings):
             figures.with_leaks += 1
         last_case = time.perf_counter()
-        if now - last_report > 30:
-            last_report = now
-            print(f"  {figures.cases} cases, {figures.cases / (now - started):.0f}/s", file=sys.stderr, flush=True)
 
-    if args.seed is not None:
-        from hypothesis import seed
-
-        run = seed(args.seed)(run)
-    try:
-        run()
-    except _TimeUp:
-        figures.hit_time_limit = True
-    except AssertionError as exc:  # Hypothesis re-raises the shrunk failing case
-        figures.failure = f"{type(exc).__name__}: {exc}"
-    except Exception as exc:  # a crash of the scanner or a format
-        figures.failure = f"{type(exc).__name__}: {exc}"
+    # Rounds of `_ROUND` cases, each a fresh Hypothesis run with its own seed, so that the time
+    # limit is checked between rounds (stopping a Hypothesis run from inside makes it replay).
+    rng = random.Random(args.seed)
+    while figures.cases < args.examples and not figures.failure:
+        if args.seconds and time.perf_counter() - started > args.seconds:
+            figures.hit_time_limit = True
+            break
+        size = min(_ROUND, args.examples - figures.cases)
+        run = settings(
+            max_examples=size,
+            deadline=None,  # timing is measured here, not judged per case
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )(given(cases())(body))
+        try:
+            seed(rng.getrandbits(64))(run)()
+        except Exception as exc:  # Hypothesis re-raises the shrunk failing case
+            figures.failure = f"{type(exc).__name__}: {exc}"
+        now = time.perf_counter()
+        print(f"  {figures.cases} cases, {figures.cases / (now - started):.0f}/s", file=sys.stderr, flush=True)
     figures.seconds = round(last_case - started, 1)
     figures.rate = round(figures.cases / figures.seconds, 1) if figures.seconds else 0.0
     if figures.rate:
