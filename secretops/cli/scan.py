@@ -478,7 +478,7 @@ def rules_command(
         typer.echo(json.dumps(doc, indent=2))
         return int(ExitCode.OK)
     headers = ("ID", "SEVERITY", "PROVIDER", "KIND", "DESCRIPTION")
-    rows = [(r.id, r.severity, r.provider, r.kind, r.description) for r in infos]
+    rows = [tuple(printable(c) for c in (r.id, r.severity, r.provider, r.kind, r.description)) for r in infos]
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
     for row in (headers, *rows):
         typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
