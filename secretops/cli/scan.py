@@ -35,6 +35,7 @@ from secretops.scan.formats import RenderOptions, get_format, rule_infos
 from secretops.scan.formats.table import human_bytes, summary
 from secretops.scan.models import Classification, Severity
 from secretops.scan.runner import Progress, ScanOptions, ScanResult, default_jobs, scan_paths
+from secretops.scan.sources.archive import DEFAULT_ARCHIVE_DEPTH
 from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE
 from secretops.scan.sources.interface import SkipReason
 from secretops.settings import Settings
@@ -111,6 +112,19 @@ def _choice(enum: type[_E], value: str, flag: str) -> _E:
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
 _UNITS: Final = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def _archive_size(text: str) -> int:
+    """`--max-archive-size` in bytes."""
+    try:
+        return parse_size(text)
+    except ConfigError as exc:
+        raise ConfigError(exc.message.replace("--max-file-size", "--max-archive-size"), hint=exc.hint) from None
+
+
+def _check_archive_depth(depth: int) -> None:
+    if depth < 1:
+        raise ConfigError("--archive-depth must be 1 or more", hint="--no-archives leaves archives closed")
 
 
 def parse_size(text: str) -> int:
@@ -331,6 +345,15 @@ def scan_command(
     follow_symlinks: Annotated[
         bool, typer.Option("--follow-symlinks", help="Follow symbolic links (loops are cut).")
     ] = False,
+    no_archives: Annotated[
+        bool, typer.Option("--no-archives", help="Do not open archives (.zip, .tar, .tar.gz, .gz...): skip them.")
+    ] = False,
+    archive_depth: Annotated[
+        int, typer.Option("--archive-depth", help="Open archives nested this deep (1: no archive in an archive).")
+    ] = DEFAULT_ARCHIVE_DEPTH,
+    max_archive_size: Annotated[
+        str, typer.Option("--max-archive-size", help="Decompress at most this much out of each archive file.")
+    ] = "256MB",
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Worker processes (default: CPU count).")] = None,
     show_secrets: Annotated[
         bool, typer.Option("--show-secrets", help="Put raw values in JSON output (as 'secret'). Handle with care.")
@@ -369,6 +392,7 @@ def scan_command(
     if jobs is not None and jobs < 1:
         raise ConfigError("--jobs must be 1 or more", hint="--jobs 1 scans in this process")
     _check_outputs(output, write_baseline)  # before scanning, not after
+    _check_archive_depth(archive_depth)
     settings = Settings.from_env()
     targets = list(paths) if paths else ["."]
     limit = parse_size(max_file_size) if max_file_size else DEFAULT_MAX_FILE_SIZE
@@ -401,6 +425,9 @@ def scan_command(
         jobs=jobs or default_jobs(),
         include=frozenset(classes),
         keep_secrets=print_values or match_values,
+        archives=not no_archives,
+        archive_depth=archive_depth,
+        max_archive_size=_archive_size(max_archive_size),
     )
     line = _ProgressLine(sys.stderr) if progress and sys.stderr.isatty() else None
     try:

@@ -10,10 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 from secretops.values import SecretValue
 
-__all__ = ["Classification", "Finding", "Fragment", "InventoryMatch", "Location", "ScanStats", "Severity"]
+__all__ = [
+    "Classification",
+    "Finding",
+    "Fragment",
+    "InventoryMatch",
+    "Location",
+    "PositionMap",
+    "ScanStats",
+    "Severity",
+]
 
 
 class Classification(StrEnum):
@@ -40,6 +50,18 @@ class Severity(StrEnum):
         return list(Severity).index(self)
 
 
+class PositionMap(Protocol):
+    """Where a place in a fragment's text is in the file it came from, when that is not 1:1.
+
+    A notebook cell's text is its JSON strings decoded and joined; a piece of a big file may start
+    in the middle of a line. The runner calls `locate` on each finding's start and end.
+    """
+
+    def locate(self, line: int, column: int) -> tuple[int, int]:
+        """The file's 1-based (line, column) for `line` (with `line_offset` added) and `column` of the text."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Fragment:
     """A piece of text with its origin.
@@ -47,7 +69,8 @@ class Fragment:
     `line_offset` is the number of lines before `text` in the original (0 for a whole file), so
     a match on line n of `text` (1-based) is reported at line `line_offset + n`. `cell` is the
     notebook cell number (1-based) for notebook sources; `commit`, `author` and `date` are set by
-    git history sources.
+    git history sources. `positions`, when set, maps the engine's line and column in `text` to
+    the file's (see `PositionMap`): the runner applies it to every finding.
     """
 
     text: str
@@ -57,11 +80,17 @@ class Fragment:
     commit: str | None = None
     author: str | None = None
     date: str | None = None
+    positions: PositionMap | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Where a finding is: 1-based line and column; `end_line` is the last line it spans."""
+    """Where a finding is: 1-based line and column; `end_line` is the last line it spans.
+
+    Line and column are always those of the file as stored: for a notebook, of the `.ipynb` JSON
+    (with `cell` the 1-based cell number); for an archive member, of the member, whose `path` is
+    written `bundle.zip!config/.env` (nested: `outer.tar.gz!inner.zip!app/.env`).
+    """
 
     path: str
     line: int

@@ -10,6 +10,12 @@ the batches finish in, findings come back sorted by path, cell, line, column and
 The runner also applies what is not the engine's job: the policy's path allowlist (a whole file
 allowed by path is not even read), the classes to show (`include`; the others are only counted),
 and dropping raw values from findings unless `keep_secrets` is set (`--show-secrets`).
+
+Files over `CHUNK_BYTES` (and archive members as big) are scanned in overlapping chunks
+(`sources/stream.py`), so memory stays bounded; a finding counts in the chunk whose core holds
+its start. Archives (`sources/archive.py`) are opened in memory unless `archives` is off, and
+each member goes through the same reading and scanning as a file. A fragment with `positions`
+(a notebook cell, a chunk starting mid-line) has its findings moved to the file's coordinates.
 """
 
 from __future__ import annotations
@@ -30,10 +36,40 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final, Protocol, runtime_checkable
 
 from secretops.errors import SecretOpsError
-from secretops.scan.models import Classification, Finding, Fragment, ScanStats, Severity
-from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE, FileEntry, file_fragments, is_notebook, read_bytes, walk
-from secretops.scan.sources.interface import Skipped, SkipReason, Source, decode_bytes, decode_plain, has_bom
+from secretops.scan.models import Classification, Finding, Fragment, Location, ScanStats, Severity
+from secretops.scan.sources.archive import (
+    DEFAULT_ARCHIVE_DEPTH,
+    DEFAULT_MAX_ARCHIVE_SIZE,
+    ArchiveKind,
+    ArchiveLimits,
+    Reader,
+    archive_kind,
+    scan_archive,
+)
+from secretops.scan.sources.files import (
+    DEFAULT_MAX_FILE_SIZE,
+    FileEntry,
+    binary_by_name,
+    open_archive,
+    open_entry,
+    text_fragments,
+    walk,
+)
+from secretops.scan.sources.interface import (
+    BINARY_SNIFF_BYTES,
+    Skipped,
+    SkipReason,
+    Source,
+    bom_encoding,
+    decode_bytes,
+    decode_plain,
+    has_bom,
+    is_binary,
+    lone_cr_to_lf,
+)
+from secretops.scan.sources.notebook import NOTEBOOK_SUFFIX
 from secretops.scan.sources.stdin import STDIN_ARG, StdinSource
+from secretops.scan.sources.stream import BLOCK_BYTES, CHUNK_BYTES, Chunk, Gap, char_count, chunks, transcode
 
 __all__ = [
     "DEFAULT_INCLUDE",
@@ -64,8 +100,15 @@ _NOTABLE_SKIPS: Final = frozenset(
         SkipReason.ERROR,
         SkipReason.NOT_REGULAR,
         SkipReason.TOO_LARGE,
+        SkipReason.ARCHIVE_BOMB,
+        SkipReason.ARCHIVE_LIMIT,
+        SkipReason.ARCHIVE_DEPTH,
+        SkipReason.ENCRYPTED,
+        SkipReason.CORRUPT,
     }
 )
+#: A notebook up to this size is parsed whole (cells, file positions); a bigger one is scanned as text in chunks.
+_NOTEBOOK_WHOLE: Final = 64 * 1024 * 1024
 _MAX_NOTES: Final = 200
 # What a file the walk did not stat counts towards a batch's byte budget.
 _TYPICAL_FILE: Final = 16 * 1024
@@ -121,7 +164,12 @@ class BatchLimits:
 
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
-    """How to scan. `include` is the set of classes reported; the others are counted in `hidden`."""
+    """How to scan. `include` is the set of classes reported; the others are counted in `hidden`.
+
+    `archives` opens archives (`--no-archives` turns it off), nested up to `archive_depth`, at
+    most `max_archive_size` bytes decompressed out of each archive file (and no archive file
+    larger than that is opened).
+    """
 
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     respect_gitignore: bool = True
@@ -130,6 +178,9 @@ class ScanOptions:
     include: frozenset[Classification] = DEFAULT_INCLUDE
     keep_secrets: bool = False
     batch: BatchLimits = BatchLimits()
+    archives: bool = True
+    archive_depth: int = DEFAULT_ARCHIVE_DEPTH
+    max_archive_size: int = DEFAULT_MAX_ARCHIVE_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +271,7 @@ class _Worker:
     options: ScanOptions
     expand: Expander | None
     fast: BytesPrefilter | None = None
+    policy: PathPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.fast is None and isinstance(self.scanner, BytesPrefilter):
@@ -229,9 +281,18 @@ class _Worker:
         _note(batch.stats, batch.skipped, skip)
 
     def scan_fragment(
-        self, fragment: Fragment, batch: _Batch, *, hits: list[int] | None = None, decoders: bool = True
+        self,
+        fragment: Fragment,
+        batch: _Batch,
+        *,
+        hits: list[int] | None = None,
+        decoders: bool = True,
+        accept: Callable[[Location], bool] | None = None,
     ) -> None:
-        """Scan one fragment (with its prefilter `hits` when known) and what the decoders find in it."""
+        """Scan one fragment (with its prefilter `hits` when known) and what the decoders find in it.
+
+        `accept` keeps only the findings a chunk answers for (those starting in its core).
+        """
         fragments = [fragment]
         if self.expand is not None and decoders:
             try:
@@ -247,6 +308,8 @@ class _Worker:
                 continue
             lines: list[str] | None = None
             for finding in findings:
+                if accept is not None and not accept(finding.location):
+                    continue  # the chunk before or after answers for it
                 if finding.classification not in self.options.include:
                     key = str(finding.classification)
                     batch.hidden[key] = batch.hidden.get(key, 0) + 1
@@ -254,6 +317,8 @@ class _Worker:
                 if lines is None:
                     lines = frag.text.split("\n")
                 line_hash = _line_hash(finding, frag, lines)
+                if frag.positions is not None or frag.cell is not None:
+                    finding = _relocate(finding, frag, derived=frag is not fragment)
                 if not self.options.keep_secrets and finding.secret is not None:
                     finding = dataclasses.replace(finding, secret=None)
                 batch.found.append((finding, line_hash))
@@ -261,19 +326,121 @@ class _Worker:
     def scan_entries(self, entries: Sequence[FileEntry]) -> _Batch:
         """Read, decode and scan a batch of files; a failure on one file never stops the others."""
         batch = _Batch()
+        archives = self.options.archives
         for entry in entries:
-            data = read_bytes(entry, self.options.max_file_size)
-            if isinstance(data, Skipped):
-                self.note(batch, data)
-                continue
-            batch.stats.files += 1
-            batch.stats.bytes += len(data)
             try:
-                self.scan_data(entry, data, batch)
+                kind = archive_kind(entry.display) if archives else None
+                if kind is not None:
+                    self.scan_archive_file(entry, kind, batch)
+                    continue
+                opened = open_entry(entry, self.options.max_file_size)
+                if isinstance(opened, Skipped):
+                    self.note(batch, opened)
+                    continue
+                if isinstance(opened, bytes):
+                    batch.stats.files += 1
+                    batch.stats.bytes += len(opened)
+                    self.scan_data(entry.display, opened, batch)
+                    continue
+                with opened:
+                    self.scan_big(entry.display, opened.blocks(), opened.first[:4], batch)
+                    if opened.truncated:
+                        self.note(batch, _grew(entry.display, opened.limit))
             except Exception as exc:  # an engine bug on one file: say so, go on with the rest
                 log.debug("engine failed on %s", entry.display, exc_info=True)
                 self.note(batch, Skipped(entry.display, SkipReason.ERROR, f"scanner failed: {type(exc).__name__}"))
         return batch
+
+    def scan_archive_file(self, entry: FileEntry, kind: ArchiveKind, batch: _Batch) -> None:
+        """Scan every member of an archive on disk, in memory (see `sources/archive.py`)."""
+        opened = open_archive(entry, self.options.max_archive_size)
+        if isinstance(opened, Skipped):
+            self.note(batch, opened)
+            return
+        limits = ArchiveLimits(
+            depth=self.options.archive_depth,
+            max_total=self.options.max_archive_size,
+            max_member=self.options.max_file_size,
+        )
+
+        def visit(display: str, reader: Reader, size: int | None) -> None:
+            name = display.rsplit("!", 1)[-1]
+            # The policy's path allowlist sees members as `rel/of/bundle.zip!member/path`.
+            if self.policy is not None and self.policy.path_allowed(entry.rel + display[len(entry.display) :]):
+                batch.stats.skip(SkipReason.ALLOWLISTED)
+                return
+            if binary_by_name(name):
+                self.note(batch, Skipped(display, SkipReason.BINARY, "binary file type"))
+                return
+            self.scan_reader(display, reader, batch)
+
+        with opened:
+            scan_archive(opened, entry.display, kind, limits, visit, lambda skip: self.note(batch, skip))
+
+    def scan_reader(self, display: str, reader: Reader, batch: _Batch) -> None:
+        """Scan one archive member from its stream, like a file: whole up to `CHUNK_BYTES`, else in chunks."""
+        limit = self.options.max_file_size
+        first = _read_up_to(reader, CHUNK_BYTES + 1)
+        if is_binary(first[:BINARY_SNIFF_BYTES]):
+            self.note(batch, Skipped(display, SkipReason.BINARY, "NUL byte in the first 8 KiB"))
+            return
+        if len(first) > limit:
+            self.note(batch, Skipped(display, SkipReason.TOO_LARGE, f"more than {limit} bytes"))
+            return
+        if len(first) <= CHUNK_BYTES:
+            batch.stats.files += 1
+            batch.stats.bytes += len(first)
+            self.scan_data(display, first, batch)
+            return
+        source = _MemberBlocks(reader, first, limit)
+        head = first[:4]
+        del first  # held by `source` until the chunker has copied it
+        self.scan_big(display, source, head, batch)
+        if source.grew:
+            self.note(batch, _grew(display, limit))
+
+    def scan_big(self, display: str, blocks: Iterator[bytes | Gap], head: bytes, batch: _Batch) -> None:
+        """Scan an input larger than `CHUNK_BYTES` from its blocks (`head`: its first bytes), in chunks."""
+        batch.stats.files += 1
+        stream: Iterator[bytes | Gap] = _Counted(blocks, batch.stats)
+        if display.endswith(NOTEBOOK_SUFFIX):
+            whole = _gather(stream, min(self.options.max_file_size, _NOTEBOOK_WHOLE))
+            if isinstance(whole, bytes):  # a notebook small enough to parse: cells and file positions
+                self.scan_data(display, whole, batch)
+                return
+            stream = whole
+        bom = bom_encoding(head)
+        if bom is not None:
+            encoding, size = bom
+            stream = _drop_prefix(stream, size)
+            if encoding != "utf-8":
+                stream = transcode(stream, encoding)
+        for chunk in chunks(stream):
+            self.scan_chunk(display, chunk, batch)
+
+    def scan_chunk(self, display: str, chunk: Chunk, batch: _Batch) -> None:
+        """Scan one chunk of a big input; keep the findings that start in its core."""
+        data = chunk.data
+        fast = self.fast
+        hits: list[int] | None = None
+        if fast is not None:
+            hits = fast.prefilter_bytes(data)
+            if hits is not None and not hits:
+                return
+        text = decode_plain(data)
+        if fast is not None and hits is not None:
+            hits = fast.hits_for_text(data, text, hits)
+        low = _text_position(text, _char_offset(data, text, chunk.core_start))
+        high = _text_position(text, _char_offset(data, text, chunk.core_end))
+        first_line = chunk.line_offset
+
+        def accept(loc: Location) -> bool:
+            return low <= (loc.line - first_line - 1, loc.column - 1) < high
+
+        positions = _Shifted(chunk.line_offset + 1, chunk.column_shift) if chunk.column_shift else None
+        fragment = Fragment(text=text, path=display, line_offset=chunk.line_offset, positions=positions)
+        decoders = fast.wants_decoders(hits) if fast is not None and hits is not None else True
+        self.scan_fragment(fragment, batch, hits=hits, decoders=decoders, accept=accept)
 
     def scan_fragments(self, fragments: Sequence[Fragment]) -> _Batch:
         """Scan fragments from a source other than files (git history, staged changes)."""
@@ -293,21 +460,152 @@ class _Worker:
             return self.scan_fragments(items)  # type: ignore[arg-type]
         return self.scan_entries(items)  # type: ignore[arg-type]
 
-    def scan_data(self, entry: FileEntry, data: bytes, batch: _Batch) -> None:
+    def scan_data(self, display: str, data: bytes, batch: _Batch) -> None:
         """Scan one file's bytes: prefiltered before decoding when the scanner can, else decoded whole."""
         fast = self.fast
-        if fast is not None and not has_bom(data) and not is_notebook(entry):
+        if fast is not None and not has_bom(data) and not display.endswith(NOTEBOOK_SUFFIX):
             hits = fast.prefilter_bytes(data)
             if hits is not None:
                 if not hits:
                     return  # no keyword: no rule can match, no decoder applies
+                data = lone_cr_to_lf(data)  # same length: the hits stay where they are
                 text = decode_plain(data)
                 hits = fast.hits_for_text(data, text, hits)
-                fragment = Fragment(text=text, path=entry.display)
+                fragment = Fragment(text=text, path=display)
                 self.scan_fragment(fragment, batch, hits=hits, decoders=fast.wants_decoders(hits))
                 return
-        for fragment in file_fragments(entry, decode_bytes(data)):
+        for fragment in text_fragments(display, decode_bytes(data)):
             self.scan_fragment(fragment, batch)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shifted:
+    """Positions of a chunk that starts in the middle of a line: its first line's columns move right."""
+
+    first_line: int
+    shift: int
+
+    def locate(self, line: int, column: int) -> tuple[int, int]:
+        return (line, column + self.shift) if line == self.first_line else (line, column)
+
+
+def _relocate(finding: Finding, fragment: Fragment, *, derived: bool) -> Finding:
+    """`finding` at the file's line and column (`fragment.positions`), with the notebook cell in `context`."""
+    loc = finding.location
+    positions = fragment.positions
+    if positions is not None:
+        if derived:  # found in decoded text: point at the start of the line that holds the encoded value
+            line, column = positions.locate(loc.line, 1)
+            end_line, end_column = line, column
+        else:
+            line, column = positions.locate(loc.line, loc.column)
+            if loc.end_column > 1:  # the end is exclusive: place the last character, then step past it
+                end_line, end_column = positions.locate(loc.end_line, loc.end_column - 1)
+                end_column += 1
+            else:
+                end_line, end_column = positions.locate(loc.end_line, loc.end_column)
+        loc = dataclasses.replace(loc, line=line, column=column, end_line=end_line, end_column=end_column)
+    context = finding.context
+    if loc.cell is not None:
+        context = {**context, "cell": str(loc.cell)}
+    return dataclasses.replace(finding, location=loc, context=context)
+
+
+def _grew(display: str, limit: int) -> Skipped:
+    detail = f"grew past {limit} bytes while read: only the first {limit} were scanned"
+    return Skipped(display, SkipReason.TOO_LARGE, detail)
+
+
+def _read_up_to(reader: Reader, size: int) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while total < size:
+        data = reader.read(size - total)
+        if not data:
+            break
+        parts.append(data)
+        total += len(data)
+    return b"".join(parts)
+
+
+class _Counted:
+    """`blocks`, counting their bytes in `stats` (an iterator object: it keeps no block while paused)."""
+
+    def __init__(self, blocks: Iterator[bytes | Gap], stats: ScanStats) -> None:
+        self._blocks = blocks
+        self._stats = stats
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> bytes | Gap:
+        block = next(self._blocks)
+        if isinstance(block, bytes):
+            self._stats.bytes += len(block)
+        return block
+
+
+class _MemberBlocks:
+    """An archive member's stream as blocks, the first already read; stops at `limit` bytes (then `grew`)."""
+
+    def __init__(self, reader: Reader, first: bytes, limit: int) -> None:
+        self._reader = reader
+        self._first: bytes | None = first
+        self._total = len(first)
+        self._limit = limit
+        self.grew = False
+
+    def __iter__(self) -> _MemberBlocks:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        if self._total > self._limit:
+            raise StopIteration
+        data = self._reader.read(min(BLOCK_BYTES, self._limit - self._total + 1))
+        if not data:
+            raise StopIteration
+        self._total += len(data)
+        if self._total > self._limit:
+            self.grew = True
+            return data[: len(data) - (self._total - self._limit)]
+        return data
+
+
+def _gather(blocks: Iterator[bytes | Gap], limit: int) -> bytes | Iterator[bytes | Gap]:
+    """All of `blocks` as bytes when they end within `limit` bytes (and hold no gap), else an iterator of them all."""
+    taken: list[bytes | Gap] = []
+    total = 0
+    for block in blocks:
+        taken.append(block)
+        if isinstance(block, Gap):
+            return itertools.chain(taken, blocks)
+        total += len(block)
+        if total > limit:
+            return itertools.chain(taken, blocks)
+    return b"".join(b for b in taken if isinstance(b, bytes))
+
+
+def _drop_prefix(blocks: Iterator[bytes | Gap], size: int) -> Iterator[bytes | Gap]:
+    """`blocks` without their first `size` bytes (a byte order mark)."""
+    for block in blocks:
+        if size and isinstance(block, bytes):
+            block, size = block[size:], max(0, size - len(block))
+        yield block
+
+
+def _char_offset(data: bytes, text: str, offset: int) -> int:
+    """The character offset in `text` (decoded from `data`) of byte `offset`, a character boundary."""
+    if len(text) == len(data):  # ASCII, or decoded as Latin-1
+        return offset
+    return char_count(data[:offset])
+
+
+def _text_position(text: str, offset: int) -> tuple[int, int]:
+    """(line index, column index) of `offset` in `text`, both 0-based."""
+    return text.count("\n", 0, offset), offset - (text.rfind("\n", 0, offset) + 1)
 
 
 def _line_hash(finding: Finding, fragment: Fragment, lines: list[str]) -> str:
@@ -339,14 +637,14 @@ _FACTORY: ScannerFactory | None = None
 _INIT_ERROR: str | None = None
 
 
-def _init_worker(factory: ScannerFactory | None, options: ScanOptions) -> None:
+def _init_worker(factory: ScannerFactory | None, options: ScanOptions, policy: PathPolicy | None = None) -> None:
     """Pool initializer: keep the inherited scanner (fork) or build one (spawn)."""
     global _STATE, _INIT_ERROR
     if _STATE is not None:
         return
     try:
         assert factory is not None
-        _STATE = _Worker(factory(), options, _load_expander())
+        _STATE = _Worker(factory(), options, _load_expander(), policy=policy)
     except Exception as exc:  # reported by the first task, not by a dying pool
         _INIT_ERROR = f"{type(exc).__name__}: {exc}"
 
@@ -397,6 +695,8 @@ class _Walker:
                 max_file_size=self.options.max_file_size,
                 respect_gitignore=self.options.respect_gitignore,
                 follow_symlinks=self.options.follow_symlinks,
+                archives=self.options.archives,
+                max_archive_size=self.options.max_archive_size,
             ):
                 if isinstance(item, Skipped):
                     self._skip(item)
@@ -506,7 +806,7 @@ def scan_paths(
     global _STATE
     opts = options or ScanOptions()
     started = time.perf_counter()
-    state = _Worker(factory(), opts, _load_expander())
+    state = _Worker(factory(), opts, _load_expander(), policy=policy)
     total = _Batch()
 
     if STDIN_ARG in targets:
@@ -532,7 +832,7 @@ def scan_paths(
     second = next(batches, None) if first is not None else None
     ctx = _mp_context()
     fork = ctx.get_start_method() == "fork"
-    parallel = second is not None and opts.jobs > 1 and (fork or _picklable(factory))
+    parallel = second is not None and opts.jobs > 1 and (fork or _picklable((factory, policy)))
     if first is not None and not parallel:
         # One batch, one job, or a scanner a spawned worker could not rebuild: stay in-process.
         for batch in _chain(first, second, batches):
@@ -547,7 +847,7 @@ def scan_paths(
             # those objects and copy the parent's heap page by page.
             gc.freeze()
         try:
-            initargs = (None if fork else factory, opts)
+            initargs = (None if fork else factory, opts, None if fork else policy)
             with ctx.Pool(opts.jobs, initializer=_init_worker, initargs=initargs) as pool:
                 for part in pool.imap_unordered(_run_batch, _chain(first, second, batches)):
                     _merge(total, part)

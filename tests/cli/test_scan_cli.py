@@ -169,13 +169,18 @@ def test_stdin(project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: p
 
 def test_notebook_location_has_the_cell(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     nb = {"cells": [{"source": "import os"}, {"source": ["x = 1\n", f"key = '{LEAK}'\n"], "outputs": []}]}
-    (project / "app" / "nb.ipynb").write_text(json.dumps(nb, indent=1))
+    text = json.dumps(nb, indent=1)
+    (project / "app" / "nb.ipynb").write_text(text)
     code, doc = _json(capsys, "app/nb.ipynb")
     assert code == 1
     f = doc["findings"][0]
-    assert (f["path"], f["cell"], f["line"], f["column"]) == ("app/nb.ipynb", 2, 2, 8)
+    # Line and column of the .ipynb file itself (what editors and code scanning show); the cell too.
+    line = next(i for i, row in enumerate(text.split("\n"), start=1) if LEAK in row)
+    column = text.split("\n")[line - 1].index(LEAK) + 1
+    assert (f["path"], f["cell"], f["line"], f["column"]) == ("app/nb.ipynb", 2, line, column)
+    assert f["context"]["cell"] == "2"
     assert _scan("app/nb.ipynb") == 1
-    assert "app/nb.ipynb[cell 2]:2:8" in capsys.readouterr().out
+    assert f"app/nb.ipynb[cell 2]:{line}:{column}" in capsys.readouterr().out
 
 
 def test_gitignore_and_no_ignore(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

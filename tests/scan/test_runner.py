@@ -109,13 +109,13 @@ def test_parallel_workers_report_engine_failures(tmp_path: Path) -> None:
 def test_policy_allowlisted_paths_are_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _tree(tmp_path, n=2)
     read: list[str] = []
-    real = files_mod.read_bytes
+    real = files_mod.open_entry
 
     def spy(entry: files_mod.FileEntry, max_file_size: int = 0) -> object:
         read.append(entry.rel)
         return real(entry, max_file_size)
 
-    monkeypatch.setattr(runner_mod, "read_bytes", spy)
+    monkeypatch.setattr(runner_mod, "open_entry", spy)
     result = scan_paths([str(tmp_path)], FakeScanner, policy=_Policy(r"^src/m01"), options=ScanOptions(include=ALL))
     assert "src/m01.py" not in read
     assert "src/m01.py" not in {os.path.relpath(f.location.path, tmp_path) for f in result.findings}
@@ -160,10 +160,13 @@ def test_notebook_findings_carry_the_cell(tmp_path: Path) -> None:
     import json
 
     nb = {"cells": [{"source": "a=1"}, {"source": ["x\n", "k='FAKE_LEAK_notebook1'\n"], "outputs": []}]}
-    (tmp_path / "n.ipynb").write_text(json.dumps(nb))
+    text = json.dumps(nb)
+    (tmp_path / "n.ipynb").write_text(text)
     result = _scan(tmp_path)
     loc = result.findings[0].location
-    assert (loc.cell, loc.line, loc.column) == (2, 2, 4)
+    # The line and column of the .ipynb file itself (one line of JSON here); the cell in context too.
+    assert (loc.cell, loc.line, loc.column) == (2, 1, text.index("FAKE_LEAK_notebook1") + 1)
+    assert result.findings[0].context["cell"] == "2"
 
 
 def test_line_hashes_are_stable_and_hold_no_value(tmp_path: Path) -> None:

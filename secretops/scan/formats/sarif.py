@@ -56,7 +56,7 @@ def artifact_uri(path: str) -> str:
     characters still gives a valid URI that decodes back to the exact name.
     """
     raw = path_bytes(path.replace(os.sep, "/"))
-    encoded = quote(raw, safe="/-._~")
+    encoded = quote(raw, safe="/-._~!")  # `!` as in `bundle.zip!config/.env` (a sub-delim: allowed)
     if raw.startswith(b"/"):
         return "file://" + encoded
     return encoded

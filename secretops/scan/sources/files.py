@@ -1,5 +1,10 @@
 """Files and folders: a fast recursive walk, `.gitignore`, size and binary checks, one read per file.
 
+Files up to `CHUNK_BYTES` (4 MiB) are read with one `read()`; larger ones are opened as a
+`BigFile` and read in blocks, holes of sparse files skipped (`SEEK_DATA`), and scanned chunk by
+chunk (`stream.py`), so memory stays bounded whatever `--max-file-size` allows. Archives
+(`archive.py`) are yielded by the walk when `archives` is set, else skipped by suffix.
+
 The walk uses `os.scandir` (no `pathlib` object per file) and makes no system call per file:
 the file type comes with the directory entry. The reader (`read_bytes`) opens each file
 non-blocking and checks type and size on the open descriptor before reading, so a sparse 2 GB
@@ -17,11 +22,13 @@ import errno
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from typing import Final, NamedTuple
+from types import TracebackType
+from typing import BinaryIO, Final, NamedTuple
 
 from pathspec import GitIgnoreSpec
 
 from secretops.scan.models import Fragment
+from secretops.scan.sources.archive import ARCHIVE_LAST_SUFFIXES, archive_kind
 from secretops.scan.sources.interface import (
     BINARY_SNIFF_BYTES,
     Skipped,
@@ -29,21 +36,28 @@ from secretops.scan.sources.interface import (
     Source,
     decode_bytes,
     is_binary,
+    lone_cr_to_lf_text,
 )
 from secretops.scan.sources.notebook import NOTEBOOK_SUFFIX, notebook_fragments
+from secretops.scan.sources.stream import BLOCK_BYTES, CHUNK_BYTES, Gap
 
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "UNKNOWN_SIZE",
+    "BigFile",
     "FileEntry",
     "FilesSource",
     "IgnoreRules",
+    "binary_by_name",
     "display_path",
     "file_fragments",
     "find_git_top",
     "is_notebook",
+    "open_archive",
+    "open_entry",
     "read_bytes",
     "read_entry",
+    "text_fragments",
     "walk",
 ]
 
@@ -187,11 +201,15 @@ def walk(
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     respect_gitignore: bool = True,
     follow_symlinks: bool = False,
+    archives: bool = False,
+    max_archive_size: int | None = None,
 ) -> Iterator[FileEntry | Skipped]:
     """Yield every file under `root` to scan, and a `Skipped` for each one left out.
 
     `root` may be a file (yielded as is, whatever `.gitignore` says: the user named it). Entries
-    come in a stable order (names sorted within each folder).
+    come in a stable order (names sorted within each folder). With `archives`, archive files
+    (`archive_kind`) are yielded too, checked against `max_archive_size` instead of
+    `max_file_size`; without, they are skipped (`archive`).
     """
     try:
         st = os.stat(root)
@@ -204,9 +222,13 @@ def walk(
         return
     if not stat.S_ISDIR(st.st_mode):
         shown = root[2:] if root.startswith("./") else root
+        kind = archive_kind(root)
+        limit = max_archive_size if kind is not None and archives and max_archive_size is not None else max_file_size
         if not stat.S_ISREG(st.st_mode):
             yield Skipped(shown, SkipReason.NOT_REGULAR, "not a regular file")
-        elif st.st_size > max_file_size:
+        elif kind is not None and not archives:
+            yield Skipped(shown, SkipReason.ARCHIVE, "archive not opened (--no-archives)")
+        elif st.st_size > limit:
             yield Skipped(shown, SkipReason.TOO_LARGE, f"{st.st_size} bytes")
         else:
             yield FileEntry(root, shown, os.path.basename(root), st.st_size)
@@ -271,11 +293,19 @@ def walk(
                 continue
             shown = shown_prefix + rel
             dot = name.rfind(".")
+            suffix = name[dot:].lower() if dot > 0 else ""
             if not is_file:
                 yield Skipped(shown, SkipReason.NOT_REGULAR, "not a regular file")
+            elif suffix in ARCHIVE_LAST_SUFFIXES and archive_kind(name) is not None:
+                if not archives:
+                    yield Skipped(shown, SkipReason.ARCHIVE, "archive not opened (--no-archives)")
+                elif size > (max_archive_size if max_archive_size is not None else max_file_size):
+                    yield Skipped(shown, SkipReason.TOO_LARGE, f"{size} bytes")
+                else:
+                    yield FileEntry(entry.path, shown, rel, size)
             elif size > max_file_size:
                 yield Skipped(shown, SkipReason.TOO_LARGE, f"{size} bytes")
-            elif dot > 0 and name[dot:].lower() in _BINARY_SUFFIXES:
+            elif suffix in _BINARY_SUFFIXES:
                 yield Skipped(shown, SkipReason.BINARY, "binary file type")
             else:
                 yield FileEntry(entry.path, shown, rel, size)
@@ -303,13 +333,26 @@ def _read_unsized(fd: int, limit: int) -> bytes:
 
 
 def _read_sized(fd: int, size: int, limit: int) -> bytes:
-    """Read a file of `size` bytes in one `read` (asking one byte more, to notice growth)."""
-    data = os.read(fd, size + 1)
-    if len(data) <= size:  # the whole file (a short read on a regular file is its end)
-        return data
+    """Read a file of `size` bytes (asking one byte more, to notice growth).
+
+    One `read` for files up to 1 GiB; larger ones in 1 GiB reads (Linux returns at most
+    2,147,479,552 bytes per `read`, so one read would silently cut a bigger file).
+    """
+    if size < 1 << 30:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:  # the whole file (a short read on a regular file is its end)
+            return data
+        chunks = [data]
+        total = len(data)
+    else:
+        chunks, total = [], 0
+        while total <= size:
+            chunk = os.read(fd, min(1 << 30, size + 1 - total))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
     # It grew since fstat: read on to the end, or until it passes the limit.
-    chunks = [data]
-    total = len(data)
     while total <= limit:
         chunk = os.read(fd, 1 << 20)
         if not chunk:
@@ -317,6 +360,122 @@ def _read_sized(fd: int, size: int, limit: int) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
     return b"".join(chunks)
+
+
+class BigFile:
+    """An open file larger than `CHUNK_BYTES`, read block by block (see `blocks`); close it after use.
+
+    `first` holds the bytes already read from its start (binary already checked on them).
+    """
+
+    __slots__ = ("_fd", "display", "first", "limit", "size", "truncated")
+
+    def __init__(self, fd: int, display: str, first: bytes, size: int, limit: int) -> None:
+        self._fd = fd
+        self.display = display
+        self.first = first
+        self.size = size
+        self.limit = limit
+        #: Set when the file grew past `limit` while read: only its first `limit` bytes were scanned.
+        self.truncated = False
+
+    def take_first(self) -> bytes:
+        """`first`, which this object then lets go of (so it is not kept while the rest is read)."""
+        first, self.first = self.first, b""
+        return first
+
+    def blocks(self, block: int = BLOCK_BYTES) -> Iterator[bytes | Gap]:
+        """The file's bytes from the start, as blocks; holes of a sparse file as `Gap`s, not read."""
+        pos = len(self.first)
+        yield self.take_first()
+        seek_data = getattr(os, "SEEK_DATA", None)
+        seek_hole = getattr(os, "SEEK_HOLE", None)
+        holes = seek_data is not None and seek_hole is not None
+        data_end = -1  # where the current run of data ends (the next hole), when known
+        while pos < self.limit:
+            if holes and pos >= data_end:
+                assert seek_data is not None and seek_hole is not None
+                try:
+                    start = os.lseek(self._fd, pos, seek_data)
+                    data_end = os.lseek(self._fd, start, seek_hole)
+                except OSError as exc:
+                    if exc.errno == errno.ENXIO:  # only a hole (or nothing) left
+                        return
+                    holes = False  # the file system cannot say: read everything
+                    os.lseek(self._fd, pos, os.SEEK_SET)
+                else:
+                    if start > pos:
+                        yield Gap(min(start, self.limit) - pos)
+                        pos = start
+                        if pos >= self.limit:
+                            break
+                    os.lseek(self._fd, pos, os.SEEK_SET)
+            want = min(block, self.limit - pos)
+            if holes and data_end > pos:
+                want = min(want, data_end - pos)
+            data = os.read(self._fd, want)
+            if not data:
+                return
+            pos += len(data)
+            yield data
+        if os.read(self._fd, 1):
+            self.truncated = True
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> BigFile:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def open_entry(entry: FileEntry, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes | BigFile | Skipped:
+    """A file's bytes (up to `CHUNK_BYTES`), a `BigFile` to read in blocks (larger), or why it is skipped.
+
+    Same checks as `read_bytes`; the binary check looks at the first 8 KiB only, so a 2 GB file
+    that starts with NUL bytes is skipped after one read of `CHUNK_BYTES`.
+    """
+    try:
+        fd = os.open(entry.path, _OPEN_FLAGS)
+    except OSError as exc:
+        reason = SkipReason.SYMLINK_LOOP if _is_loop(exc) else SkipReason.UNREADABLE
+        return Skipped(entry.display, reason, exc.strerror or type(exc).__name__)
+    keep = False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Skipped(entry.display, SkipReason.NOT_REGULAR, "not a regular file")
+        if st.st_size > max_file_size:
+            return Skipped(entry.display, SkipReason.TOO_LARGE, f"{st.st_size} bytes")
+        if 0 < st.st_size <= CHUNK_BYTES:
+            data = os.read(fd, st.st_size + 1)  # one byte more, to notice growth
+            small = len(data) <= st.st_size
+        elif st.st_size == 0:  # empty, or a pseudo-file that does not say its size
+            data = _read_unsized(fd, CHUNK_BYTES)
+            small = len(data) <= CHUNK_BYTES
+        else:
+            data = os.read(fd, CHUNK_BYTES)
+            small = False
+        if is_binary(data[:BINARY_SNIFF_BYTES]):
+            return Skipped(entry.display, SkipReason.BINARY, "NUL byte in the first 8 KiB")
+        if len(data) > max_file_size:
+            return Skipped(entry.display, SkipReason.TOO_LARGE, f"more than {max_file_size} bytes")
+        if small:
+            return data
+        keep = True
+        return BigFile(fd, entry.display, data, st.st_size, max_file_size)
+    except OSError as exc:
+        return Skipped(entry.display, SkipReason.UNREADABLE, exc.strerror or type(exc).__name__)
+    finally:
+        if not keep:
+            os.close(fd)
 
 
 def read_bytes(entry: FileEntry, max_file_size: int = DEFAULT_MAX_FILE_SIZE) -> bytes | Skipped:
@@ -360,13 +519,49 @@ def is_notebook(entry: FileEntry) -> bool:
     return entry.display.endswith(NOTEBOOK_SUFFIX)
 
 
+def binary_by_name(name: str) -> bool:
+    """Whether a file (or archive member) named `name` is binary by its suffix alone."""
+    dot = name.rfind(".")
+    return dot > 0 and dot > name.rfind("/") + 1 and name[dot:].lower() in _BINARY_SUFFIXES
+
+
 def file_fragments(entry: FileEntry, text: str) -> list[Fragment]:
     """The fragments of a decoded file: one per notebook cell for `.ipynb`, else the whole text."""
-    if is_notebook(entry):
-        cells = notebook_fragments(text, entry.display)
+    return text_fragments(entry.display, text)
+
+
+def text_fragments(display: str, text: str) -> list[Fragment]:
+    """The fragments of the decoded text of `display` (a file or an archive member).
+
+    Lone `\r` line ends count as line ends (`lone_cr_to_lf_text`).
+    """
+    text = lone_cr_to_lf_text(text)
+    if display.endswith(NOTEBOOK_SUFFIX):
+        cells = notebook_fragments(text, display)
         if cells is not None:
             return cells
-    return [Fragment(text=text, path=entry.display)]
+    return [Fragment(text=text, path=display)]
+
+
+def open_archive(entry: FileEntry, max_size: int) -> BinaryIO | Skipped:
+    """The archive file `entry` opened for reading (a regular file up to `max_size` bytes), or why not."""
+    try:
+        fd = os.open(entry.path, _OPEN_FLAGS)
+    except OSError as exc:
+        reason = SkipReason.SYMLINK_LOOP if _is_loop(exc) else SkipReason.UNREADABLE
+        return Skipped(entry.display, reason, exc.strerror or type(exc).__name__)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            return Skipped(entry.display, SkipReason.NOT_REGULAR, "not a regular file")
+        if st.st_size > max_size:
+            os.close(fd)
+            return Skipped(entry.display, SkipReason.TOO_LARGE, f"{st.st_size} bytes (--max-archive-size)")
+        return os.fdopen(fd, "rb")
+    except OSError as exc:
+        os.close(fd)
+        return Skipped(entry.display, SkipReason.UNREADABLE, exc.strerror or type(exc).__name__)
 
 
 class FilesSource(Source):

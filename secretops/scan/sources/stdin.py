@@ -8,7 +8,7 @@ from typing import BinaryIO, Final
 
 from secretops.scan.models import Fragment
 from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE
-from secretops.scan.sources.interface import Skipped, SkipReason, Source, decode_bytes, is_binary
+from secretops.scan.sources.interface import Skipped, SkipReason, Source, decode_bytes, is_binary, lone_cr_to_lf_text
 from secretops.scan.sources.notebook import notebook_fragments
 
 __all__ = ["STDIN_ARG", "STDIN_PATH", "StdinSource"]
@@ -47,7 +47,8 @@ class StdinSource(Source):
         return decode_bytes(data)
 
     def split(self, text: str) -> list[Fragment]:
-        """The fragments of the decoded input: one per cell for a notebook, else one."""
+        """The fragments of the decoded input: one per cell for a notebook, else one (lone `\r` ends lines)."""
+        text = lone_cr_to_lf_text(text)
         if text.lstrip().startswith("{") and '"cells"' in text:
             cells = notebook_fragments(text, self.path)
             if cells is not None:
