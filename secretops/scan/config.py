@@ -96,8 +96,8 @@ class ScanPolicy:
                 except re.error as exc:
                     # An allowlist regex often spells out the value it allows: masked, never quoted.
                     raise PolicyError(
-                        f"{where}: field 'allowlist.{key}': entry {index} {shown(text)}: "
-                        f"invalid regex: {regex_problem(exc)}",
+                        f"{where}: field 'allowlist.{key}': invalid regex (entry {index}, {shown(text)}): "
+                        f"{regex_problem(exc)}",
                         hint="patterns use Python `re` syntax; use '''...''' literal strings in TOML",
                     ) from None
             return tuple(out)

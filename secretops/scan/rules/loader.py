@@ -302,7 +302,7 @@ class _Fields:
                 out.append(re.compile(value))
             except re.error as exc:
                 # An allowlist regex often spells out the value it allows: never quote it.
-                raise self.error(name, f"entry {index} {shown(value)}: invalid regex: {regex_problem(exc)}") from None
+                raise self.error(name, f"invalid regex (entry {index}, {shown(value)}): {regex_problem(exc)}") from None
         return tuple(out)
 
 
