@@ -235,7 +235,8 @@ class RedisIssuer(Issuer):
             _, kwargs = self._pool_args()
         except IssuerError:
             return frozenset()
-        return frozenset(str(h) for h in (kwargs.get("host"), kwargs.get("path")) if h)
+        found = {str(h) for h in (kwargs.get("host"), kwargs.get("path")) if h}
+        return frozenset(found or {"localhost"})  # redis-py's default host
 
     def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
         """`AUTH` with the user and password a consumer's parsed URL carries, at its host, port and db.

@@ -532,3 +532,42 @@ def test_check_endpoint_refuses_other_hosts(pg_cluster: PgCluster, pg_pair: Any)
     assert not issuer.check_endpoint(SECRET, replace(good, password=SecretValue("wrong")))
     with pytest.raises(IssuerError, match=r"refusing to log in at 10\.9\.8\.7:5432/postgres: not the issuer's host"):
         issuer.check_endpoint(SECRET, replace(good, hosts=("10.9.8.7",), ports=(5432,)))
+
+
+@pytest.mark.parametrize(
+    ("spec", "env", "endpoint", "allowed"),
+    [
+        (
+            {"kind": "mysql", "admin_dsn_env": "M"},
+            {"M": "mysql://root@db.internal:3306/app"},
+            Endpoint("url", "mysql", ("db.other",), (3306,), "u", SecretValue("pw"), "app"),
+            "db.internal",
+        ),
+        (
+            {"kind": "redis", "admin_url_env": "R"},
+            {"R": "redis://127.0.0.1:6379/0"},
+            Endpoint("redis-py", "rediss", ("cache.other",), (6380,), "u", SecretValue("pw"), "0"),
+            "127.0.0.1",
+        ),
+        (
+            {"kind": "postgres", "admin_dsn_env": "P", "host": "db.internal"},
+            {"P": "postgresql://admin:pw@admin.internal/postgres"},
+            Endpoint("libpq-uri", "postgresql", ("db.internal", "db.other"), (5432, 5432), "u", SecretValue("pw")),
+            "admin.internal, db.internal",
+        ),
+    ],
+)
+def test_issuers_refuse_other_hosts_before_connecting(
+    spec: dict[str, Any], env: dict[str, str], endpoint: Endpoint, allowed: str
+) -> None:
+    issuer = build_issuer(TypeAdapter(IssuerSpec).validate_python(spec), env)
+    with pytest.raises(IssuerError, match=f"not the issuer's host \\({allowed}\\)"):
+        issuer.check_endpoint(SECRET, endpoint)
+    issuer.close()
+
+
+def test_redis_default_host_is_localhost() -> None:
+    issuer = build_issuer(
+        TypeAdapter(IssuerSpec).validate_python({"kind": "redis", "admin_url_env": "R"}), {"R": "redis://"}
+    )
+    assert issuer.consumer_hosts() == frozenset({"localhost"})
