@@ -366,8 +366,8 @@ class PostgresIssuer(Issuer):
         return True
 
     def consumer_hosts(self) -> frozenset[str] | None:
-        """`host` of the issuer spec and the host(s) of the admin DSN: where consumer checks may log in."""
-        hosts = {self.spec.host} if self.spec.host else set()
+        """`host` of the issuer spec (`h1,h2` for several) and the admin DSN's: where consumer checks may log in."""
+        hosts = {h.strip() for h in (self.spec.host or "").split(",") if h.strip()}
         try:
             admin = self._admin_params()
         except IssuerError:

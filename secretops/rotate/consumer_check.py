@@ -282,24 +282,28 @@ def verify_consumer(
         )
     allowed = issuer.consumer_hosts()
     where = got.where()
+    elsewhere: str | None = None
     if allowed is not None:
         issuer_at = ", ".join(sorted(allowed)) or "(none configured)"
         if not got.hosts:
-            raise checker.fail(
-                f"the {kind} names no host (its client would use a local socket); the issuer is at {issuer_at}",
-                hint="put the host in the template, or set `host` on the issuer to where consumers connect",
-            )
+            elsewhere = f"the {kind} names no host (its client would use a local socket); the issuer is at {issuer_at}"
         for host in got.hosts:
-            if not host_matches(host, allowed):
-                raise checker.fail(
-                    f"the {kind} points at host {checker.shown(host)}, the issuer is at {issuer_at}",
-                    hint="fix the host in the template, or set `host` on the issuer to the host consumers use"
-                    " (secretops logs in only where the issuer is)",
-                )
+            if elsewhere is None and not host_matches(host, allowed):
+                elsewhere = f"the {kind} points at host {checker.shown(host)}, the issuer is at {issuer_at}"
+    if elsewhere is not None and login:
+        raise checker.fail(
+            elsewhere,
+            hint="fix the host in the template, or set `host` on the issuer to the host(s) consumers use"
+            " (secretops logs in only where the issuer is)",
+        )
+    if not login:
+        # verify.credential: false: nobody logs in, so another host is reported, not refused.
+        note = f"; {elsewhere}" if elsewhere else ""
+        return Verified(
+            f"parses to the new credential at {where} (not logged in: verify.credential is off{note})", False
+        )
     if "value" not in checker.template.fields:
         return Verified(f"names user {user or got.user} at {where} (its password comes from elsewhere)", False)
-    if not login:
-        return Verified(f"parses to the new credential at {where} (not logged in)", False)
     if not getattr(issuer, "verifiable", True):
         return Verified(f"parses to the new credential (the {issuer.kind} issuer cannot log in)", False)
     try:

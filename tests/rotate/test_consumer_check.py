@@ -571,3 +571,27 @@ def test_redis_default_host_is_localhost() -> None:
         TypeAdapter(IssuerSpec).validate_python({"kind": "redis", "admin_url_env": "R"}), {"R": "redis://"}
     )
     assert issuer.consumer_hosts() == frozenset({"localhost"})
+
+
+def test_credential_check_off_parses_but_never_logs_in() -> None:
+    issuer = StubIssuer()
+    consumer = ConsumerSpec(
+        target="web", env="DATABASE_URL", template="postgresql://{username}:{password|url}@pooler:6543/a"
+    )
+    fields = {"value": "p/w", "username": "app_a", "previous": ""}
+    value = SecretValue(consumer.rendered().render(fields))
+    cred = Credential(SecretValue("p/w"), {"username": "app_a"})
+    verified = verify_consumer(SECRET, consumer, issuer, cred, fields, value, login=False)
+    assert not verified.logged_in and not issuer.asked
+    assert "not logged in: verify.credential is off; the URL points at host `pooler`" in verified.how
+    broken = ConsumerSpec(target="web", env="DATABASE_URL", template=PG)
+    with pytest.raises(ConsumerCheckError, match="not URL-encoded"):
+        verify_consumer(
+            SECRET, broken, issuer, cred, fields, SecretValue(broken.rendered().render(fields)), login=False
+        )
+
+
+def test_postgres_issuer_host_may_list_several() -> None:
+    spec = {"kind": "postgres", "admin_dsn_env": "P", "host": "db.internal, pooler.internal"}
+    issuer = build_issuer(TypeAdapter(IssuerSpec).validate_python(spec), {"P": "postgresql://a:b@admin.internal/x"})
+    assert issuer.consumer_hosts() == frozenset({"db.internal", "pooler.internal", "admin.internal"})
