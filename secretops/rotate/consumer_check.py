@@ -134,9 +134,6 @@ class _Checker:
                 return "a piece of the password (not shown)"
         return f"`{text}`"
 
-    def render_with(self, source: str, values: Mapping[str, str]) -> str:
-        return Template(source).render(values)
-
     def expected(self) -> Endpoint:
         ep = parse(self.template.render(self.stand_ins), self.dialect)
         assert ep is not None
@@ -231,8 +228,8 @@ def verify_consumer(
     """Check `value` (what `consumer` will read) as its client reads it, with the issuer; or raise.
 
     `fields` are the template fields of the new credential (`Engine._fields`). With `login`
-    false (accept-unverified, `verify.credential: false`), only the parse is checked. Raises
-    `ConsumerCheckError` (or the issuer's error when it cannot be reached).
+    false (`verify.credential: false`) the parse is checked and nobody logs in. Raises
+    `ConsumerCheckError`, or the issuer's auth/unavailable error when it cannot log in at all.
     """
     checker = _Checker(secret, consumer, fields)
     raw = value.reveal()
