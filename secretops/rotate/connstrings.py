@@ -7,7 +7,8 @@ library's own rules, not RFC 3986:
 
 - `libpq-uri` (`postgresql://`, `postgres://`) and `libpq-conninfo` (`host=... password='...'`):
   libpq's `conninfo_uri_parse_options` and `conninfo_parse` (fe-connect.c): the user part ends
-  at the first `@` or `/`, `%XX` is decoded everywhere (`%00` and bad escapes are errors), query
+  at the first `@` or `/`, `%XX` is decoded everywhere (`%00`, bad escapes and bare inner spaces
+  are errors), query
   parameters override, several hosts `h1,h2`, IPv6 `[::1]`; conninfo values end at whitespace
   unless single-quoted, backslash escapes the next character. Used by psycopg, psycopg2 and
   every libpq client.
@@ -163,7 +164,15 @@ def _hex(ch: str) -> bool:
 
 
 def _libpq_decode(raw: str, what: str) -> str:
-    """libpq's `conninfo_uri_decode`: every `%XX` becomes a byte; a bad escape or `%00` is an error."""
+    """libpq's `conninfo_uri_decode`: every `%XX` becomes a byte; a bad escape or `%00` is an error.
+
+    Recent libpq (18, as bundled with psycopg 3.3) also drops spaces around a URI component and
+    refuses one inside it ("use percent-encoded spaces (%20) instead"); older versions kept them.
+    We follow the strict reading: a value right for it is right for both.
+    """
+    raw = raw.strip(" ")
+    if " " in raw:
+        raise ConnStringError(f"libpq rejects the {what}: a space that is not percent-encoded (%20)")
     out = bytearray()
     i = 0
     data = raw.encode("utf-8", "surrogateescape")

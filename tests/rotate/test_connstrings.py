@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 from redis.connection import parse_url
 
@@ -242,3 +244,73 @@ def test_mysql_and_amqp_urls() -> None:
     assert amqp is not None and amqp.service == "amqp" and amqp.port == 5671 and amqp.database == "/"
     assert amqp.password is not None and amqp.password.reveal() == "g/pw"
     assert (parse("amqp://u:p@mq") or amqp).database == "/"
+
+
+# ---------------------------------------------------------------- random strings against libpq
+
+_URI_ALPHABET = "ab1:@/?#,[]%&=+ .-"
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.text(alphabet=_URI_ALPHABET, max_size=24))
+def test_libpq_uri_random_strings(tail: str) -> None:
+    """Whatever follows `postgresql://`, we store what libpq stores, or refuse what it refuses."""
+    uri = "postgresql://" + tail
+    try:
+        want: dict[str, str] | None = conninfo_to_dict(uri)
+    except psycopg.ProgrammingError:
+        want = None
+    except UnicodeDecodeError:
+        return  # psycopg cannot show a value that is no UTF-8 (`%a1`): no oracle
+    if want is None:
+        with pytest.raises(ConnStringError):
+            connstrings._libpq_uri(uri)
+    else:
+        assert connstrings._libpq_uri(uri) == want
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["host", "password", "user", "dbname", "port"]),
+            st.sampled_from(["=", " = ", "= ", " ="]),
+            st.text(alphabet="ab '\\\t=x", max_size=8),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_conninfo_random_strings(pairs: list[tuple[str, str, str]]) -> None:
+    text = " ".join(k + eq + v for k, eq, v in pairs)
+    try:
+        want: dict[str, str] | None = conninfo_to_dict(text)
+    except psycopg.ProgrammingError:
+        want = None
+    if want is None:
+        with pytest.raises(ConnStringError):
+            connstrings._libpq_conninfo(text)
+    else:
+        assert connstrings._libpq_conninfo(text) == want
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.sampled_from(["redis://", "rediss://"]), st.text(alphabet="ab1:@/?#,[]%&=+ .-2F", max_size=22))
+def test_redis_random_strings(scheme: str, tail: str) -> None:
+    url = scheme + tail
+    try:
+        want = parse_url(url)
+    except ValueError:
+        with pytest.raises(ConnStringError):
+            parse(url)
+        return
+    ep = parse(url)
+    assert ep is not None
+    got = (ep.hosts[0], ep.port, ep.user, ep.password.reveal() if ep.password else None, ep.database)
+    assert got == (
+        want.get("host", "localhost"),
+        want.get("port", 6379),
+        want.get("username"),
+        want.get("password"),
+        str(want.get("db", 0)),
+    )
