@@ -518,6 +518,18 @@ def test_issuer_error_keeps_libpq_first_line(pg_cluster: PgCluster) -> None:
     message = info.value.message
     assert f'connection to server at "127.0.0.1", port {port} failed: Connection refused' in message
     assert "\t" not in message and "Is the server running" not in message and "pw-not-shown" not in message
+    # The admin connection's error too.
+    admin = build_issuer(
+        TypeAdapter(IssuerSpec).validate_python({"kind": "postgres", "admin_dsn_env": "PG"}),
+        {"PG": f"postgresql://postgres:admin-pw-not-shown@127.0.0.1:{port}/postgres"},
+    )
+    spec = SecretSpec(name="app/db", kind="postgres-password", issuer="iss", accounts=["a", "b"], strategy="alternate")
+    with pytest.raises(IssuerUnavailableError) as info:
+        admin.apply(spec, None, SecretValue("new-pw-not-shown"))
+    message = info.value.message
+    assert message.startswith(f"cannot reach PostgreSQL at 127.0.0.1:{port}: connection failed: connection to server")
+    assert message.endswith("failed: Connection refused"), message
+    assert "\t" not in message and "not-shown" not in message
 
 
 @pytest.mark.postgres
