@@ -112,12 +112,16 @@ class Project:
             redis.Redis.from_url(REDIS_ADMIN).execute_command("ACL", "DELUSER", self.redis_user)
 
 
-def make_project(root: Path, pg: Pg, *, restart: list[str] | None = None, extra_targets: int = 0) -> Project:
+def make_project(
+    root: Path, pg: Pg, *, restart: list[str] | None = None, extra_targets: int = 0, drain: str | None = None
+) -> Project:
     """Policies for `bench/pg` (alternate) and `bench/redis` (overlap), grace 0, consumed by `.env` files.
 
     `restart` is the restart argv of the `web` target; `extra_targets` adds more `.env` targets
-    consuming both secrets (for the overhead benchmark).
+    consuming both secrets (for the overhead benchmark). `drain` sets both secrets' drain (None:
+    the default, 10 s, waited before each revoke because a `.env` without restart restarts nothing).
     """
+    drain_line = f"\n    drain: {drain}" if drain is not None else ""
     tag = secrets.token_hex(3)
     a, b, user = f"bench_{tag}_a", f"bench_{tag}_b", f"bench_{tag}"
     pg_old, redis_old = "pgold-" + secrets.token_urlsafe(12), "rdold-" + secrets.token_urlsafe(12)
@@ -145,7 +149,7 @@ secrets:
     issuer: pg
     accounts: [{a}, {b}]
     strategy: alternate
-    grace: 0s
+    grace: 0s{drain_line}
     generator: {{kind: password, length: 24, symbols: "-_.~"}}
     consumers:
 {pg_consumers}
@@ -154,7 +158,7 @@ secrets:
     issuer: cache
     accounts: [{user}]
     strategy: overlap
-    grace: 0s
+    grace: 0s{drain_line}
     generator: {{kind: token, length: 32}}
     consumers:
 {rd_consumers}

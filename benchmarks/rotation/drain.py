@@ -49,10 +49,7 @@ def run(mode: str, rotations: int, think: float, pause: float) -> dict[str, Any]
     """One mode: `default` (drain 10s) or `no-drain` (drain 0s); grace 0s in both."""
     with private_pg() as pg, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        project = make_project(root, pg, restart=None)
-        policy = root / "policies" / "bench.yaml"
-        if mode == "no-drain":
-            policy.write_text(policy.read_text().replace("    grace: 0s\n", "    grace: 0s\n    drain: 0s\n"))
+        project = make_project(root, pg, restart=None, drain="0s" if mode == "no-drain" else None)
         try:
             store = project.store()
             engine = project.engine(store)

@@ -60,7 +60,8 @@ def main() -> int:
         script.write_text(WAIT_LIVE)
         # --no-wait: the control experiment, with no "wait until live" between distribute and revoke.
         restart = None if "--no-wait" in sys.argv else [sys.executable, str(script), *map(str, served)]
-        project = make_project(root, pg, restart=restart)
+        # --no-wait is the control with no wait at all before the revoke: no restart and no drain
+        project = make_project(root, pg, restart=restart, drain="0s" if restart is None else None)
         try:
             store = project.store()
             engine = project.engine(store)
