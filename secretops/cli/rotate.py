@@ -173,7 +173,7 @@ def _print_run(record: RunRecord, steps: bool) -> None:
         if entry.status == "start":
             continue
         where = f" {entry.target}" if entry.target else ""
-        keys = ("reason", "fingerprint", "version", "deployment", "revoke_after", "proof", "username", "url")
+        keys = ("reason", "fingerprint", "version", "deployment", "revoke_after", "proof", "username", "url", "check")
         extra = "  ".join(f"{k}={entry.detail[k]}" for k in keys if entry.detail.get(k) not in (None, ""))
         typer.echo(
             f"    {entry.ts.strftime('%H:%M:%S')}  {entry.step}{where}: {entry.status}"
