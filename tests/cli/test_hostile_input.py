@@ -369,3 +369,22 @@ def test_settings_errors_do_not_quote_the_environment(monkeypatch: pytest.Monkey
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"VAULT_ADDR": "http://127.0.0.1:1", "SECRETOPS_VAULT_AUTH": PASTED})
     assert "auth" in str(info.value) and PASTED not in info.value.diagnostics()
+
+
+def test_log_lines_escape_names() -> None:
+    """`-v` logs name scanned files: the formatter the CLI installs escapes them, tracebacks too."""
+    import logging
+
+    from secretops.cli.app import _SafeFormatter
+
+    formatter = _SafeFormatter("%(levelname)s %(name)s: %(message)s")
+    record = logging.LogRecord("secretops.scan", logging.WARNING, __file__, 1, "cannot read %s", ("x\x1b[2J\ny",), None)
+    assert formatter.format(record) == "WARNING secretops.scan: cannot read x\\x1b[2J\\ny"
+    try:
+        raise OSError("bad name a\x07b")
+    except OSError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    text = formatter.format(record)
+    assert "a\\x07b" in text and RAW_CONTROL.search(text) is None
