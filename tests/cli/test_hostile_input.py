@@ -324,6 +324,8 @@ PASTED = "acme_Z9pL3kQ8vW2nX7mR4tY6"  # fake: a value pasted where it does not b
         (lambda t: t.replace('severity = "high"', f'severity = "{PASTED}"'), "severity"),
         (lambda t: t.replace('keywords = ["acme_"]', f'keywords = ["acme_", "{PASTED.upper()}"]'), "keywords"),
         (lambda t: t.replace('provider = "acme"', f'provider = "{PASTED.upper()}"'), "provider"),
+        (lambda t: t.replace("secret_group = 1", f'secret_group = 1\nchecksum = "{PASTED}"'), "checksum"),
+        (lambda t: t.replace("secret_group = 1", f'secret_group = 1\ndecode = "{PASTED}"'), "decode"),
         (
             lambda t: t.replace("secret_group = 1", f"secret_group = 1\nallowlist = {{ regexes = ['^{PASTED}(' ] }}"),
             "allowlist.regexes",

@@ -426,10 +426,10 @@ def _parse_rule(path: Path, index: int, entry: object) -> Rule:
 
     checksum = f.str_("checksum")
     if checksum is not None and checksum not in CHECKSUMS:
-        raise f.error("checksum", f"unknown validator {checksum!r}", hint=f"known: {', '.join(sorted(CHECKSUMS))}")
+        raise f.error("checksum", f"unknown validator {shown(checksum)}", hint=f"known: {', '.join(sorted(CHECKSUMS))}")
     decode = f.str_("decode")
     if decode is not None and decode not in DECODERS:
-        raise f.error("decode", f"unknown decoder {decode!r}", hint=f"known: {', '.join(sorted(DECODERS))}")
+        raise f.error("decode", f"unknown decoder {shown(decode)}", hint=f"known: {', '.join(sorted(DECODERS))}")
 
     context_raw = entry.get("context", {})
     if not isinstance(context_raw, dict):
