@@ -36,6 +36,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "inventory": ("inventory", "status"),
     "store": ("store",),
     "rotate": ("rotate", "resume", "history", "compromised"),
+    "discover": ("discover",),
 }
 
 
