@@ -6,8 +6,9 @@ exits 2 when there is any, 0 when the policies are sound. Warnings (an empty fil
 are printed too but do not fail the check. It also checks that every `.env` target exists on
 this machine and holds each consumer's key (relative paths resolve against the working
 directory, as `rotate` resolves them); `--skip-local-targets` leaves that out, for checking
-away from the host that holds the files (CI). `policy schema` prints the JSON Schema of a
-policy file for editors.
+away from the host that holds the files (CI). `--draft` lists and counts the `<FILL-IN: ...>`
+placeholders a `secretops discover` draft leaves (they fail a plain check). `policy schema`
+prints the JSON Schema of a policy file for editors.
 """
 
 from __future__ import annotations
@@ -108,6 +109,14 @@ def check_command(
             "e.g. in CI); rotate still refuses a missing file.",
         ),
     ] = False,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft",
+            help="A draft from `secretops discover`: list and count its <FILL-IN: ...> placeholders instead of "
+            "failing on them (every other problem still fails).",
+        ),
+    ] = False,
 ) -> int:
     """Report every problem in the policy files, with file, line, field and a hint."""
     settings = Settings.from_env(policies_dir=path)
@@ -118,8 +127,23 @@ def check_command(
             f"no policy files (*.yaml, *.yml) under {target}",
             hint="pass the directory holding your policies, e.g. secretops policy check policies/",
         )
+    todo = [p for p in problems if p.code == "to-fill-in"] if draft else []
+    if draft:
+        problems = [p for p in problems if p.code != "to-fill-in"]
     RENDERERS[output](target, inventory, problems)
+    if draft:
+        _render_todo(todo, output)
     return int(ExitCode.USAGE if problems else ExitCode.OK)
+
+
+def _render_todo(todo: list[Problem], output: CheckFormat) -> None:
+    """`--draft`: the placeholders left to fill in, each with file, line and field, and their count."""
+    if output is CheckFormat.JSON:
+        typer.echo(json.dumps({"to_fill_in": [p.to_json() for p in todo], "count": len(todo)}, indent=2))
+        return
+    for problem in todo:
+        typer.echo(f"{problem.location()}: {problem.field}: " + typer.style(problem.message, fg=typer.colors.CYAN))
+    typer.echo(f"{len(todo)} placeholder{'s' if len(todo) != 1 else ''} to fill in")
 
 
 @policy_app.command("schema")

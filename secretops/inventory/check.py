@@ -58,6 +58,8 @@ __all__ = [
     "CONNINFO_KEYWORDS",
     "ENV_NAME_RULES",
     "GENERATOR_TEMPLATE_FIELDS",
+    "PLACEHOLDER",
+    "PLACEHOLDER_PREFIX",
     "STRATEGIES",
     "TEMPLATE_FIELDS",
     "URL_ALLOWED",
@@ -70,8 +72,10 @@ __all__ = [
     "YamlPath",
     "check_inventory",
     "check_local_targets",
+    "check_placeholders",
     "format_path",
     "value_characters",
+    "without_placeholder_noise",
     "write_only_reason",
 ]
 
@@ -442,6 +446,10 @@ CHECKS: dict[str, tuple[Severity, str]] = {
     "missing-target-key": (
         "error",
         "a consumer's env var is not in its `.env` file (no `new: true`), with the nearest key",
+    ),
+    "to-fill-in": (
+        "error",
+        "a `<FILL-IN: ...>` placeholder left by `secretops discover`; `policy check --draft` counts them instead",
     ),
 }
 """Every problem `code` that `policy check` reports, its severity and what it means (docs)."""
@@ -1179,3 +1187,55 @@ def check_local_targets(
                 )
             )
     return problems
+
+
+# ---------------------------------------------------------------- draft placeholders (secretops discover)
+
+PLACEHOLDER_PREFIX = "<FILL-IN:"
+PLACEHOLDER = re.compile(r"<FILL-IN:\s*([^<>]*?)\s*>")
+"""What `secretops discover` writes where it cannot know a value: `<FILL-IN: admin DSN env var>`."""
+
+
+def check_placeholders(file: Path, data: Any, lines: LineMap) -> list[Problem]:
+    """A `to-fill-in` problem for every placeholder in a policy file's data, with its line and field."""
+    problems: list[Problem] = []
+    stack: list[tuple[YamlPath, Any]] = [((), data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(((*path, str(k)), v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend(((*path, i), v) for i, v in reversed(list(enumerate(node))))
+        elif isinstance(node, str):
+            for m in PLACEHOLDER.finditer(node):
+                problems.append(
+                    Problem(
+                        file,
+                        lines.line(path),
+                        format_path(path),
+                        f"to fill in: {m.group(1)}",
+                        "replace the placeholder (the comment above it says where to find the value)",
+                        "to-fill-in",
+                    )
+                )
+    return problems
+
+
+def without_placeholder_noise(problems: Sequence[Problem], placeholders: Sequence[Problem]) -> list[Problem]:
+    """`problems` less those a placeholder causes: on its line, or on its field or one inside it.
+
+    A placeholder is not a valid repository name, env var name or URL, so the field it stands in
+    also fails its own check; that failure says nothing the `to-fill-in` problem does not.
+    """
+    lines = {(p.file, p.line) for p in placeholders}
+    fields = {(p.file, p.field) for p in placeholders}
+
+    def caused(problem: Problem) -> bool:
+        if (problem.file, problem.line) in lines:
+            return True
+        return any(
+            f == problem.file and (problem.field == name or problem.field.startswith((name + ".", name + "[")))
+            for f, name in fields
+        )
+
+    return [p for p in problems if p.code == "to-fill-in" or not caused(p)]

@@ -38,7 +38,9 @@ from secretops.inventory.check import (
     YamlPath,
     check_inventory,
     check_local_targets,
+    check_placeholders,
     format_path,
+    without_placeholder_noise,
 )
 from secretops.inventory.models import (
     DURATION_NEGATIVE,
@@ -155,6 +157,7 @@ def collect(
     broken_issuers: set[str] = set()
     broken_targets: set[str] = set()
     secrets_complete = True
+    placeholders: list[Problem] = []
     for file in files:
         parsed = _parse(file, problems)
         if parsed is None:
@@ -188,6 +191,7 @@ def collect(
             )
             secrets_complete = False
             continue
+        placeholders.extend(check_placeholders(file, data, lines))
         file_ok = _validate_file(file, data, lines, problems, issuers, targets, secrets, broken_issuers, broken_targets)
         secrets_complete = secrets_complete and file_ok
     problems.extend(
@@ -202,6 +206,8 @@ def collect(
     )
     if local_targets:
         problems.extend(check_local_targets(targets, secrets, base_dir=base_dir))
+    if placeholders:  # a draft from `secretops discover`: each placeholder once, not its side effects
+        problems = [*without_placeholder_noise(problems, placeholders), *placeholders]
     order = {f: i for i, f in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
     errors = [p for p in problems if p.severity == "error"]
