@@ -1,0 +1,1 @@
+"""Coverage of `secretops discover` drafts against the hand-written example policies."""
