@@ -62,13 +62,18 @@ class ComposeParser(SourceParser):
                 image = (scalar(svc.get("image")) or "").split(":")[0].split("/")[-1]
                 if image in _DB_IMAGES:
                     found.facts.append(Fact("db-service", f"{_DB_IMAGES[image]}:{name}", ev))
+                    for key, knode, value in items(svc.get("environment")):
+                        if key in ("POSTGRES_DB", "MYSQL_DATABASE", "MARIADB_DATABASE") and scalar(value):
+                            dev = Evidence(display, line_of(knode, line_offset), f"{name}: {key}")
+                            found.facts.append(Fact("db-name", str(scalar(value)), dev))
                     continue
                 kind: ComponentType = "worker" if re.search(r"worker|celery|queue|rq\b", name) else "service"
                 found.components.append(ComponentUse(name, kind, ev, "dotenv", None))
                 files = self._env_files(svc.get("env_file"), base)
                 for path, node in files:
                     tev = Evidence(display, line_of(node, line_offset), f"{name} reads env_file {path}")
-                    found.targets.append(TargetUse("dotenv", tev, name=path, ids=(("path", path),)))
+                    ids = (("path", path), ("compose_file", display), ("service", name))
+                    found.targets.append(TargetUse("dotenv", tev, name=path, ids=ids))
                 self._environment(svc.get("environment"), name, files, display, line_offset, found)
         return found
 

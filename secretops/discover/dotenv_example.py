@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from secretops.discover._common import url_parts
-from secretops.discover.interface import Discovery, EnvUse, Evidence, SourceParser
+from secretops.discover.interface import Discovery, EnvUse, Evidence, Fact, SourceParser
 
 __all__ = ["EXAMPLE", "DotenvExampleParser", "parse_assignments"]
 
@@ -51,4 +51,11 @@ class DotenvExampleParser(SourceParser):
     def parse(self, text: str, display: str, line_offset: int = 0) -> Discovery:
         found = Discovery(sources=[display])
         found.envs.extend(parse_assignments(text, display, line_offset, f"in {Path(display).name}"))
+        for n, raw in enumerate(text.splitlines(), start=1 + line_offset):
+            m = re.match(r"^\s*[A-Z_]*(?:DATABASE|DB)_URL\s*=\s*\w+://[^@\s]*@[^/:\s]+(?::(\d+))?/(\w+)", raw)
+            if m:
+                ev = Evidence(display, n, "example database URL")
+                if m.group(1):
+                    found.facts.append(Fact("db-port", m.group(1), ev))
+                found.facts.append(Fact("db-name", m.group(2), ev))
         return found

@@ -128,8 +128,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "app"
 
 
-def _clean_host(host: str | None) -> str | None:
-    return host if host and "." in host and not _FAKE_HOSTS.search(host) else None
+def _clean_host(host: str | None, services: Iterable[str] = ()) -> str | None:
+    if not host or _FAKE_HOSTS.search(host):
+        return None
+    return host if "." in host or host in services else None
 
 
 class _Builder:
@@ -200,6 +202,8 @@ class _Builder:
                 target.ids.setdefault("project", use.name)
             return
         target = self._target(use.platform, use.name or use.platform, use.evidence)
+        if "service" in ids and "service" in target.ids and ids["service"] not in target.ids["service"].split(","):
+            ids["service"] = target.ids["service"] + "," + ids["service"]
         target.ids.update(ids)
 
     def _server_platform(self, mentions: Counter[str], structured: list[TargetUse]) -> str:
@@ -295,7 +299,8 @@ class _Builder:
         db_like = not redis_like and re.search(r"DATABASE|_DB_|^DB_|POSTGRES|PG_|MYSQL", stem)
         if redis_like or db_like:
             hosts += [f.value for f in self._facts("redis-host" if redis_like else "db-host")]
-        clean = next((h for h in hosts if _clean_host(h)), None)
+        services = [f.value.split(":", 1)[1] for f in self._facts("db-service")]
+        clean = next((h for h in hosts if _clean_host(h, services)), None)
         managed = next((h for h in hosts if provider_of(h)), None)
         return clean, (clean or managed or (hosts[0] if hosts else None)), scheme
 
@@ -585,8 +590,11 @@ def _target_names(b: _Builder) -> dict[str, str]:
             "github": "ci" if t.name == "actions" else f"ci-{_slug(t.name.split(':', 1)[-1])}",
             "heroku": "heroku",
         }.get(t.platform)
+        if suffix is None and t.platform == "dotenv":
+            leaf = t.name.replace("\\", "/").rsplit("/", 1)[-1]
+            suffix = "env" if leaf == ".env" else _slug(leaf)
         if suffix is None:
-            suffix = "env" if t.platform == "dotenv" and t.name == ".env" else _slug(t.name)
+            suffix = _slug(t.name)
         name = suffix if suffix.startswith(b.app.split("-")[0] + "-") else f"{b.app}-{suffix}"
         while name in out.values():
             name += "-2"
@@ -651,7 +659,7 @@ def _target_data(b: _Builder, t: _Target, secrets: list[DraftSecret], names: dic
             "kind": "github",
             "repo": repo
             or Note(
-                placeholder("owner/repository of the workflows"),
+                placeholder("GitHub owner") + "/" + placeholder("repository"),
                 above=("the GitHub repository that runs these workflows",),
             ),
         }
@@ -681,7 +689,13 @@ def _target_data(b: _Builder, t: _Target, secrets: list[DraftSecret], names: dic
             above=("the .env next to docker-compose.yml on the host (compose reads it at `up`)",),
         ),
     }
-    if service or b.d.facts_of("compose-command"):
+    if "compose_file" in t.ids:
+        services = t.ids.get("service", "web").split(",")
+        out["restart"] = Note(
+            ["docker", "compose", "-f", t.ids["compose_file"], "up", "-d", "--no-deps", *services],
+            after="`up -d` recreates the containers so they read the new values (`restart` does not)",
+        )
+    elif service or b.d.facts_of("compose-command"):
         out["restart"] = Note(
             [*binary, "up", "-d", "--no-deps", service or "web"],
             after="`up -d` recreates the container so it reads the new values (`restart` does not)",
@@ -902,7 +916,11 @@ def _template(b: _Builder, secret: DraftSecret, env: str) -> str | None:
 def _health(b: _Builder) -> dict[str, Any]:
     urls = Counter(f.value for f in b.d.facts_of("health") if not re.search(r"localhost|127\.0\.0\.1", f.value))
     if not urls:
-        return {"url": placeholder("health URL of the app, to prove it works on the new value (https://.../health)")}
+        return {
+            "url": "https://"
+            + placeholder("the app's host, whose health URL proves it works on the new value")
+            + "/health"
+        }
     url = urls.most_common(1)[0][0]
     out: dict[str, Any] = {"url": url}
     contains = b._fact("health-contains")

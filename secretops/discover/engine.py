@@ -24,7 +24,7 @@ from secretops.discover.fly import FlyParser
 from secretops.discover.github_actions import GitHubActionsParser
 from secretops.discover.interface import DiscoverError, Discovery, Evidence, SourceParser, TargetUse
 from secretops.discover.kubernetes import KubernetesParser
-from secretops.discover.markdown import MarkdownParser
+from secretops.discover.markdown import MarkdownParser, framework_facts
 from secretops.discover.procfile import ProcfileParser
 from secretops.discover.render import RenderParser
 from secretops.discover.vercel import VercelParser
@@ -125,6 +125,8 @@ def discover(paths: Sequence[Path], *, app: str | None = None, scan: bool = True
             raise DiscoverError(f"{path}: cannot read ({exc.strerror})") from exc
         display = str(path)
         found.extend(parser.parse(text, display))
+        if parser.id != "markdown":
+            found.extend(framework_facts(text, display))
         files.append((display, parser.id))
         texts.append((display, text))
     for path in paths:

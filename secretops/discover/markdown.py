@@ -46,7 +46,7 @@ from secretops.discover.interface import (
 from secretops.discover.render import RenderParser
 from secretops.discover.vercel import VercelParser
 
-__all__ = ["ENV_TOKEN", "GUIDE", "MarkdownParser", "Section", "sections"]
+__all__ = ["ENV_TOKEN", "GUIDE", "MarkdownParser", "Section", "framework_facts", "sections"]
 
 GUIDE = "guide"
 """`EnvUse.platform` of a variable a guide names without saying where it is set."""
@@ -206,10 +206,7 @@ class MarkdownParser(SourceParser):
                     found.facts.append(Fact("platform-mention", platform, Evidence(display, n, raw.strip()[:80])))
 
     def _frameworks(self, text: str, display: str, found: Discovery) -> None:
-        for name, pattern in _FRAMEWORKS.items():
-            for n, raw in enumerate(text.splitlines(), start=1):
-                if pattern.search(raw):
-                    found.facts.append(Fact("framework", name, Evidence(display, n, raw.strip()[:80])))
+        found.extend(framework_facts(text, display))
 
     # ------------------------------------------------------------ one section
 
@@ -529,6 +526,16 @@ class MarkdownParser(SourceParser):
         for env in added:
             if env.component is None:
                 found.facts.append(Fact("component-reads", f"{words[0].lower()}:{env.name}", env.evidence))
+
+
+def framework_facts(text: str, display: str) -> Discovery:
+    """`framework` facts (django, flask, fastapi, rails, celery) for each line of `text` naming one."""
+    found = Discovery()
+    for name, pattern in _FRAMEWORKS.items():
+        for n, raw in enumerate(text.splitlines(), start=1):
+            if pattern.search(raw):
+                found.facts.append(Fact("framework", name, Evidence(display, n, raw.strip()[:80])))
+    return found
 
 
 def _scope(sec: Section) -> tuple[Level | None, str | None]:

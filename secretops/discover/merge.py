@@ -252,7 +252,7 @@ def _insert(
         inserts.append(
             (
                 _end_line(node, lines),
-                ["# added by secretops discover --merge\n", *_block(new, indent, item=key == "secrets")],
+                [" " * indent + "# added by secretops discover --merge\n", *_block(new, indent, item=key == "secrets")],
             )
         )
     found = _section(root, "secrets")

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
-from secretops.discover.interface import ComponentType, ComponentUse, Discovery, Evidence, Fact, SourceParser
+from secretops.discover.interface import ComponentType, ComponentUse, Discovery, Evidence, Fact, SourceParser, TargetUse
 
 __all__ = ["ProcfileParser"]
 
@@ -29,6 +29,9 @@ class ProcfileParser(SourceParser):
 
     def parse(self, text: str, display: str, line_offset: int = 0) -> Discovery:
         found = Discovery(sources=[display])
+        found.targets.append(
+            TargetUse("heroku", Evidence(display, 1 + line_offset, "a Procfile (Heroku-style processes)"))
+        )
         for n, raw in enumerate(text.splitlines(), start=1 + line_offset):
             m = _LINE.match(raw.strip())
             if not m:

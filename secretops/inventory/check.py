@@ -73,6 +73,7 @@ __all__ = [
     "check_inventory",
     "check_local_targets",
     "check_placeholders",
+    "stand_in_placeholders",
     "format_path",
     "value_characters",
     "without_placeholder_noise",
@@ -1219,6 +1220,32 @@ def check_placeholders(file: Path, data: Any, lines: LineMap) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def stand_in_placeholders(data: Any) -> Any:
+    """`data` with each placeholder replaced by a distinct stand-in (`FILL_IN_1`, ...).
+
+    The rest of a draft is then validated as usual: a placeholder written where a pattern is
+    checked (`https://<FILL-IN: app host>/health`, `<FILL-IN: owner>/<FILL-IN: repository>`)
+    leaves a value of the right shape, and two placeholder accounts stay two different ones.
+    """
+    count = 0
+
+    def one(_: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"FILL_IN_{count}"
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if isinstance(node, str) and PLACEHOLDER_PREFIX in node:
+            return PLACEHOLDER.sub(one, node)
+        return node
+
+    return walk(data)
 
 
 def without_placeholder_noise(problems: Sequence[Problem], placeholders: Sequence[Problem]) -> list[Problem]:

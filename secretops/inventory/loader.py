@@ -40,6 +40,7 @@ from secretops.inventory.check import (
     check_local_targets,
     check_placeholders,
     format_path,
+    stand_in_placeholders,
     without_placeholder_noise,
 )
 from secretops.inventory.models import (
@@ -191,7 +192,10 @@ def collect(
             )
             secrets_complete = False
             continue
-        placeholders.extend(check_placeholders(file, data, lines))
+        found = check_placeholders(file, data, lines)
+        if found:  # validate the rest of the draft around them
+            placeholders.extend(found)
+            data = stand_in_placeholders(data)
         file_ok = _validate_file(file, data, lines, problems, issuers, targets, secrets, broken_issuers, broken_targets)
         secrets_complete = secrets_complete and file_ok
     problems.extend(
