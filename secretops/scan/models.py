@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from secretops.values import SecretValue
+
+if TYPE_CHECKING:
+    from secretops.liveness.interface import LivenessResult
 
 __all__ = [
     "Classification",
@@ -126,7 +129,8 @@ class Finding:
 
     `context` carries the non-secret parts of a credential (host, port, database, user,
     account id...) and never the value. `reasons` explain the classification in words a user
-    can act on (for example `placeholder: angle-bracket template <DB_PASSWORD>`).
+    can act on (for example `placeholder: angle-bracket template <DB_PASSWORD>`). `liveness` is
+    set by `scan --verify` (`secretops.liveness.check.verify_findings`), None otherwise.
     """
 
     rule_id: str
@@ -142,6 +146,7 @@ class Finding:
     reasons: tuple[str, ...] = ()
     secret: SecretValue | None = field(default=None, repr=False, compare=False)
     inventory: InventoryMatch | None = None
+    liveness: LivenessResult | None = None
 
 
 @dataclass(slots=True)
