@@ -70,6 +70,7 @@ class LineIndex:
         self._text = text
         self._offsets = [0]
         self._lines = [1]
+        self._last = (0, 0)  # (offset, its line's start) of the last `line_start` query
 
     def line(self, offset: int) -> int:
         """1-based line number of `offset`."""
@@ -83,8 +84,27 @@ class LineIndex:
         return line
 
     def line_start(self, offset: int) -> int:
-        """Offset of the first character of the line holding `offset`."""
-        return self._text.rfind("\n", 0, offset) + 1
+        """Offset of the first character of the line holding `offset`.
+
+        Remembers the last answer, so queries in (nearly) ascending order read each character
+        once: many findings on one very long line do not rescan it from its start each time.
+        """
+        last, start = self._last
+        if start <= offset <= last:
+            return start
+        if offset > last:
+            nl = self._text.rfind("\n", last, offset)
+            if nl >= 0:
+                start = nl + 1
+        else:
+            start = self._text.rfind("\n", 0, offset) + 1
+        self._last = (offset, start)
+        return start
+
+    def line_end(self, offset: int) -> int:
+        """Offset of the newline ending the line holding `offset` (the text's length on the last line)."""
+        end = self._text.find("\n", offset)
+        return len(self._text) if end < 0 else end
 
     def column(self, offset: int) -> int:
         """1-based column of `offset` on its line."""
@@ -125,6 +145,7 @@ class Scanner:
         )
         self._decoder_kws = frozenset(index[kw] for kw in DECODER_KEYWORDS)
         self._multiline = tuple(rule.multiline for rule in self.rules)
+        self._rule_order = {rule.id: i for i, rule in enumerate(self.rules)}
         self._patterns: list[re.Pattern[str] | None] = [None] * len(self.rules)
         self.prefilter = Prefilter(keywords, backend=prefilter_backend)
         self._services_text: str | None = None
@@ -157,15 +178,18 @@ class Scanner:
         decoder_kws = self._decoder_kws
         return any(p & _MASK in decoder_kws for p in hits)
 
-    def _windows(self, text: str, packed: list[int] | None = None) -> list[tuple[int, int, set[int]]]:
-        """Merged `(start, end, keyword indexes)` windows around every keyword hit."""
+    def _windows(self, text: str, packed: list[int] | None = None) -> Iterator[tuple[int, int, set[int]]]:
+        """Merged `(start, end, keyword indexes)` windows around every keyword hit, in text order.
+
+        A generator: a text with a keyword on each of a million lines never holds a million
+        windows at once.
+        """
         if packed is None:
             packed = self.prefilter.find_packed(text)
         if not packed:
-            return []
+            return
         packed.sort()
         n = len(text)
-        windows: list[tuple[int, int, set[int]]] = []
         cur_start = cur_end = -1
         cur_kws: set[int] = set()
         rfind, find = text.rfind, text.find
@@ -197,10 +221,9 @@ class Scanner:
                 cur_kws.add(kw)
                 continue
             if cur_end >= 0:
-                windows.append((cur_start, cur_end, cur_kws))
+                yield cur_start, cur_end, cur_kws
             cur_start, cur_end, cur_kws = ws, we, {kw}
-        windows.append((cur_start, cur_end, cur_kws))
-        return windows
+        yield cur_start, cur_end, cur_kws
 
     def _pattern(self, ri: int) -> re.Pattern[str]:
         """Rule `ri`'s compiled regex, compiled on first use (most scans need only some rules)."""
@@ -227,45 +250,69 @@ class Scanner:
         seen: set[tuple[int, int, int]] = set()
         out: list[Candidate] = []
         n = len(text)
-        by_name = self._by_name
         multiline = self._multiline
-        patterns = self._patterns
+        # A multiline rule reaches `MULTILINE_REACH` past each of its windows; where those reaches
+        # overlap, it runs once over their union (rule index -> [start, end] not yet run), so
+        # each character is read once per rule, not once per window that reaches it.
+        reach: dict[int, list[int]] = {}
         for ri, ws, we in self._work(text, hits):
             if multiline[ri]:
                 we = min(n, we + MULTILINE_REACH)
-            pattern = patterns[ri] or self._pattern(ri)
-            for m in pattern.finditer(text, ws, we):
-                rule = self.rules[ri]
-                group = rule.secret_group
-                start, end = m.span(group)
-                if start < 0 or end <= start:
+                span = reach.get(ri)
+                if span is not None and ws <= span[1]:
+                    if we > span[1]:
+                        span[1] = we
                     continue
-                key = (ri, start, end)
-                if key in seen:
-                    continue
-                seen.add(key)
-                groups = m.groupdict()
-                name = groups.get("name")
-                value = m.group(group)
-                if name and by_name[ri] and name_not_secret(name, value):
-                    continue  # `classify` would say the same first: `input_token = ...` is no secret
-                context = {ctx: groups[g] for ctx, g in rule.context.items() if groups.get(g)}
-                out.append(
-                    Candidate(
-                        rule=rule,
-                        start=start,
-                        end=end,
-                        value=value,
-                        line=0,
-                        name=name,
-                        quoted=bool(groups.get("q")),
-                        op=groups.get("op"),
-                        provider=rule.provider,
-                        kind=rule.kind,
-                        context=context,
-                    )
-                )
+                if span is not None:
+                    self._run_rule(ri, text, span[0], span[1], seen, out)
+                reach[ri] = [ws, we]
+                continue
+            self._run_rule(ri, text, ws, we, seen, out)
+        for ri, (ws, we) in reach.items():
+            self._run_rule(ri, text, ws, we, seen, out)
+        # Deferred runs append out of window order: sort by place, ties in rule order (which rule
+        # wins a tie in `_dedupe` then never depends on how windows fell).
+        order = self._rule_order
+        out.sort(key=lambda c: (c.start, -c.end, order[c.rule.id]))
         return out
+
+    def _run_rule(
+        self, ri: int, text: str, ws: int, we: int, seen: set[tuple[int, int, int]], out: list[Candidate]
+    ) -> None:
+        """Rule `ri`'s regex over `text[ws:we]`: one candidate per new secret span, appended to `out`."""
+        pattern = self._patterns[ri] or self._pattern(ri)
+        rule = self.rules[ri]
+        by_name = self._by_name[ri]
+        group = rule.secret_group
+        for m in pattern.finditer(text, ws, we):
+            start, end = m.span(group)
+            if start < 0 or end <= start:
+                continue
+            key = (ri, start, end)
+            if key in seen:
+                continue
+            seen.add(key)
+            groups = m.groupdict()
+            name = groups.get("name")
+            value = m.group(group)
+            if name and by_name and name_not_secret(name, value):
+                continue  # `classify` would say the same first: `input_token = ...` is no secret
+            context = {ctx: groups[g] for ctx, g in rule.context.items() if groups.get(g)}
+            out.append(
+                Candidate(
+                    rule=rule,
+                    start=start,
+                    end=end,
+                    value=value,
+                    line=0,
+                    name=name,
+                    quoted=bool(groups.get("q")),
+                    op=groups.get("op"),
+                    provider=rule.provider,
+                    kind=rule.kind,
+                    context=context,
+                )
+            )
 
     # -- stage 4: de-duplication -------------------------------------------------------------------
 
@@ -334,9 +381,10 @@ class Scanner:
         lines = LineIndex(text)
         candidates.sort(key=lambda c: c.start)
         kept: list[Candidate] = []
+        marked: dict[int, bool] = {}  # line start -> whether the line holds an allow marker
         for c in candidates:
             c.value = self._decoded(c)
-            if not c.value or self._allowlisted(c, fragment.path, text):
+            if not c.value or self._allowlisted(c, fragment.path, text, lines, marked):
                 continue
             c.line = lines.line(c.start)
             kept.append(c)
@@ -354,7 +402,7 @@ class Scanner:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return ""
 
-    def _allowlisted(self, c: Candidate, path: str, text: str) -> bool:
+    def _allowlisted(self, c: Candidate, path: str, text: str, lines: LineIndex, marked: dict[int, bool]) -> bool:
         rule = c.rule
         if rule.allow_paths and any(p.search(path) for p in rule.allow_paths):
             return True
@@ -366,10 +414,14 @@ class Scanner:
                 return True
         if self.policy.secret_allowed(c.value):
             return True
-        first = text.rfind("\n", 0, c.start) + 1
-        last = text.find("\n", c.end)
-        line = text[first : last if last >= 0 else len(text)]
-        return ALLOW_MARKER in line or any(marker in line for marker in FOREIGN_ALLOW_MARKERS)
+        first = lines.line_start(c.start)
+        if text.find("\n", c.start, c.end) < 0 and first in marked:  # one look per line, not per candidate
+            return marked[first]
+        last = lines.line_end(c.end)
+        found = any(text.find(marker, first, last) >= 0 for marker in (ALLOW_MARKER, *FOREIGN_ALLOW_MARKERS))
+        if text.find("\n", c.start, c.end) < 0:
+            marked[first] = found
+        return found
 
     def _has_services(self, text: str) -> bool:
         """Whether `text` has any YAML `services:` key (checked once per scan)."""
@@ -426,7 +478,7 @@ class Scanner:
         severity = verdict.severity or severity  # lowered for a value with no live shape in a test path
         confidence = verdict.confidence or confidence
         end_line = c.line + text.count("\n", c.start, c.end)
-        end_col = c.end - (text.rfind("\n", 0, c.end) + 1) + 1
+        end_col = c.end - lines.line_start(c.end) + 1
         location = Location(
             path=fragment.path,
             line=fragment.line_offset + c.line,

@@ -9,21 +9,34 @@ prefilter uses pyahocorasick when installed, else one Python regex of lookaheads
 Hyperscan scans bytes. ASCII text is scanned as is (byte offsets are character offsets); other
 text is scanned as UTF-8 and hit offsets are mapped back to characters (keywords are ASCII, so a
 hit always ends on a character boundary).
+
+Keyword storms. A keyword can occur at almost every byte of hostile input (`aaaa...` holds the
+21-`a` Twitter bearer keyword at every offset), so the hits the engine gets are collapsed
+(`find_packed`, `find_bytes`): of the hits of one keyword on one line within `STRIDE` bytes of
+the last kept one, only the last is kept too (the engine's windows are the same: a window is the
+hit's line, or the hit plus 256 characters on a very long line, and windows that overlap merge).
+That bounds the hits kept to about two per keyword per `STRIDE` bytes of a line, plus one per
+line. A run where one keyword repeats with a period shorter than itself (`STORM` hits within
+one stride, text periodic over the longest keyword) also stops Hyperscan's per-hit callbacks:
+the scan halts, the end of the periodic run is found with one regex in C, the run gets one hit
+every `STRIDE` bytes for each keyword that occurs in its repeating unit, and the scan resumes
+just before the run's end. `find` still returns every occurrence.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
 
 from secretops.scan.cache import cache_dir, read_entry, write_entry
 
-__all__ = ["Prefilter", "bytes_to_chars", "cache_dir"]
+__all__ = ["STORM", "STRIDE", "Prefilter", "bytes_to_chars", "cache_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +55,10 @@ _SHIFT = 20  # keyword index in the low bits of a packed hit: end_offset << _SHI
 _MASK = (1 << _SHIFT) - 1
 _MEMO: dict[str, Any] = {}
 _MEMO_LOCK = threading.Lock()
+#: Hits of one keyword on one line closer than this to the last kept one are collapsed.
+STRIDE: Final = 128
+#: This many collapsed hits of one keyword in a row, overlapping each other: a storm (see above).
+STORM: Final = 64
 
 
 def _on_match(index: int, start: int, end: int, flags: int, hits: list[int]) -> None:
@@ -77,6 +94,11 @@ class Prefilter:
         if len(keywords) > _MASK:
             raise ValueError("too many keywords")
         self.keywords = tuple(keywords)
+        self._kw_bytes = tuple(kw.encode("ascii", "replace").lower() for kw in self.keywords)
+        self._kw_len = [len(kw) for kw in self._kw_bytes]
+        self._max_len = max(self._kw_len, default=1)
+        self._run_patterns: dict[bytes, re.Pattern[bytes]] = {}
+        self._unit_keywords: dict[bytes, tuple[int, ...]] = {}
         wanted = backend or ("hyperscan" if _hs is not None else "ahocorasick" if _ac is not None else "regex")
         self.backend = wanted
         self._local = threading.local()
@@ -117,8 +139,16 @@ class Prefilter:
         return [(p >> _SHIFT, p & _MASK) for p in packed]
 
     def find_packed(self, text: str) -> list[int]:
-        """Like `find`, as unsorted ints `end_offset << 20 | keyword_index` (fast path for the engine)."""
-        return self._find(text)
+        """Collapsed hits (module docstring) as unsorted ints `end_offset << 20 | keyword_index`, for the engine.
+
+        Their windows in the engine are those of all hits; their number is bounded by the text's
+        size over `STRIDE` per keyword, plus one per line, whatever the text holds.
+        """
+        if self.backend == "hyperscan" and self.keywords:
+            return self._find_hyperscan(text, collapse=True)
+        if self.backend == "ahocorasick" and self.keywords:
+            return self._collapsed(self._iter_ahocorasick(text), text)
+        return self._collapsed(self._find(text), text)
 
     @property
     def scans_bytes(self) -> bool:
@@ -134,9 +164,7 @@ class Prefilter:
         """
         if not self.scans_bytes:
             raise ValueError(f"the {self.backend} prefilter scans text, not bytes")
-        hits: list[int] = []
-        self._db.scan(data, match_event_handler=_on_match, context=hits, scratch=self._scratch())
-        return hits
+        return self._scan_collapsed(data)
 
     # -- hyperscan ---------------------------------------------------------------------------------
 
@@ -176,14 +204,99 @@ class Prefilter:
             self._local.scratch = scratch
         return scratch
 
-    def _find_hyperscan(self, text: str) -> list[int]:
+    def _find_hyperscan(self, text: str, *, collapse: bool = False) -> list[int]:
+        ascii_text = text.isascii()  # O(1) in CPython; byte offsets are then character offsets
+        data = text.encode("ascii") if ascii_text else text.encode("utf-8", "surrogatepass")
+        if collapse:
+            hits = self._scan_collapsed(data)
+        else:
+            hits = []
+            self._db.scan(data, match_event_handler=_on_match, context=hits, scratch=self._scratch())
+        return hits if ascii_text else bytes_to_chars(data, hits)
+
+    def _scan_collapsed(self, data: bytes) -> list[int]:
+        """Collapsed hits over `data` (module docstring), halting Hyperscan on a storm and resuming after it."""
         hits: list[int] = []
-        if text.isascii():  # O(1) in CPython; byte offsets are character offsets
-            self._db.scan(text.encode("ascii"), match_event_handler=_on_match, context=hits, scratch=self._scratch())
-            return hits
-        data = text.encode("utf-8", "surrogatepass")
-        self._db.scan(data, match_event_handler=_on_match, context=hits, scratch=self._scratch())
-        return bytes_to_chars(data, hits)
+        append = hits.append
+        find = data.find
+        kw_len = self._kw_len
+        limit: dict[int, int] = {}  # a hit of this keyword ending at or before this offset is collapsed
+        pending: dict[int, int] = {}  # the last collapsed hit of the keyword: kept when its run closes
+        skipped: dict[int, int] = {}  # collapsed hits in a row
+        storm: list[int] = []
+        base = 0
+
+        def on_match(kw: int, _start: int, end: int, _flags: int, _context: object) -> bool | None:
+            end += base
+            if end <= limit.get(kw, -1):
+                prev = pending.get(kw, -1)
+                pending[kw] = end
+                count = skipped[kw] = skipped.get(kw, 0) + 1
+                if count >= STORM and end - prev <= kw_len[kw]:
+                    skipped[kw] = 0
+                    if self._periodic_before(data, end, end - prev):
+                        storm[:] = (kw, end, end - prev)
+                        return True  # halt: the caller skips the periodic run
+                return None
+            prev = pending.pop(kw, -1)
+            if prev >= 0:
+                append(prev << _SHIFT | kw)
+            append(end << _SHIFT | kw)
+            skipped[kw] = 0
+            nl = find(b"\n", end, end + STRIDE)
+            limit[kw] = end + STRIDE if nl < 0 else nl
+            return None
+
+        view = memoryview(data)
+        scratch = self._scratch()
+        while True:
+            storm.clear()
+            with contextlib.suppress(_hs.ScanTerminated):  # raised when `on_match` halts on a storm
+                self._db.scan(view[base:], match_event_handler=on_match, scratch=scratch)
+            if not storm:
+                break
+            kw, end, gap = storm
+            unit = bytes(data[end - gap : end]).lower()
+            run_end = self._run_end(unit, data, end)
+            for other in self._companions(unit):
+                prev = pending.pop(other, -1)
+                if 0 <= prev < end:
+                    append(prev << _SHIFT | other)
+                step = gap * max(1, STRIDE // gap)
+                for pos in range(end, run_end, step):
+                    append(pos << _SHIFT | other)
+                append(run_end << _SHIFT | other)
+                nl = find(b"\n", run_end, run_end + STRIDE)
+                limit[other] = run_end + STRIDE if nl < 0 else nl
+                skipped[other] = 0
+            # Resume so that a keyword ending past the run is found whole; the keywords inside it
+            # are the companions just added (their hits up to `run_end` are collapsed again).
+            base = run_end - self._max_len + 1
+        for kw, end in pending.items():
+            append(end << _SHIFT | kw)
+        return hits
+
+    def _periodic_before(self, data: bytes, end: int, gap: int) -> bool:
+        """Whether the longest keyword's length plus `gap` bytes before `end` repeat with period `gap`."""
+        reps = -(-(self._max_len + gap) // gap)
+        begin = end - reps * gap
+        return begin >= 0 and data[begin:end].lower() == data[end - gap : end].lower() * reps
+
+    def _run_end(self, unit: bytes, data: bytes, end: int) -> int:
+        """Where the run of `unit` repeated (caseless) that starts at `end` stops."""
+        pattern = self._run_patterns.get(unit)
+        if pattern is None:
+            pattern = self._run_patterns[unit] = re.compile(b"(?:" + re.escape(unit) + b")*", re.IGNORECASE)
+        m = pattern.match(data, end)
+        return m.end() if m else end
+
+    def _companions(self, unit: bytes) -> tuple[int, ...]:
+        """Indexes of the keywords that occur in text repeating `unit` (lowercase), the storm's own included."""
+        found = self._unit_keywords.get(unit)
+        if found is None:
+            text = unit * (self._max_len // len(unit) + 2)
+            found = self._unit_keywords[unit] = tuple(i for i, kw in enumerate(self._kw_bytes) if kw in text)
+        return found
 
     # -- fallbacks ---------------------------------------------------------------------------------
 
@@ -193,8 +306,35 @@ class Prefilter:
         return data.lower().decode("ascii")
 
     def _find_ahocorasick(self, text: str) -> list[int]:
+        return list(self._iter_ahocorasick(text))
+
+    def _iter_ahocorasick(self, text: str) -> Iterable[int]:
         lowered = self._lower_ascii(text)
-        return [(end + 1) << _SHIFT | index for end, index in self._automaton.iter(lowered)]
+        return ((end + 1) << _SHIFT | index for end, index in self._automaton.iter(lowered))
+
+    @staticmethod
+    def _collapsed(packed: Iterable[int], text: str) -> list[int]:
+        """The fallbacks' hits, collapsed as Hyperscan's are (no halting: they pay per hit anyway)."""
+        hits: list[int] = []
+        append = hits.append
+        find = text.find
+        limit: dict[int, int] = {}
+        pending: dict[int, int] = {}
+        for p in sorted(packed) if isinstance(packed, list) else packed:
+            kw = p & _MASK
+            end = p >> _SHIFT
+            if end <= limit.get(kw, -1):
+                pending[kw] = end
+                continue
+            prev = pending.pop(kw, -1)
+            if prev >= 0:
+                append(prev << _SHIFT | kw)
+            append(p)
+            nl = find("\n", end, end + STRIDE)
+            limit[kw] = end + STRIDE if nl < 0 else nl
+        for kw, end in pending.items():
+            append(end << _SHIFT | kw)
+        return hits
 
     def _find_regex(self, text: str) -> list[int]:
         lowered = self._lower_ascii(text)
