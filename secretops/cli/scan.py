@@ -41,7 +41,9 @@ from secretops.scan.sources.interface import SkipReason
 from secretops.settings import Settings
 
 if TYPE_CHECKING:
+    from secretops.liveness.check import VerifyOptions
     from secretops.scan.config import ScanPolicy
+    from secretops.scan.models import Finding
     from secretops.scan.rules.loader import RuleSet
     from secretops.scan.sources.git import GitDiffSource
     from secretops.values import FingerprintKey
@@ -383,6 +385,27 @@ def scan_command(
         bool,
         typer.Option("--inventory", help="Name the inventory secret a leaked value is (matched by fingerprint)."),
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Ask each provider whether a found value still works: live, dead or unknown."),
+    ] = False,
+    verify_databases: Annotated[
+        bool,
+        typer.Option(
+            "--verify-databases",
+            help="Also log in to the databases the findings name (contacts hosts taken from the scanned text).",
+        ),
+    ] = False,
+    verify_timeout: Annotated[
+        float, typer.Option("--verify-timeout", help="Seconds each liveness check may take (default 10).")
+    ] = 10.0,
+    verify_concurrency: Annotated[
+        int, typer.Option("--verify-concurrency", help="Liveness checks run at once (default 8).")
+    ] = 8,
+    fail_on_live: Annotated[
+        bool,
+        typer.Option("--fail-on-live", help="Exit 1 only when a leak is verified live (needs --verify)."),
+    ] = False,
 ) -> int:
     """Scan files, folders, standard input, git history or staged changes for leaked credentials."""
     from secretops.scan.engine import Scanner
@@ -391,6 +414,7 @@ def scan_command(
     threshold = _choice(FailOn, fail_on, "--fail-on").threshold()
     if jobs is not None and jobs < 1:
         raise ConfigError("--jobs must be 1 or more", hint="--jobs 1 scans in this process")
+    verify_options = _verify_options(verify, verify_databases, verify_timeout, verify_concurrency, fail_on_live)
     _check_outputs(output, write_baseline)  # before scanning, not after
     _check_archive_depth(archive_depth)
     settings = Settings.from_env()
@@ -424,7 +448,7 @@ def scan_command(
         follow_symlinks=follow_symlinks,
         jobs=jobs or default_jobs(),
         include=frozenset(classes),
-        keep_secrets=print_values or match_values,
+        keep_secrets=print_values or match_values or verify_options is not None,
         archives=not no_archives,
         archive_depth=archive_depth,
         max_archive_size=_archive_size(max_archive_size),
@@ -446,8 +470,10 @@ def scan_command(
         result = previous.filter(result)
     if inventory:
         result = _match_inventory(result, settings)
-    if match_values and not print_values:
-        result = without_values(result)
+    if verify_options is not None:
+        result = _verify(result, verify_options)
+    if (match_values or verify_options is not None) and not print_values:
+        result = without_values(result)  # values were kept for matching or liveness only
 
     render = RenderOptions(show_secrets=show_secrets, color=_use_color(output), rules=rule_infos(ruleset))
     text = get_format(out_format.value).render(result, render)
@@ -467,11 +493,53 @@ def scan_command(
         typer.echo(text, nl=False)
     _warn_skips(result, sys.stderr)
 
-    if result.failing(threshold):
+    if fail_on_live:
+        if _live_leaks(result):
+            return int(ExitCode.FINDINGS)
+    elif result.failing(threshold):
         return int(ExitCode.FINDINGS)
     if result.stats.skipped.get(SkipReason.MISSING):
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+def _verify_options(
+    verify: bool, databases: bool, timeout: float, concurrency: int, fail_on_live: bool
+) -> VerifyOptions | None:
+    """The liveness options, or None without `--verify`; bad values and `--fail-on-live` alone exit 2."""
+    from secretops.liveness.check import VerifyOptions
+    from secretops.liveness.interface import LivenessError
+
+    if not verify:
+        if fail_on_live:
+            raise ConfigError("--fail-on-live needs --verify", hint="run: secretops scan --verify --fail-on-live")
+        if databases:
+            raise ConfigError(
+                "--verify-databases needs --verify", hint="run: secretops scan --verify --verify-databases"
+            )
+        return None
+    try:
+        return VerifyOptions(databases=databases, timeout=timeout, concurrency=concurrency)
+    except LivenessError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None
+
+
+def _verify(result: ScanResult, options: VerifyOptions) -> ScanResult:
+    """`result` with each finding's liveness (values stay in memory; the caller drops them)."""
+    import dataclasses
+
+    from secretops.liveness.check import verify_findings
+
+    return dataclasses.replace(result, findings=verify_findings(result.findings, options))
+
+
+def _live_leaks(result: ScanResult) -> list[Finding]:
+    """Leaks and weak defaults a provider accepted (`--fail-on-live`), whatever their severity."""
+    from secretops.scan.runner import FAILING_CLASSES
+
+    return [
+        f for f in result.findings if f.classification in FAILING_CLASSES and f.liveness is not None and f.liveness.live
+    ]
 
 
 def _write_error(flag: str, path: Path, exc: OSError) -> ConfigError:

@@ -98,8 +98,13 @@ class PostgresVerifier(_DatabaseVerifier):
             return LivenessResult.unknown(self.id, f"cannot log in to {host}:{port} ({type(exc).__name__})")
         try:
             conn.execute("SELECT 1")
+            asked = conn.pgconn.used_password  # libpq: did the server ask for the password at all?
         finally:
             conn.close()
+        if not asked:
+            return LivenessResult.unknown(
+                self.id, f"{host}:{port} let {user} in without asking for a password; the value proves nothing"
+            )
         return LivenessResult.live_as(self.id, _where(user, host, port) + f"/{database}", "logged in")
 
 
@@ -154,6 +159,8 @@ class RedisVerifier(_DatabaseVerifier):
     def verify(self, leak: Leak) -> LivenessResult:
         """`AUTH` then `PING`; plain first, then TLS when the plain connection fails."""
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         target = self.target(leak)
         if isinstance(target, LivenessResult):
@@ -170,7 +177,7 @@ class RedisVerifier(_DatabaseVerifier):
                 socket_connect_timeout=timeout,
                 socket_timeout=timeout,
                 ssl=tls,
-                retry_on_timeout=False,
+                retry=Retry(NoBackoff(), 0),
             )
             try:
                 client.ping()
@@ -195,5 +202,35 @@ class RedisVerifier(_DatabaseVerifier):
                 continue
             finally:
                 client.close()
+            if self._accepts_any(host, port, user, tls):
+                return LivenessResult.unknown(
+                    self.id, f"{host}:{port} accepts any password for {user or 'default'}; the value proves nothing"
+                )
             return LivenessResult.live_as(self.id, _where(user or "default", host, port), "logged in")
         return LivenessResult.unknown(self.id, f"cannot reach {host}:{port} ({last})")
+
+    def _accepts_any(self, host: str, port: int, user: str, tls: bool) -> bool:
+        """Whether a random password logs in too (a `nopass` user, or no password set at all)."""
+        import secrets
+
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis(
+            host=host,
+            port=port,
+            username=user or None,
+            password="secretops-" + secrets.token_urlsafe(24),
+            socket_connect_timeout=self.ctx.timeout,
+            socket_timeout=self.ctx.timeout,
+            ssl=tls,
+            retry=Retry(NoBackoff(), 0),
+        )
+        try:
+            client.ping()
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+        return True

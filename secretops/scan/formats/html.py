@@ -16,7 +16,7 @@ from typing import Final
 
 from secretops.display import printable
 from secretops.scan.formats.interface import Format, RenderOptions
-from secretops.scan.formats.table import inventory_line, summary
+from secretops.scan.formats.table import inventory_line, liveness_line, summary
 from secretops.scan.models import Finding, Severity
 from secretops.scan.runner import ScanResult
 
@@ -35,6 +35,7 @@ td.loc,td.preview,code{font-family:ui-monospace,monospace;font-size:.92em;word-b
 .medium{background:#f0a400}.low{background:#8fd3e0}.info{background:#ddd}
 .more{color:#555;font-size:.9em}
 .inventory{color:#7a0010;font-weight:600}
+.live{background:#7a0010;color:#fff;font-weight:600;padding:0 .4em}.dead{color:#2a6b2a}.unknown{color:#8a5a00}
 ul.summary{color:#333}
 """
 _COLUMNS: Final = ("Severity", "Class", "Rule", "Location", "Preview", "Details")
@@ -74,9 +75,11 @@ class HtmlFormat(Format):
             + "</p>",
         ]
         if result.findings:
-            parts.append("<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in _COLUMNS) + "</tr></thead><tbody>")
+            verified = any(f.liveness is not None for f in result.findings)
+            columns = (*_COLUMNS[:-1], "Live", _COLUMNS[-1]) if verified else _COLUMNS
+            parts.append("<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in columns) + "</tr></thead><tbody>")
             for finding in result.findings:
-                parts.append(self._row(finding, options))
+                parts.append(self._row(finding, options, verified=verified))
             parts.append("</tbody></table>")
         else:
             parts.append("<p>No findings.</p>")
@@ -92,7 +95,7 @@ class HtmlFormat(Format):
         return "\n".join(parts) + "\n"
 
     @staticmethod
-    def _row(finding: Finding, options: RenderOptions) -> str:
+    def _row(finding: Finding, options: RenderOptions, *, verified: bool = False) -> str:
         rule = options.rules.get(finding.rule_id)
         rule_cell = f"<code>{_e(finding.rule_id)}</code>"
         if rule is not None and rule.description:
@@ -103,6 +106,12 @@ class HtmlFormat(Format):
         details.extend(_e(reason) for reason in finding.reasons)
         if finding.inventory is not None:
             details.append(f'<span class="inventory">{_e(inventory_line(finding.inventory))}</span>')
+        live_cell = ""
+        if verified:
+            state = str(finding.liveness.state) if finding.liveness is not None else "-"
+            live_cell = f'<td><span class="{_e(state)}">{_e(state)}</span></td>'
+        if finding.liveness is not None:
+            details.append(f'<span class="{_e(finding.liveness.state)}">{_e(liveness_line(finding.liveness))}</span>')
         details.append(f'<span class="more">{_e(finding.fingerprint)}</span>')
         sev = str(finding.severity)
         return (
@@ -112,6 +121,7 @@ class HtmlFormat(Format):
             f"<td>{rule_cell}</td>"
             f'<td class="loc">{_e(_location(finding))}</td>'
             f'<td class="preview">{_e(finding.preview)}</td>'
+            f"{live_cell}"
             f"<td>{'<br>'.join(details)}</td>"
             "</tr>"
         )

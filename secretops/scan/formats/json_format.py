@@ -49,6 +49,8 @@ def finding_to_dict(finding: Finding, stable_id: str, *, show_secrets: bool = Fa
     if finding.inventory is not None:
         inv = finding.inventory
         out["inventory"] = {"secret": inv.secret, "version": inv.version, "state": inv.state}
+    if finding.liveness is not None:
+        out["liveness"] = finding.liveness.to_dict()
     if show_secrets and finding.secret is not None:
         out["secret"] = finding.secret.reveal()
     return out

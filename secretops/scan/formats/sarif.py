@@ -191,6 +191,8 @@ class SarifFormat(Format):
         if finding.inventory is not None:
             inv = finding.inventory
             properties["inventory"] = {"secret": inv.secret, "version": inv.version, "state": inv.state}
+        if finding.liveness is not None:
+            properties["liveness"] = finding.liveness.to_dict()
         return {
             "ruleId": finding.rule_id,
             "ruleIndex": rule_index,

@@ -9,14 +9,17 @@ unset (https://no-color.org).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from secretops.display import printable
 from secretops.scan.formats.interface import Format, RenderOptions
 from secretops.scan.models import Finding, InventoryMatch, Severity
 from secretops.scan.runner import ScanResult
 
-__all__ = ["TableFormat", "human_bytes", "summary"]
+if TYPE_CHECKING:
+    from secretops.liveness.interface import LivenessResult
+
+__all__ = ["TableFormat", "human_bytes", "liveness_line", "summary"]
 
 _RESET: Final = "\x1b[0m"
 _COLORS: Final = {
@@ -62,6 +65,12 @@ def inventory_line(match: InventoryMatch) -> str:
     return f"{where}: an older value; check it was revoked"
 
 
+def liveness_line(result: LivenessResult) -> str:
+    """`--verify`'s verdict in words: state, identity, why (`live: octocat (github): accepted`)."""
+    who = f" {result.identity}" if result.identity else ""
+    return printable(f"{result.state}:{who} ({result.verifier}): {result.detail}")
+
+
 def summary(result: ScanResult) -> list[str]:
     """The closing lines: counts by class, what was read and skipped, what was not shown."""
     stats = result.stats
@@ -97,18 +106,21 @@ class TableFormat(Format):
 
     def render(self, result: ScanResult, options: RenderOptions) -> str:
         """Aligned columns, a context line under credentials that have one, then the summary."""
+        verified = any(f.liveness is not None for f in result.findings)
+        headers = (*_HEADERS, "LIVE") if verified else _HEADERS
         rows = [
             (str(f.severity), str(f.classification), printable(f.rule_id), _location(f), printable(f.preview))
+            + ((str(f.liveness.state) if f.liveness is not None else "-",) if verified else ())
             for f in result.findings
         ]
         out: list[str] = []
         if rows:
-            widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(_HEADERS)]
+            widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
 
             def line(cells: tuple[str, ...]) -> str:
                 return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
 
-            out.append(line(_HEADERS))
+            out.append(line(headers))
             for finding, row in zip(result.findings, rows, strict=True):
                 text = line(row)
                 if options.color:
@@ -122,6 +134,8 @@ class TableFormat(Format):
                     out.append(f"{indent}{_DIM}{ctx}{_RESET}" if options.color else f"{indent}{ctx}")
                 if finding.inventory is not None:
                     out.append(indent + inventory_line(finding.inventory))
+                if finding.liveness is not None:
+                    out.append(indent + liveness_line(finding.liveness))
             out.append("")
         out.extend(summary(result))
         return "\n".join(out) + "\n"
