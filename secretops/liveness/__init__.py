@@ -111,11 +111,7 @@ RULE_VERIFIERS: Final[dict[str, str]] = {
 }
 
 #: Database password kinds (set by the rule, or inferred when a host/user/password block is grouped).
-KIND_VERIFIERS: Final[dict[str, str]] = {
-    "postgres-password": "postgres",
-    "mysql-password": "mysql",
-    "redis-password": "redis",
-}
+KIND_VERIFIERS: Final[dict[str, str]] = {f"{db}-password": db for db in ("postgres", "mysql", "redis")}
 
 
 def verifier_id_for(rule_id: str, kind: str) -> str | None:
