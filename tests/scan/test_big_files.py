@@ -222,3 +222,38 @@ def test_peak_memory_stays_bounded_whatever_the_size_limit(tmp_path: Path) -> No
 
 def test_chunk_constants_are_what_the_docs_say() -> None:
     assert stream_mod.CHUNK_BYTES == 4 * 1024 * 1024 and stream_mod.OVERLAP_BYTES == 64 * 1024
+
+
+def test_the_bytes_first_engine_finds_each_key_once_across_chunks(tmp_path: Path) -> None:
+    """The real engine (Hyperscan prefilter on each chunk's bytes), keys around both chunk edges."""
+    from secretops.scan.engine import Scanner
+    from secretops.scan.rules.loader import load_rule_file
+    from secretops.values import FingerprintKey
+    from tests.scan.test_archives import ACME_RULES, _acme
+
+    rules_file = tmp_path / "acme.toml"
+    rules_file.write_text(ACME_RULES)
+    rules = load_rule_file(rules_file)
+    rng = random.Random(3)
+    out = bytearray()
+    keys = []
+    for target in (1000, CHUNK_BYTES - 40, CHUNK_BYTES + 3, 2 * CHUNK_BYTES - OVERLAP_BYTES // 2, 2 * CHUNK_BYTES + 10):
+        while len(out) < target:
+            out += ("text " * rng.randint(0, 15)).encode() + b"\r\n"
+        key = _acme()
+        keys.append(key)
+        out += f"ACME_KEY={key}\r".encode()  # a lone CR ends this line
+    out += b"end\n" * 1000
+    big = tmp_path / "big.env"
+    big.write_bytes(bytes(out))
+    text = lone_cr_to_lf(bytes(out)).decode()
+    expected = []
+    for key in keys:
+        at = text.index(key)
+        expected.append((text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)))
+    result = scan_paths(
+        [str(big)],
+        lambda: Scanner(rules, FingerprintKey(b"k" * 32)),
+        options=ScanOptions(max_file_size=64 * 1024 * 1024),
+    )
+    assert [(f.location.line, f.location.column) for f in result.findings] == expected

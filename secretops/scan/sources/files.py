@@ -390,7 +390,8 @@ class BigFile:
         yield self.take_first()
         seek_data = getattr(os, "SEEK_DATA", None)
         seek_hole = getattr(os, "SEEK_HOLE", None)
-        holes = seek_data is not None and seek_hole is not None
+        # A pseudo-file that says size 0 has no holes to skip (SEEK_DATA would call it empty).
+        holes = seek_data is not None and seek_hole is not None and self.size > 0
         data_end = -1  # where the current run of data ends (the next hole), when known
         while pos < self.limit:
             if holes and pos >= data_end:
