@@ -15,6 +15,7 @@ sent); `VerifyContext.aws_endpoint_url` replaces them for tests against moto.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Final
 
 from secretops.liveness.interface import Leak, LivenessResult, Verifier
@@ -60,18 +61,21 @@ class AwsStsVerifier(Verifier):
             from urllib.parse import urlsplit
 
             allowed = {urlsplit(endpoint).hostname or ""}
-        session = boto3.session.Session(
-            aws_access_key_id=key_id,
-            aws_secret_access_key=leak.value.reveal(),
-            aws_session_token=session_token,
-            region_name="us-east-1",
-        )
         timeout = self.ctx.timeout
-        client: Any = session.client(
-            "sts",
-            endpoint_url=endpoint,
-            config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
-        )
+        try:
+            session = boto3.session.Session(
+                aws_access_key_id=key_id,
+                aws_secret_access_key=leak.value.reveal(),
+                aws_session_token=session_token,
+                region_name="us-east-1",
+            )
+            client: Any = session.client(
+                "sts",
+                endpoint_url=endpoint,
+                config=Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1}),
+            )
+        except BotoCoreError as exc:  # a broken AWS_PROFILE or config file on this machine
+            return LivenessResult.unknown(self.id, f"cannot set up an STS client ({type(exc).__name__})")
 
         def allowlist(request: Any, **_: Any) -> None:
             from urllib.parse import urlsplit
@@ -94,7 +98,8 @@ class AwsStsVerifier(Verifier):
                 return LivenessResult.live_as(self.id, key_id, "authenticated, but denied GetCallerIdentity")
             if code in _THROTTLE:
                 return LivenessResult.unknown(self.id, "rate limited by AWS STS; try again later")
-            return LivenessResult.unknown(self.id, f"AWS STS answered {code or 'an error'}"[:120])
+            shown = code if re.fullmatch(r"[A-Za-z.]{1,60}", code) else "an error"
+            return LivenessResult.unknown(self.id, f"AWS STS answered {shown}")
         except BotoCoreError as exc:
             return LivenessResult.unknown(self.id, f"cannot reach AWS STS ({type(exc).__name__})")
         finally:

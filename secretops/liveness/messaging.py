@@ -61,7 +61,8 @@ class SlackVerifier(HttpVerifier):
         error = str(body.get("error") or "")
         if error in _SLACK_DEAD:
             return LivenessResult.dead(self.id, f"refused by slack.com: {error}")
-        return LivenessResult.unknown(self.id, f"slack.com answered {error or 'no error code'}"[:120])
+        code = error if re.fullmatch(r"[a-z_]{1,40}", error) else "an unexpected error"
+        return LivenessResult.unknown(self.id, f"slack.com answered {code}")
 
 
 class SendgridVerifier(HttpVerifier):
