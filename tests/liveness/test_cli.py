@@ -217,3 +217,24 @@ def test_databases_are_not_contacted_without_their_flag(
     assert "--verify-databases" in finding["liveness"]["detail"]
     assert code == 0 and internet.hosts == []
     assert password not in out
+
+
+def test_twilio_tokens_are_checked_with_the_account_sid_found_next_to_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, internet: FakeInternet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hexchars = "0123456789abcdef"
+    sid_env, sid_pair = ("AC" + "".join(secrets.choice(hexchars) for _ in range(32)) for _ in range(2))
+    token_env, token_pair = ("".join(secrets.choice(hexchars) for _ in range(32)) for _ in range(2))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app.env").write_text(f"TWILIO_ACCOUNT_SID={sid_env}\nTWILIO_AUTH_TOKEN={token_env}\n")
+    (tmp_path / "sms.py").write_text(f'client = Client("{sid_pair}", "{token_pair}")\n')
+    twilio = internet["api.twilio.com"]
+    twilio.add(f"{sid_env}:{token_env}", account=sid_env, name="Env account")
+    twilio.add(f"{sid_pair}:{token_pair}", account=sid_pair, name="Pair account")
+    _, out, _ = _scan(capsys, "--verify", "--format", "json", ".")
+    got = {f["rule_id"]: f["liveness"]["identity"] for f in json.loads(out)["findings"]}
+    assert got == {
+        "twilio-auth-token": f"Env account ({sid_env})",
+        "twilio-auth-token-pair": f"Pair account ({sid_pair})",
+    }
+    assert {r.url.path for r in twilio.requests} == {f"/2010-04-01/Accounts/{sid}.json" for sid in (sid_env, sid_pair)}
