@@ -136,6 +136,7 @@ def test_every_format_shows_liveness_and_no_value(
         assert "LIVE" in out.splitlines()[0]
         assert "live: octocat (github): accepted" in out
         assert "dead: (stripe)" in out
+        assert "verified: 1 live, 2 dead, 0 unknown" in out
     elif fmt == "json":
         assert _by_rule(out)["github-personal-access-token"]["liveness"]["identity"] == "octocat"  # type: ignore[index]
     elif fmt == "sarif":

@@ -86,6 +86,10 @@ def summary(result: ScanResult) -> list[str]:
         f"{head} in {stats.files} file{'s' if stats.files != 1 else ''}, "
         f"{human_bytes(stats.bytes)}, {stats.seconds:.2f} s"
     ]
+    verdicts = [str(f.liveness.state) for f in result.findings if f.liveness is not None]
+    if verdicts:
+        counts = ", ".join(f"{verdicts.count(s)} {s}" for s in ("live", "dead", "unknown"))
+        lines.append(f"verified: {counts}" + (" (unknown may still work)" if "unknown" in verdicts else ""))
     if stats.skipped:
         total = sum(stats.skipped.values())
         why = ", ".join(f"{n} {reason}" for reason, n in sorted(stats.skipped.items()))
