@@ -12,7 +12,6 @@ to, and the full app only for help and unknown commands.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
@@ -26,6 +25,7 @@ import typer
 from secretops import __version__
 from secretops.display import printable
 from secretops.errors import ExitCode, SecretOpsError
+from secretops.extras import MissingExtraError, import_optional
 
 __all__ = ["main", "run"]  # and `app`, built on first access (see `__getattr__`)
 
@@ -80,13 +80,36 @@ def _build(groups: tuple[str, ...]) -> typer.Typer:
     )
     root.callback()(_root)
     for group in groups:
-        importlib.import_module(f"secretops.cli.{group}").register(root)
+        try:
+            module = import_optional(f"secretops.cli.{group}", f"secretops {_GROUPS[group][0]}")
+        except MissingExtraError as exc:
+            if len(groups) == 1:
+                raise  # the command the user ran: exit 2, naming the extra
+            _register_missing(root, group, exc)  # help lists it, and says what to install
+            continue
+        module.register(root)
     return root
+
+
+def _register_missing(root: typer.Typer, group: str, error: MissingExtraError) -> None:
+    """Stand-ins for a group whose driver is not installed (a scanner-only install's `rotate`)."""
+
+    def missing() -> None:
+        raise error
+
+    for command in _GROUPS[group]:
+        root.command(
+            command,
+            help=f"(not installed: needs the {error.extra!r} extra)",
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        )(missing)
 
 
 def _app_for(args: Sequence[str]) -> typer.Typer:
     """The smallest app that can run `args`: the command's own group, or all of them."""
     command = next((a for a in args if not a.startswith("-")), None)
+    if command is None and "--version" in args:
+        return _build(())  # `--version` imports no command group (CI calls it; keep it instant)
     for group, commands in _GROUPS.items():
         if command in commands:
             return _build((group,))

@@ -2,16 +2,21 @@
 
 `ISSUERS` maps each issuer spec `kind` (`inventory/models.py`) to its implementation;
 `build_issuer` constructs one from a spec and the environment holding its admin credentials.
+
+Implementations needing a driver (psycopg, PyMySQL, redis, boto3) are imported on first use,
+so that a scanner-only install imports this package, and a missing driver is a
+`MissingExtraError` naming the extra to install (`secretops.extras`), raised before anything
+is touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+from secretops.extras import import_optional, require
 from secretops.inventory.models import IssuerSpec
 from secretops.issuers.app import AppIssuer
-from secretops.issuers.aws_iam import AwsIamIssuer
 from secretops.issuers.interface import (
     Credential,
     Issuer,
@@ -21,9 +26,12 @@ from secretops.issuers.interface import (
     PlanStep,
 )
 from secretops.issuers.manual import ConsoleManualInput, ManualInput, ManualIssuer, ManualStepDeclined
-from secretops.issuers.mysql import MysqlIssuer
-from secretops.issuers.postgres import PostgresIssuer
-from secretops.issuers.redis import RedisIssuer
+
+if TYPE_CHECKING:
+    from secretops.issuers.aws_iam import AwsIamIssuer
+    from secretops.issuers.mysql import MysqlIssuer
+    from secretops.issuers.postgres import PostgresIssuer
+    from secretops.issuers.redis import RedisIssuer
 
 __all__ = [
     "ISSUERS",
@@ -45,14 +53,43 @@ __all__ = [
     "build_issuer",
 ]
 
-ISSUERS: dict[str, type[Issuer]] = {
-    "postgres": PostgresIssuer,
-    "mysql": MysqlIssuer,
-    "redis": RedisIssuer,
-    "aws-iam": AwsIamIssuer,
-    "manual": ManualIssuer,
-    "app": AppIssuer,
+#: kind -> (module, class, driver modules it needs). Imported on first use (`ISSUERS[kind]`).
+_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "postgres": ("secretops.issuers.postgres", "PostgresIssuer", ("psycopg",)),
+    "mysql": ("secretops.issuers.mysql", "MysqlIssuer", ("pymysql",)),
+    "redis": ("secretops.issuers.redis", "RedisIssuer", ("redis",)),
+    "aws-iam": ("secretops.issuers.aws_iam", "AwsIamIssuer", ("boto3", "botocore")),
+    "manual": ("secretops.issuers.manual", "ManualIssuer", ()),
+    "app": ("secretops.issuers.app", "AppIssuer", ()),
 }
+
+
+class _Registry(Mapping[str, "type[Issuer]"]):
+    """`ISSUERS`: kind -> implementation, importing each on first access."""
+
+    def __getitem__(self, kind: str) -> type[Issuer]:
+        module, name, drivers = _KINDS[kind]
+        what = f"the {kind} issuer"
+        require(drivers, what)
+        cls: type[Issuer] = getattr(import_optional(module, what), name)
+        return cls
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KINDS)
+
+    def __len__(self) -> int:
+        return len(_KINDS)
+
+
+ISSUERS: Mapping[str, type[Issuer]] = _Registry()
+
+
+def __getattr__(name: str) -> Any:
+    """`PostgresIssuer`, `MysqlIssuer`, ...: the implementation classes, imported on first use."""
+    for kind, (_module, cls_name, _drivers) in _KINDS.items():
+        if cls_name == name:
+            return ISSUERS[kind]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_issuer(spec: IssuerSpec, env: Mapping[str, str], *, manual_input: ManualInput | None = None) -> Issuer:
@@ -60,6 +97,7 @@ def build_issuer(spec: IssuerSpec, env: Mapping[str, str], *, manual_input: Manu
 
     `manual_input` is how a `manual` issuer talks to the operator (default: the console);
     other kinds ignore it. Nothing connects until an operation runs, so `plan` works offline.
+    `MissingExtraError` (exit code 2) when the kind's driver is not installed.
     """
     cls: Any = ISSUERS[spec.kind]
     if cls is ManualIssuer:
