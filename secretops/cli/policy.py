@@ -73,7 +73,7 @@ def _render_text(path: Path, inventory: Inventory, problems: list[Problem]) -> N
         )
 
 
-def _render_json(path: Path, inventory: Inventory, problems: list[Problem]) -> None:
+def _render_json(path: Path, inventory: Inventory, problems: list[Problem], todo: list[Problem] | None = None) -> None:
     doc = {
         "path": str(path),
         "ok": not problems,
@@ -88,6 +88,9 @@ def _render_json(path: Path, inventory: Inventory, problems: list[Problem]) -> N
         "problems": [p.to_json() for p in problems],
         "warnings": [p.to_json() for p in inventory.warnings],
     }
+    if todo is not None:  # --draft: the placeholders left, counted apart from the problems
+        doc["counts"]["to_fill_in"] = len(todo)  # type: ignore[index]
+        doc["to_fill_in"] = [p.to_json() for p in todo]
     typer.echo(json.dumps(doc, indent=2))
 
 
@@ -130,17 +133,17 @@ def check_command(
     todo = [p for p in problems if p.code == "to-fill-in"] if draft else []
     if draft:
         problems = [p for p in problems if p.code != "to-fill-in"]
-    RENDERERS[output](target, inventory, problems)
-    if draft:
-        _render_todo(todo, output)
+    if draft and output is CheckFormat.JSON:
+        _render_json(target, inventory, problems, todo)
+    else:
+        RENDERERS[output](target, inventory, problems)
+    if draft and output is CheckFormat.TEXT:
+        _render_todo(todo)
     return int(ExitCode.USAGE if problems else ExitCode.OK)
 
 
-def _render_todo(todo: list[Problem], output: CheckFormat) -> None:
+def _render_todo(todo: list[Problem]) -> None:
     """`--draft`: the placeholders left to fill in, each with file, line and field, and their count."""
-    if output is CheckFormat.JSON:
-        typer.echo(json.dumps({"to_fill_in": [p.to_json() for p in todo], "count": len(todo)}, indent=2))
-        return
     for problem in todo:
         typer.echo(f"{problem.location()}: {problem.field}: " + typer.style(problem.message, fg=typer.colors.CYAN))
     typer.echo(f"{len(todo)} placeholder{'s' if len(todo) != 1 else ''} to fill in")

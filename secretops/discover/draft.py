@@ -43,8 +43,26 @@ from secretops.discover.writer import Note, placeholder
 from secretops.inventory.models import Strategy
 from secretops.scan.models import Finding
 
-__all__ = ["Draft", "DraftSecret", "LeakNote", "NotDrafted", "build_draft"]
+__all__ = ["PLACEHOLDER_FIELDS", "Draft", "DraftSecret", "LeakNote", "NotDrafted", "build_draft"]
 
+PLACEHOLDER_FIELDS: dict[str, str] = {
+    "admin_dsn_env": "the env var holding an admin connection string for the database (never the app's own)",
+    "admin_url_env": "the env var holding an admin redis:// URL (an ACL user allowed ACL SETUSER)",
+    "accounts": "the login roles (alternate: two that take turns) or the ACL/IAM user the app uses",
+    "template": "the database or Redis host and database name the app connects to",
+    "app_id": "the DigitalOcean App Platform app id (`doctl apps list`)",
+    "service_id": "the Render service id (`srv-...`, in the dashboard URL)",
+    "env_group_id": "the Render env group id (`evg-...`)",
+    "project": "the Vercel project name or id",
+    "repo": "the GitHub `owner/repository` whose Actions secrets hold the value",
+    "app": "the Heroku app name",
+    "path": "the absolute path of the `.env` file docker-compose reads on the host",
+    "instructions": "how a person mints a new value of a vendor discover does not know",
+    "url": "the app's host in a health check URL (write-only targets: DigitalOcean, Vercel)",
+}
+"""Every field where a draft may hold a `<FILL-IN: ...>` placeholder, and what goes there (docs/discover.md)."""
+
+_WIRED = "the platform wires it (fromDatabase / bindable reference)"
 _SERVER_ORDER = ("digitalocean", "render", "heroku", "kubernetes", "dotenv")
 _FAKE_HOSTS = re.compile(
     r"^(host|hostname|localhost|127\.0\.0\.1|db\.example\.com|example\.com|your[-\w]*)$|[\[\]<>{}]"
@@ -340,13 +358,11 @@ def build_draft(discovery: Discovery, findings: Sequence[Finding] = (), *, app: 
                 else "no target holds it"
             )
             if name in wired:
-                why = "the platform wires it (fromDatabase / bindable reference)"
+                why = _WIRED
             b.not_drafted.append(NotDrafted(name, why, uses[0].evidence))
             continue
         if name in wired and all(u.platform in ("render", "digitalocean") for u, _ in placed):
-            b.not_drafted.append(
-                NotDrafted(name, "the platform wires it (fromDatabase / bindable reference)", uses[0].evidence)
-            )
+            b.not_drafted.append(NotDrafted(name, _WIRED, uses[0].evidence))
             continue
         group = cls.group
         secret = secrets.get(group)
@@ -355,6 +371,11 @@ def build_draft(discovery: Discovery, findings: Sequence[Finding] = (), *, app: 
         secret.host = secret.host or host
         for use, target in placed:
             _consume(secret, target.key, use)
+    drafted = {c.env for s in secrets.values() for c in s.consumers}
+    for fact in discovery.facts_of("platform-wired"):
+        key = fact.value.split(":", 1)[1]
+        if key not in drafted and classify_env(key) is not None:
+            b.not_drafted.append(NotDrafted(key, _WIRED, fact.evidence))
     for fact in discovery.facts_of("not-deployed"):
         if fact.value not in {c.env for s in secrets.values() for c in s.consumers}:
             cls = classify_env(fact.value)

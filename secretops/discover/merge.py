@@ -212,17 +212,15 @@ def _block(data: Any, indent: int, *, item: bool) -> list[str]:
 
 
 def _end_line(node: Node, lines: list[str]) -> int:
-    """The 0-based line after `node`'s last non-blank, non-comment line."""
-    end = min(node.end_mark.line, len(lines))
-    while (
-        end > 0
-        and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#"))
-        and end - 1 > node.start_mark.line
-    ):
-        end -= 1
-    if node.end_mark.column and end == node.end_mark.line:
-        end += 1
-    return end
+    """The 0-based index of the line after `node`'s last value (a collection's end mark is the
+    next token's position, so the last leaf is followed down instead)."""
+    leaf = node
+    while isinstance(leaf, MappingNode | SequenceNode) and leaf.value:
+        last = leaf.value[-1]
+        leaf = last[1] if isinstance(leaf, MappingNode) else last
+    mark = leaf.end_mark
+    end = mark.line if mark.column == 0 else mark.line + 1
+    return min(end, len(lines))
 
 
 def _insert(
