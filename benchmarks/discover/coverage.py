@@ -46,6 +46,7 @@ class Coverage:
     missing: tuple[str, ...]
     assumed: tuple[str, ...]
     placeholders: int
+    extra: tuple[str, ...] = ()
 
     @property
     def full(self) -> bool:
@@ -103,6 +104,7 @@ def measure(guide: Path) -> Coverage:
     missing += [f"target {k}" for k, n in h_targets.items() if d_targets.get(k, 0) < n]
     assumed = tuple(sorted(e for envs in d_secrets for e in envs if e not in text and not _companion(e)))
     placeholders = _plain(draft).count("<FILL-IN:")
+    extra = tuple(sorted(e for envs in d_secrets if not any(envs & h for h in h_secrets) for e in envs))
     return Coverage(
         guide.name,
         (len(covered_secrets), len(h_secrets)),
@@ -112,6 +114,7 @@ def measure(guide: Path) -> Coverage:
         tuple(missing),
         assumed,
         placeholders,
+        extra,
     )
 
 
@@ -132,14 +135,16 @@ def table(rows: list[Coverage]) -> str:
         return f"{pair[0]}/{pair[1]}" if pair[1] else "-"
 
     out = [
-        "| Guide | Secrets | Targets | Components | Consumers | Placeholders left | Names assumed (not in the guide) |",
-        "|---|---|---|---|---|---|---|",
+        "| Guide | Secrets | Targets | Components | Consumers | Placeholders left | Names assumed (not in the guide)"
+        " | Drafted beyond the policy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         assumed = ", ".join(f"`{a}`" for a in r.assumed) or "none"
+        extra = ", ".join(f"`{a}`" for a in r.extra) or "none"
         out.append(
             f"| {r.guide} | {cell(r.secrets)} | {cell(r.targets)} | {cell(r.components)} | {cell(r.consumers)} |"
-            f" {r.placeholders} | {assumed} |"
+            f" {r.placeholders} | {assumed} | {extra} |"
         )
     return "\n".join(out)
 
