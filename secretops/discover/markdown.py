@@ -203,7 +203,7 @@ class MarkdownParser(SourceParser):
         for n, raw in enumerate(text.splitlines(), start=1):
             for platform, pattern in _PLATFORM_WORDS.items():
                 if pattern.search(raw):
-                    found.facts.append(Fact("platform-mention", platform, Evidence(display, n, raw.strip()[:80])))
+                    found.facts.append(Fact("platform-mention", platform, Evidence(display, n, f"mentions {platform}")))
 
     def _frameworks(self, text: str, display: str, found: Discovery) -> None:
         found.extend(framework_facts(text, display))
@@ -403,7 +403,7 @@ class MarkdownParser(SourceParser):
                     )
 
     def _command(self, raw: str, n: int, display: str, sec: Section, found: Discovery) -> None:
-        ev = Evidence(display, n, raw.strip()[:100])
+        ev = Evidence(display, n, _command_note(raw, f"a command in '{sec.title}'"))
         for m in _DOCTL_APP.finditer(raw):
             found.targets.append(TargetUse("digitalocean", ev, ids=(("app_id", m.group(2)),)))
             comp = m.group(3)
@@ -427,8 +427,8 @@ class MarkdownParser(SourceParser):
         psql = _PSQL.search(raw)
         if psql:
             self._db_command(psql.group(1), psql.group(2), raw, ev, found)
-        for url in _HEALTH_URL.findall(raw):
-            found.facts.append(Fact("health", url.rstrip(".,"), ev))
+        for url in _health_urls(raw):
+            found.facts.append(Fact("health", url, ev))
 
     def _db_command(self, tool: str, args: str, raw: str, ev: Evidence, found: Discovery) -> None:
         found.facts.append(Fact("database", "mysql" if tool.startswith("mysql") else "postgres", ev))
@@ -456,16 +456,17 @@ class MarkdownParser(SourceParser):
             else ("postgres" if re.search(r"postgres|database|\bdb\b|supabase|neon", title) else None)
         )
         for n, raw in sec.lines:
-            ev = Evidence(display, n, raw.strip()[:100])
+            ev = Evidence(display, n, f"a line of '{sec.title}'")
             m = _APP_ID_ITEM.search(raw)
             if m:
                 found.targets.append(TargetUse("digitalocean", ev, ids=(("app_id", m.group(1)),)))
             item = _HOST_ITEM.match(raw)
             if item and what:
                 prefix = "redis" if what == "redis" else "db"
-                found.facts.append(Fact(f"{prefix}-{item.group(1).lower()}", item.group(2).strip("*"), ev))
-            for url in _HEALTH_URL.findall(raw):
-                found.facts.append(Fact("health", url.rstrip(".,"), ev))
+                iev = Evidence(display, n, f"{item.group(1)} in '{sec.title}'")
+                found.facts.append(Fact(f"{prefix}-{item.group(1).lower()}", item.group(2).strip("*"), iev))
+            for url in _health_urls(raw):
+                found.facts.append(Fact("health", url, Evidence(display, n, f"health URL in '{sec.title}'")))
             status = _STATUS_JSON.search(raw)
             if status and re.search(r"expect|response|return", raw, re.I):
                 found.facts.append(Fact("health-contains", status.group(1), ev))
@@ -488,7 +489,8 @@ class MarkdownParser(SourceParser):
                 if not pattern.search(raw):
                     continue
                 if in_title or _CREDENTIAL_WORDS.search(raw):
-                    found.facts.append(Fact("vendor", vendor, Evidence(display, n, raw.strip()[:100])))
+                    note = f"{info.word} named in '{sec.title}'" + ("" if in_title else " with a key, secret or token")
+                    found.facts.append(Fact("vendor", vendor, Evidence(display, n, note)))
                     break
             if in_title and info.webhook_env and re.search(r"webhook", sec.all_text(), re.I):
                 line = next((n for n, t in sec.lines if re.search(r"webhook", t, re.I)), sec.line)
@@ -534,8 +536,28 @@ def framework_facts(text: str, display: str) -> Discovery:
     for name, pattern in _FRAMEWORKS.items():
         for n, raw in enumerate(text.splitlines(), start=1):
             if pattern.search(raw):
-                found.facts.append(Fact("framework", name, Evidence(display, n, raw.strip()[:80])))
+                found.facts.append(Fact("framework", name, Evidence(display, n, f"mentions {name}")))
     return found
+
+
+def _command_note(raw: str, what: str) -> str:
+    """What a command line is, for evidence, without its arguments (they may hold a value)."""
+    words: list[str] = []
+    for word in raw.split():
+        if len(words) == 3 or not re.fullmatch(r"[a-z][a-z0-9_.-]*", word):
+            break
+        words.append(word)
+    return f"{what}: `{' '.join(words)} ...`" if words else what
+
+
+def _health_urls(raw: str) -> list[str]:
+    """Health URLs on a line, without query strings; none that carries userinfo (a credential)."""
+    out = []
+    for url in _HEALTH_URL.findall(raw):
+        url = url.split("?", 1)[0].split("#", 1)[0].rstrip(".,")
+        if "@" not in url:
+            out.append(url)
+    return out
 
 
 def _scope(sec: Section) -> tuple[Level | None, str | None]:

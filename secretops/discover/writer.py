@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretops.display import printable
 from secretops.inventory.check import PLACEHOLDER_PREFIX
 
 __all__ = ["Note", "placeholder", "render_yaml", "scalar"]
@@ -50,11 +51,12 @@ def scalar(value: Any) -> str:
         return text
     if re.fullmatch(r"\d+[smhdw]", text):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return json.dumps(text)  # ASCII: control characters and C1 codes are escaped, never raw in the file
 
 
 def _comment(text: str) -> str:
-    return "# " + text.replace("\n", " ")
+    """A comment line: control characters escaped (YAML refuses most of them), one line."""
+    return "# " + printable(text.replace("\n", " "))
 
 
 def _flow(items: Sequence[Any]) -> str | None:
