@@ -25,11 +25,14 @@ def draft_of(*paths: Path, app: str | None = None) -> tuple[DiscoverResult, str,
     return result, text, yaml.safe_load(text)
 
 
-def check_draft(tmp_path: Path, text: str) -> tuple[list[Problem], list[Problem]]:
-    """`policy check` on the draft: (problems other than placeholders, the to-fill-in problems)."""
+def check_draft(tmp_path: Path, text: str, *, local: bool = False) -> tuple[list[Problem], list[Problem]]:
+    """`policy check` on the draft: (problems other than placeholders, the to-fill-in problems).
+
+    `local` also checks `.env` targets on this disk, as a plain `policy check` does.
+    """
     file = tmp_path / "draft.yaml"
     file.write_text(text, encoding="utf-8")
-    _, problems = collect(file, local_targets=False)
+    _, problems = collect(file, local_targets=local)
     todo = [p for p in problems if p.code == "to-fill-in"]
     return [p for p in problems if p.code != "to-fill-in"], todo
 

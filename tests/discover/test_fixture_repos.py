@@ -14,7 +14,7 @@ REPOS = ["render-app", "do-app", "compose-app", "gha-app", "k8s-app", "misc-app"
 @pytest.mark.parametrize("repo", REPOS)
 def test_fixture_draft_passes_as_a_draft(repo: str, tmp_path: Path) -> None:
     _, text, _ = draft_of(ASSETS / repo)
-    errors, todo = check_draft(tmp_path, text)
+    errors, todo = check_draft(tmp_path, text, local=True)  # the compose fixture holds its host's .env
     assert errors == []
     assert all(documented(p) for p in todo), [p.field for p in todo if not documented(p)]
     lines = text.splitlines()
