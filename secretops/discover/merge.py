@@ -136,8 +136,19 @@ def merge_into(path: Path, draft: Mapping[str, Any]) -> MergeResult:
                 if h.get("env") == c["env"] and kind_of.get(h.get("target")) == kind_of.get(c["target"])
             ]
             if not same:
-                missing.append(c)
-                result.added.append(f"consumer {c['env']} on {c['target']} of secret {have.get('name')}")
+                if c.get("template") == "{previous}":  # a companion discover proposes, not one it found
+                    result.lacking.append(
+                        f"secret {have.get('name')}: no consumer gets the previous value ({c['env']}); add one"
+                        " if the app reads it, for an overlap rotation"
+                    )
+                elif not _block_consumers(root, index):
+                    result.lacking.append(
+                        f"secret {have.get('name')}: consumer {c['env']} on {c['target']} (its consumers are a flow"
+                        " list, which discover does not edit)"
+                    )
+                else:
+                    missing.append(c)
+                    result.added.append(f"consumer {c['env']} on {c['target']} of secret {have.get('name')}")
                 continue
             want = set(c.get("components") or [])
             got = {comp for h in same for comp in h.get("components") or []}
@@ -192,6 +203,15 @@ def _lacking_components(draft: Mapping[str, Any], have: Mapping[str, Any], name:
             continue
         for env in sorted(set(comp.get("env") or []) - set(found.get("env") or [])):
             result.lacking.append(f"target {name}: component {comp['name']} reads {env}, not in its `env`")
+
+
+def _block_consumers(root: Node | None, index: int) -> bool:
+    """Whether secret `index` of the file has a non-empty block-style `consumers` list to append to."""
+    found = _section(root, "secrets")
+    if found is None or not isinstance(found[1], SequenceNode) or index >= len(found[1].value):
+        return False
+    cons = _section(found[1].value[index], "consumers")
+    return cons is not None and isinstance(cons[1], SequenceNode) and bool(cons[1].value) and not cons[1].flow_style
 
 
 def _section(root: Node | None, key: str) -> tuple[Node, Node] | None:
@@ -258,10 +278,8 @@ def _insert(
         for index, new_consumers in consumers:
             secret = found[1].value[index]
             cons = _section(secret, "consumers")
-            if cons is None or not isinstance(cons[1], SequenceNode) or not cons[1].value:
-                continue
-            if cons[1].flow_style:
-                continue  # a flow list on one line: listed in the report only
+            if cons is None or not isinstance(cons[1], SequenceNode) or not cons[1].value or cons[1].flow_style:
+                continue  # not reached: `merge_into` lists these under "lacking" instead
             indent = max(cons[1].value[0].start_mark.column - 2, 0)
             inserts.append((_end_line(cons[1], lines), _block(new_consumers, indent, item=True)))
     out = list(lines)

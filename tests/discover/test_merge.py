@@ -79,3 +79,31 @@ def test_merge_adds_a_new_consumer_to_an_existing_secret(tmp_path: Path) -> None
     assert [c["target"] for c in data["secrets"][0]["consumers"]] == ["web", "d-worker"]
     assert data["targets"]["d-worker"] == {"kind": "dotenv", "path": "/srv/.env"}
     assert len(data["secrets"]) == 1 and "d-app" not in data["issuers"]
+
+
+def test_merge_never_claims_an_edit_it_cannot_make(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    original = (
+        "version: 1\nissuers:\n  x: {kind: app}\ntargets:\n  web: {kind: render, service_id: srv-x}\n"
+        "  env: {kind: dotenv, path: /srv/.env}\n"
+        "secrets:\n  - name: a/key\n    kind: django-secret-key\n    issuer: x\n    strategy: replace\n"
+        "    accept_downtime: true\n    consumers: [{target: web, env: SECRET_KEY}]\n"
+        "    verify: {credential: false, prove_dead: false}\n"
+    )
+    path.write_text(original, encoding="utf-8")
+    draft = {
+        "targets": {"d-web": {"kind": "render"}, "d-env": {"kind": "dotenv", "path": "/srv/.env"}},
+        "issuers": {"d-app": {"kind": "app"}},
+        "secrets": [
+            {"name": "d/django-secret-key", "kind": "django-secret-key", "issuer": "d-app", "consumers": [
+                {"target": "d-web", "env": "SECRET_KEY"},
+                {"target": "d-web", "env": "SECRET_KEY_FALLBACKS", "template": "{previous}", "new": True},
+                {"target": "d-env", "env": "SECRET_KEY"},
+            ]}
+        ],
+    }  # fmt: skip
+    merged = merge_into(path, draft)
+    assert merged.text == original  # a flow list is not edited, a proposed companion not imposed
+    assert merged.added == []
+    assert any("SECRET_KEY_FALLBACKS" in line for line in merged.lacking)
+    assert any("flow list" in line and "d-env" not in line and "env" in line for line in merged.lacking)
