@@ -807,9 +807,16 @@ def _issuer(b: _Builder, secret: DraftSecret, existing: dict[str, Any]) -> tuple
             revoke_instructions="Delete the previous app password on the same page.",
         )
     else:
-        data["instructions"] = placeholder(
-            f"how a person mints a new {strip_frontend(secret.consumers[0].env)} (which dashboard or contact)"
+        env = strip_frontend(secret.consumers[0].env)
+        partner = next(
+            (f.value.split("|") for f in b.d.facts_of("api-password") if env.startswith(f.value.split("|")[0] + "_")),
+            None,
         )
+        if partner is not None and partner[1]:
+            what = f"how the password of the account at {partner[1]} ({partner[2]}) is changed, and by whom"
+        else:
+            what = f"how a person mints a new {env} (which dashboard or contact)"
+        data["instructions"] = placeholder(what)
     if cls.kind == "stripe-webhook-secret":
         data = {
             "kind": "manual",
