@@ -4,7 +4,9 @@
 `secretops.scan.runner.scan_paths`, renders the result with a format from
 `secretops.scan.formats`, and turns it into an exit code: 0 when nothing at or above `--fail-on`
 leaked, 1 when something did, 2 for bad usage or bad configuration (also when a path given on
-the command line does not exist and nothing leaked). `rules` lists the rules in force.
+the command line does not exist and nothing leaked). With `--verify` each finding also gets a
+liveness verdict (`secretops.liveness`); `--fail-on-live` then exits 1 only for a leak verified
+live. `rules` lists the rules in force.
 """
 
 from __future__ import annotations

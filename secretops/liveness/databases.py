@@ -11,8 +11,9 @@ reached, or refuses for another reason (no `pg_hba.conf` entry, TLS required), i
 - MySQL/MariaDB (PyMySQL): error 1045 (access denied) is dead. No database is named, so a
   missing database cannot blur the answer.
 - Redis (redis-py): `WRONGPASS` / `invalid password` is dead; a server that needs no password
-  is unknown (the value proves nothing: the server is open). A plain connection that fails is
-  retried once over TLS (`rediss://` is not told apart in the finding's context).
+  is unknown (the value proves nothing: the server is open). A plain connection that the server
+  drops is retried once over TLS (`rediss://` is not told apart in the finding's context); a
+  refused or silent one is not.
 """
 
 from __future__ import annotations
@@ -199,6 +200,8 @@ class RedisVerifier(_DatabaseVerifier):
                 return LivenessResult.unknown(self.id, f"{host}:{port} answered an error")
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 last = type(exc).__name__
+                if isinstance(exc, redis.TimeoutError) or "refused" in str(exc).lower():
+                    break  # nothing listens, or nothing answers: TLS would not help
                 continue
             finally:
                 client.close()
