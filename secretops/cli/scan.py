@@ -497,12 +497,29 @@ def scan_command(
 
     if fail_on_live:
         if _live_leaks(result):
+            _blocked_commit_hint(staged)
             return int(ExitCode.FINDINGS)
     elif result.failing(threshold):
+        _blocked_commit_hint(staged)
         return int(ExitCode.FINDINGS)
     if result.stats.skipped.get(SkipReason.MISSING):
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+def _blocked_commit_hint(staged: bool) -> None:
+    """What to do next when a commit is blocked: `--staged`, or any scan a pre-commit hook runs."""
+    if not (staged or os.environ.get("PRE_COMMIT") == "1"):
+        return
+    for hint_line in (
+        "commit blocked: the changes above hold a credential. Next:",
+        "  - a real secret: take it out (read it from the environment or a secret store), then commit again;",
+        "    if it was ever committed or pushed, rotate it: secretops compromised NAME (docs/rotation.md)",
+        "  - not a secret (an example, a test value): add `secretops:allow` in a comment on that line",
+        "  - a known finding you accept for now: record it in the baseline the hook reads",
+        "    (secretops scan . --write-baseline .secretops-baseline.json, hook args: --baseline FILE)",
+    ):
+        typer.echo(hint_line, err=True)
 
 
 def _verify_options(

@@ -13,40 +13,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import tomllib
 import venv
 from importlib import metadata
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.install.closure import REPO, base_closure
+
 DRIVERS = ("cryptography", "psycopg", "pymysql", "redis", "boto3", "botocore", "hvac", "nacl", "detect_secrets")
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def base_closure() -> dict[str, metadata.Distribution]:
-    """The installed distributions the base requirements need, by normalized name."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    todo = [Requirement(r) for r in project["dependencies"]]
-    found: dict[str, metadata.Distribution] = {}
-    while todo:
-        req = todo.pop()
-        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-            continue
-        name = _norm(req.name)
-        if name in found:
-            continue
-        dist = metadata.distribution(req.name)
-        found[name] = dist
-        todo.extend(Requirement(r) for r in dist.requires or [])
-    return found
 
 
 def _link_dist(dist: metadata.Distribution, site: Path) -> None:
