@@ -11,7 +11,8 @@ text is scanned as UTF-8 and hit offsets are mapped back to characters (keywords
 hit always ends on a character boundary).
 
 Keyword storms. A keyword can occur at almost every byte of hostile input (`aaaa...` holds the
-21-`a` Twitter bearer keyword at every offset), so the hits the engine gets are collapsed
+21-`a` Twitter bearer keyword at every offset), so when a text has more hits than `plain_cap`
+allows (far more than any ordinary file), the hits the engine gets are collapsed
 (`find_packed`, `find_bytes`): of the hits of one keyword on one line within `STRIDE` bytes of
 the last kept one, only the last is kept too (the engine's windows are the same: a window is the
 hit's line, or the hit plus 256 characters on a very long line, and windows that overlap merge).
@@ -28,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import itertools
 import logging
 import re
 import threading
@@ -36,7 +38,7 @@ from typing import Any, Final
 
 from secretops.scan.cache import cache_dir, read_entry, write_entry
 
-__all__ = ["STORM", "STRIDE", "Prefilter", "bytes_to_chars", "cache_dir"]
+__all__ = ["PLAIN_HITS", "STORM", "STRIDE", "Prefilter", "bytes_to_chars", "cache_dir", "plain_cap"]
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +61,27 @@ _MEMO_LOCK = threading.Lock()
 STRIDE: Final = 128
 #: This many collapsed hits of one keyword in a row, overlapping each other: a storm (see above).
 STORM: Final = 64
+#: Hits a text may always have before they are collapsed (`plain_cap`).
+PLAIN_HITS: Final = 4096
 
 
 def _on_match(index: int, start: int, end: int, flags: int, hits: list[int]) -> None:
     hits.append(end << _SHIFT | index)
+
+
+def _on_match_capped(index: int, start: int, end: int, flags: int, context: tuple[list[int], int]) -> bool | None:
+    hits = context[0]
+    hits.append(end << _SHIFT | index)
+    return len(hits) > context[1] or None  # True halts the scan
+
+
+def plain_cap(size: int) -> int:
+    """How many hits a text of `size` characters may have before they are collapsed.
+
+    Ordinary files stay far below (one hit per 16 bytes is a keyword on nearly every line), so
+    their hits reach the engine as they are; past it, memory per input byte stays bounded.
+    """
+    return PLAIN_HITS + size // 16
 
 
 def bytes_to_chars(data: bytes, hits: list[int]) -> list[int]:
@@ -138,17 +157,24 @@ class Prefilter:
         packed.sort()
         return [(p >> _SHIFT, p & _MASK) for p in packed]
 
-    def find_packed(self, text: str) -> list[int]:
-        """Collapsed hits (module docstring) as unsorted ints `end_offset << 20 | keyword_index`, for the engine.
+    def find_packed(self, text: str, *, collapse: bool | None = None) -> list[int]:
+        """Hits as unsorted ints `end_offset << 20 | keyword_index`, for the engine.
 
-        Their windows in the engine are those of all hits; their number is bounded by the text's
-        size over `STRIDE` per keyword, plus one per line, whatever the text holds.
+        Every hit while there are at most `plain_cap(len(text))` of them, else collapsed hits
+        (module docstring; `collapse=True` always collapses, for tests). Collapsed hits give the
+        engine the same windows; their number is bounded by the text's size over `STRIDE` per
+        keyword, plus one per line, whatever the text holds.
         """
-        if self.backend == "hyperscan" and self.keywords:
-            return self._find_hyperscan(text, collapse=True)
-        if self.backend == "ahocorasick" and self.keywords:
-            return self._collapsed(self._iter_ahocorasick(text), text)
-        return self._collapsed(self._find(text), text)
+        if not self.keywords:
+            return []
+        cap = -1 if collapse else plain_cap(len(text)) if collapse is None else 1 << 62
+        if self.backend == "hyperscan":
+            return self._find_hyperscan(text, cap=cap)
+        packed = self._iter_ahocorasick(text) if self.backend == "ahocorasick" else iter(sorted(self._find(text)))
+        first = list(itertools.islice(packed, cap + 1)) if cap >= 0 else []
+        if cap >= 0 and len(first) <= cap:
+            return first
+        return self._collapsed(itertools.chain(first, packed), text)
 
     @property
     def scans_bytes(self) -> bool:
@@ -164,7 +190,7 @@ class Prefilter:
         """
         if not self.scans_bytes:
             raise ValueError(f"the {self.backend} prefilter scans text, not bytes")
-        return self._scan_collapsed(data)
+        return self._scan_capped(data, plain_cap(len(data)))
 
     # -- hyperscan ---------------------------------------------------------------------------------
 
@@ -204,15 +230,29 @@ class Prefilter:
             self._local.scratch = scratch
         return scratch
 
-    def _find_hyperscan(self, text: str, *, collapse: bool = False) -> list[int]:
+    def _find_hyperscan(self, text: str, *, cap: int | None = None) -> list[int]:
+        """Hits over `text`: all of them (`cap` None), or as `_scan_capped`."""
         ascii_text = text.isascii()  # O(1) in CPython; byte offsets are then character offsets
         data = text.encode("ascii") if ascii_text else text.encode("utf-8", "surrogatepass")
-        if collapse:
-            hits = self._scan_collapsed(data)
+        if cap is not None:
+            hits = self._scan_capped(data, cap)
         else:
             hits = []
             self._db.scan(data, match_event_handler=_on_match, context=hits, scratch=self._scratch())
         return hits if ascii_text else bytes_to_chars(data, hits)
+
+    def _scan_capped(self, data: bytes, cap: int) -> list[int]:
+        """Every hit while there are at most `cap` (the common case: a cheap callback), else collapsed hits."""
+        if cap >= 0:
+            hits: list[int] = []
+            try:
+                self._db.scan(data, match_event_handler=_on_match_capped, context=(hits, cap), scratch=self._scratch())
+            except _hs.ScanTerminated:  # past the cap: a dense input, scan it again collapsing hits
+                pass
+            else:
+                return hits
+            del hits
+        return self._scan_collapsed(data)
 
     def _scan_collapsed(self, data: bytes) -> list[int]:
         """Collapsed hits over `data` (module docstring), halting Hyperscan on a storm and resuming after it."""
@@ -271,7 +311,7 @@ class Prefilter:
                 skipped[other] = 0
             # Resume so that a keyword ending past the run is found whole; the keywords inside it
             # are the companions just added (their hits up to `run_end` are collapsed again).
-            base = run_end - self._max_len + 1
+            base = max(base + 1, run_end - self._max_len + 1)  # always forward, whatever the text
         for kw, end in pending.items():
             append(end << _SHIFT | kw)
         return hits
