@@ -4,7 +4,7 @@ pre-commit clones a repository holding this checkout's hooks file and package (a
 the working tree, committed), installs it into its own virtualenv (`language: python`: the
 scanner-only base install) and runs the hooks on commits. The environment is built once per
 session under a private PRE_COMMIT_HOME. Its pip installs offline, from a wheelhouse of this
-environment's own base distributions (tests/install/closure.py) plus virtualenv's bundled
+environment's own base distributions (the `wheelhouse` fixture) plus virtualenv's bundled
 setuptools wheel for the build: the same install, without a minute of index look-ups.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import service_unavailable
-from tests.install.closure import base_closure, repack
+from tests.install.closure import offline_pip
 
 pytestmark = pytest.mark.git
 
@@ -44,12 +44,10 @@ def _git(cwd: Path, *args: str, env: dict[str, str], check: bool = True) -> subp
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=check, timeout=120)
 
 
-def _env(home: Path, pre_commit_home: Path) -> dict[str, str]:
+def _env(home: Path, pre_commit_home: Path, wheels: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT", "SECRETOPS_", "PIP_"))}
+    env.update(offline_pip(wheels))
     env.update(
-        PIP_NO_INDEX="1",
-        PIP_FIND_LINKS=str(pre_commit_home.parent / "wheels"),
-        PIP_DISABLE_PIP_VERSION_CHECK="1",
         HOME=str(home),
         GIT_CONFIG_NOSYSTEM="1",
         GIT_AUTHOR_NAME="Dev",
@@ -69,23 +67,13 @@ def _init(root: Path, env: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Path, Path]:
-    """(repository holding this checkout's hooks and package, its commit, HOME, PRE_COMMIT_HOME)."""
+def hooks_repo(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[Path, str, Path, Path, Path]:
+    """(repository holding this checkout's hooks and package, its commit, HOME, PRE_COMMIT_HOME, wheels)."""
     _pre_commit()
     base = tmp_path_factory.mktemp("pre-commit")
     home, cache = base / "home", base / "cache"
     home.mkdir()
-    wheels = base / "wheels"
-    wheels.mkdir()
-    for dist in base_closure().values():
-        repack(dist, wheels)
-    import virtualenv
-
-    embedded = sorted((Path(virtualenv.__file__).parent / "seed" / "wheels" / "embed").glob("setuptools-*.whl"))
-    if not embedded:
-        service_unavailable("virtualenv bundles no setuptools wheel (needed to build secretops offline)")
-    shutil.copy2(embedded[-1], wheels)
-    env = _env(home, cache)
+    env = _env(home, cache, wheelhouse)
     repo = base / "secretops"
     _init(repo, env)
     for name in (".pre-commit-hooks.yaml", "pyproject.toml", "README.md"):
@@ -93,14 +81,14 @@ def hooks_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Pat
     shutil.copytree(REPO / "secretops", repo / "secretops", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     _git(repo, "add", ".", env=env)
     _git(repo, "commit", "-q", "-m", "snapshot", env=env)
-    return repo, _git(repo, "rev-parse", "HEAD", env=env).stdout.strip(), home, cache
+    return repo, _git(repo, "rev-parse", "HEAD", env=env).stdout.strip(), home, cache, wheelhouse
 
 
 @pytest.fixture
-def project(hooks_repo: tuple[Path, str, Path, Path], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+def project(hooks_repo: tuple[Path, str, Path, Path, Path], tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A throwaway repository whose .pre-commit-config.yaml uses both hooks, installed as its git hook."""
-    repo, rev, home, cache = hooks_repo
-    env = _env(home, cache)
+    repo, rev, home, cache, wheels = hooks_repo
+    env = _env(home, cache, wheels)
     root = tmp_path / "project"
     _init(root, env)
     (root / ".pre-commit-config.yaml").write_text(

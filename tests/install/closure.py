@@ -76,3 +76,8 @@ def repack(dist: metadata.Distribution, out_dir: Path) -> Path:
         record.append(f"{info}/RECORD,,")
         zf.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
     return wheel
+
+
+def offline_pip(wheels: Path) -> dict[str, str]:
+    """Environment variables making pip install from `wheels` only."""
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
