@@ -190,6 +190,11 @@ class PostgresIssuerSpec(_Model):
     port: int | None = None
     database: str | None = None
     sslmode: str | None = None
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other names consumers use for this server that secretops cannot reach (a docker compose"
+        " service name such as `db`): a consumer value naming one is checked at the issuer's own address",
+    )
     retire: Literal["nologin", "scramble"] = Field(
         default="nologin", description="alternate: how the retired role is locked"
     )
@@ -204,6 +209,11 @@ class MysqlIssuerSpec(_Model):
     host: str | None = None
     port: int | None = None
     database: str | None = None
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other names consumers use for this server that secretops cannot reach (a docker compose"
+        " service name such as `db`): a consumer value naming one is checked at the issuer's own address",
+    )
     retire: Literal["lock", "scramble"] = Field(
         default="lock", description="alternate: how the retired user is locked (ACCOUNT LOCK or a random password)"
     )
@@ -216,6 +226,11 @@ class RedisIssuerSpec(_Model):
     admin_url_env: str = Field(description="env var holding an admin redis:// or rediss:// URL")
     acl_save: bool = Field(default=False, description="run ACL SAVE after changes (ACL file setups)")
     kill_clients: bool = Field(default=False, description="CLIENT KILL USER on revoke")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other names consumers use for this server that secretops cannot reach (a docker compose"
+        " service name such as `db`): a consumer value naming one is checked at the issuer's own address",
+    )
 
 
 class AwsIamIssuerSpec(_Model):

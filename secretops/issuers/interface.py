@@ -173,6 +173,10 @@ class Issuer(ABC):
         """
         return None
 
+    def host_aliases(self) -> frozenset[str]:
+        """Other names consumers use for this server (`aliases` in the spec), checked at its own address."""
+        return frozenset()
+
     def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
         """True when the user and password `endpoint` carries authenticate where it points.
 

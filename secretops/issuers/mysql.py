@@ -369,7 +369,10 @@ class MysqlIssuer(Issuer):
         allowed = self.consumer_hosts() or frozenset()
         if endpoint.service != "mysql":
             raise IssuerError(f"{secret.name}: a {endpoint.scheme} URL is not a MySQL connection string")
-        if len(endpoint.hosts) != 1 or not host_matches(endpoint.hosts[0], allowed):
+        host, port = (endpoint.hosts[0], endpoint.port or 3306) if len(endpoint.hosts) == 1 else ("", 0)
+        if not host_matches(host, allowed) and host_matches(host, self.host_aliases()):
+            host, port = self._consumer_where()  # an alias: log in at the issuer's own address
+        elif not host_matches(host, allowed):
             raise IssuerError(
                 f"{secret.name}: refusing to log in at {endpoint.where()}: not the issuer's host "
                 f"({', '.join(sorted(allowed)) or 'none configured'})",
@@ -377,8 +380,11 @@ class MysqlIssuer(Issuer):
             )
         if endpoint.password is None or not endpoint.user:
             return False
-        port = endpoint.port or 3306
-        return self._login(secret, endpoint.hosts[0], port, endpoint.user, endpoint.password, endpoint.database)
+        return self._login(secret, host, port, endpoint.user, endpoint.password, endpoint.database)
+
+    def host_aliases(self) -> frozenset[str]:
+        """`aliases` of the issuer spec: names consumers use that are checked at the issuer's address."""
+        return frozenset(self.spec.aliases)
 
     def revoke(self, secret: SecretSpec, old: Credential, keep: Credential) -> None:
         """alternate: lock (or scramble) the retired user. overlap: `DISCARD OLD PASSWORD`. replace: nothing.

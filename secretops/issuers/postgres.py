@@ -376,6 +376,10 @@ class PostgresIssuer(Issuer):
             hosts.update(h for h in str(admin.get(key) or "").split(",") if h)
         return frozenset(hosts)
 
+    def host_aliases(self) -> frozenset[str]:
+        """`aliases` of the issuer spec: names consumers use that are checked at the issuer's address."""
+        return frozenset(self.spec.aliases)
+
     def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
         """Log in where a consumer's parsed value points (hosts, ports, database), as it would.
 
@@ -385,7 +389,18 @@ class PostgresIssuer(Issuer):
         allowed = self.consumer_hosts() or frozenset()
         if endpoint.service != "postgres":
             raise IssuerError(f"{secret.name}: a {endpoint.scheme} URL is not a PostgreSQL connection string")
-        if not endpoint.hosts or any(not host_matches(h, allowed) for h in endpoint.hosts):
+        hosts: list[str] = []
+        ports: list[int] = []
+        for host, port in zip(endpoint.hosts, endpoint.ports, strict=True):
+            if not host_matches(host, allowed) and host_matches(host, self.host_aliases()):
+                own = self._consumer_params()  # an alias: log in at the issuer's own address
+                host, port = str(own["host"]), int(own["port"])
+            elif not host_matches(host, allowed):
+                hosts = []
+                break
+            hosts.append(host)
+            ports.append(port or 5432)
+        if not hosts:
             raise IssuerError(
                 f"{secret.name}: refusing to log in at {endpoint.where()}: not the issuer's host "
                 f"({', '.join(sorted(allowed)) or 'none configured'})",
@@ -394,8 +409,8 @@ class PostgresIssuer(Issuer):
         if endpoint.password is None or not endpoint.user:
             return False
         params: dict[str, Any] = {
-            "host": ",".join(endpoint.hosts),
-            "port": ",".join(str(p or 5432) for p in endpoint.ports),
+            "host": ",".join(hosts),
+            "port": ",".join(str(p) for p in ports),
             "dbname": endpoint.database or endpoint.user,
             "connect_timeout": _CONNECT_TIMEOUT,
         }

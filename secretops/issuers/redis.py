@@ -238,6 +238,10 @@ class RedisIssuer(Issuer):
         found = {str(h) for h in (kwargs.get("host"), kwargs.get("path")) if h}
         return frozenset(found or {"localhost"})  # redis-py's default host
 
+    def host_aliases(self) -> frozenset[str]:
+        """`aliases` of the issuer spec: names consumers use that are checked at the admin URL's address."""
+        return frozenset(self.spec.aliases)
+
     def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
         """`AUTH` with the user and password a consumer's parsed URL carries, at its host, port and db.
 
@@ -247,7 +251,9 @@ class RedisIssuer(Issuer):
         allowed = self.consumer_hosts() or frozenset()
         if endpoint.service != "redis":
             raise IssuerError(f"{secret.name}: a {endpoint.scheme} URL is not a Redis URL")
-        if len(endpoint.hosts) != 1 or not host_matches(endpoint.hosts[0], allowed):
+        alias = len(endpoint.hosts) == 1 and not host_matches(endpoint.hosts[0], allowed)
+        alias = alias and host_matches(endpoint.hosts[0], self.host_aliases())
+        if not alias and (len(endpoint.hosts) != 1 or not host_matches(endpoint.hosts[0], allowed)):
             raise IssuerError(
                 f"{secret.name}: refusing to log in at {endpoint.where()}: not the issuer's host "
                 f"({', '.join(sorted(allowed)) or 'none configured'})",
@@ -256,9 +262,12 @@ class RedisIssuer(Issuer):
         if endpoint.password is None:
             return False
         cls, kwargs = self._pool_args()
+        own: dict[str, Any] = {k: kwargs[k] for k in ("host", "port", "path") if k in kwargs}
         for key in ("host", "port", "path", "db", "username", "password"):
             kwargs.pop(key, None)
-        if endpoint.scheme == "unix":
+        if alias:  # a name only consumers can resolve: log in at the admin URL's address
+            kwargs.update(own)
+        elif endpoint.scheme == "unix":
             cls = redis.UnixDomainSocketConnection
             kwargs["path"] = endpoint.hosts[0]
         else:

@@ -278,6 +278,7 @@ def verify_consumer(
             hint="put `{username}` in the template (strategy alternate switches accounts)",
         )
     allowed = issuer.consumer_hosts()
+    aliases = issuer.host_aliases()
     where = got.where()
     elsewhere: str | None = None
     if allowed is not None:
@@ -285,13 +286,17 @@ def verify_consumer(
         if not got.hosts:
             elsewhere = f"the {kind} names no host (its client would use a local socket); the issuer is at {issuer_at}"
         for host in got.hosts:
-            if elsewhere is None and not host_matches(host, allowed):
+            if elsewhere is None and not host_matches(host, allowed | aliases):
                 elsewhere = f"the {kind} points at host {checker.shown(host)}, the issuer is at {issuer_at}"
+        named = [h for h in got.hosts if not host_matches(h, allowed) and host_matches(h, aliases)]
+        if named:
+            where += f" (alias {', '.join(named)}: checked at the issuer's own address)"
     if elsewhere is not None and login:
         raise checker.fail(
             elsewhere,
-            hint="fix the host in the template, or set `host` on the issuer to the host(s) consumers use"
-            " (secretops logs in only where the issuer is)",
+            hint="fix the host in the template; or set `host` on the issuer to the host(s) consumers use, or list"
+            " a name only consumers can resolve (a compose service) in its `aliases` (secretops logs in only where"
+            " the issuer is)",
         )
     if not login:
         # verify.credential: false: nobody logs in, so another host is reported, not refused.

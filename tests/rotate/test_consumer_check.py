@@ -47,6 +47,7 @@ class StubIssuer(Issuer):
 
     def __init__(self, hosts: set[str] | None = None) -> None:
         self.hosts = frozenset(hosts or {"db.internal"})
+        self.aliases: frozenset[str] = frozenset()
         self.asked: list[Endpoint] = []
         self.valid: dict[str, str] = {}
 
@@ -64,6 +65,9 @@ class StubIssuer(Issuer):
 
     def consumer_hosts(self) -> frozenset[str] | None:
         return self.hosts
+
+    def host_aliases(self) -> frozenset[str]:
+        return self.aliases
 
     def check_endpoint(self, secret: SecretSpec, endpoint: Endpoint) -> bool:
         self.asked.append(endpoint)
@@ -607,3 +611,29 @@ def test_postgres_issuer_host_may_list_several() -> None:
     spec = {"kind": "postgres", "admin_dsn_env": "P", "host": "db.internal, pooler.internal"}
     issuer = build_issuer(TypeAdapter(IssuerSpec).validate_python(spec), {"P": "postgresql://a:b@admin.internal/x"})
     assert issuer.consumer_hosts() == frozenset({"db.internal", "pooler.internal", "admin.internal"})
+
+
+def test_alias_host_is_checked_at_the_issuer_address() -> None:
+    issuer = StubIssuer()
+    issuer.aliases = frozenset({"db"})
+    verified = run("postgresql://{username}:{password|url}@db:5432/app", "pw", issuer=issuer)
+    assert verified.how == "logged in as app_a at db:5432/app (alias db: checked at the issuer's own address)"
+    assert "`other`, the issuer is at db.internal" in refused("postgresql://{username}:{password|url}@other/app", "pw")
+
+
+@pytest.mark.postgres
+def test_pg_compose_service_alias(tmp_path: Path, pg_cluster: PgCluster, pg_pair: Any) -> None:
+    """The app says `db` (a compose service name secretops cannot resolve); `aliases: [db]` checks it here."""
+    a, b, old = pg_pair
+    secret = _spec("cc/pg", "postgresql://{username}:{password|url}@db:5432/postgres", "@/", [a, b])
+    issuer = {"kind": "postgres", "admin_dsn_env": "P", "host": "127.0.0.1", "port": pg_cluster.port}
+    for aliases, outcome in (([], Outcome.ROLLED_BACK), (["db"], Outcome.COMPLETE)):
+        engine, store = _engine(tmp_path, secret, {**issuer, "aliases": aliases}, {"P": pg_cluster.admin_dsn})
+        if store.get("cc/pg") is None:
+            store.put("cc/pg", SecretValue(old), attributes={"username": a}, labels=frozenset({Label.CURRENT}))
+            (tmp_path / "app.env").write_text(f"DATABASE_URL=postgresql://{a}:{old}@db:5432/postgres\n")
+        result = engine.rotate("cc/pg")
+        assert result.outcome is outcome, result.summary()
+        store.close()
+    assert any(f"logged in as {b} at db:5432/postgres (alias db" in line for line in result.lines), result.lines
+    assert _env(tmp_path)["DATABASE_URL"].startswith(f"postgresql://{b}:")
