@@ -1003,7 +1003,7 @@ def _bare_token_name(name: str | None) -> bool:
 
 def _classify_live(value: str, live: str, *, path: str) -> Verdict:
     """A value built like a live credential: a leak wherever it is, unless its vendor says test mode."""
-    marker = shape.test_mode_marker(value)
+    marker = shape.vendor_test_marker(value)
     if marker:
         return Verdict(Classification.TEST_CREDENTIAL, (f"test-credential: vendor test-mode format ({marker})",))
     why = weak_default_reason(value, path=path)

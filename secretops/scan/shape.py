@@ -32,7 +32,7 @@ __all__ = [
     "live_prefix",
     "live_shape",
     "pagination_line",
-    "test_mode_marker",
+    "vendor_test_marker",
 ]
 
 #: Hosts that never leave the machine or the container network, whatever file they are in.
@@ -133,7 +133,7 @@ def live_prefix(value: str) -> str | None:
     return None
 
 
-def test_mode_marker(value: str) -> str | None:
+def vendor_test_marker(value: str) -> str | None:
     """The vendor test-mode marker in `value` (`sk_test_` gives `test_`), or None."""
     m = _TEST_MODE.search(value)
     return m.group(0).lower() if m else None
@@ -165,15 +165,15 @@ def live_shape(
     """
     if _PRIVATE_KEY.search(value):
         return "a private key block"
-    known = live_prefix(value)
-    if known is not None:
-        return f"a provider format ({known} prefix)"
+    # reasons never quote the value, not even its prefix (the masked preview shows that)
+    if live_prefix(value) is not None:
+        return "a provider format (a well-known live prefix)"
     lowered = value.lower()
     host = (context or {}).get("host", "")
     if not generic:
         prefix = next((k for k in keywords if len(k) >= 3 and k in lowered), None)
         if prefix is not None:
-            return f"a provider format ({prefix} prefix)"
+            return "a provider format (the rule's prefix)"
         # a password with a host (a URI, a host/user/password block) is judged by its host below
         if strongly_random and not host and not _UUID.match(value):
             return "a strongly random value in a provider format"
