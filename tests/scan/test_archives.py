@@ -373,3 +373,23 @@ def test_archives_scan_the_same_in_parallel(tmp_path: Path) -> None:
     options = ScanOptions(include=ALL, jobs=2, batch=BatchLimits(files=1))
     two = scan_paths([str(tmp_path)], FakeScanner, options=options)
     assert _where(two, tmp_path) == _where(one, tmp_path) and len(one.findings) == 18
+
+
+def test_a_zip_declaring_too_many_members_is_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "wide.zip").write_bytes(_zip({f"f{i}.env": ENV for i in range(30)}))
+    result = _scan(tmp_path)
+    assert len(result.findings) == 30
+    from secretops.scan.sources import archive as archive_mod
+
+    limits = archive_mod.ArchiveLimits(max_members=20)
+    notes: list[str] = []
+    with open(tmp_path / "wide.zip", "rb") as fh:
+        archive_mod.scan_archive(
+            fh,
+            "wide.zip",
+            archive_mod.ArchiveKind("zip", None, ".zip"),
+            limits,
+            lambda *_: pytest.fail("no member may be read"),
+            lambda skip: notes.append(skip.reason),
+        )
+    assert notes == [SkipReason.ARCHIVE_LIMIT]

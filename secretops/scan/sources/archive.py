@@ -74,8 +74,7 @@ ARCHIVE_ERRORS: Final = (
     zlib.error,
     lzma.LZMAError,
     NotImplementedError,  # a zip compression method Python does not have
-    ValueError,
-    UnicodeError,
+    UnicodeError,  # a zip member name flagged UTF-8 that is not
 )
 
 _TAR_SUFFIXES: Final = (
@@ -279,6 +278,20 @@ def _decompressor(compression: str | None, raw: Reader) -> Reader:
     return raw
 
 
+def _zip_entries(fh: IO[bytes]) -> int | None:
+    """The member count a zip's end record declares, read before `ZipFile` parses them all (None: unknown)."""
+    end_record = getattr(zipfile, "_EndRecData", None)
+    index = getattr(zipfile, "_ECD_ENTRIES_TOTAL", None)
+    if end_record is None or index is None:
+        return None
+    try:
+        record = end_record(fh)
+        fh.seek(0)
+    except (OSError, zipfile.BadZipFile):
+        return None
+    return int(record[index]) if record else None
+
+
 def _is_tar_header(block: bytes) -> bool:
     return len(block) >= 512 and block[257:262] == b"ustar"
 
@@ -346,6 +359,12 @@ class _Walk:
             self.note(Skipped(display, SkipReason.CORRUPT, f"member cannot be decompressed: {type(exc).__name__}"))
 
     def _zip(self, source: Reader, display: str, depth: int) -> None:
+        entries = _zip_entries(cast(IO[bytes], source))
+        if entries is not None and entries > self.limits.max_members:
+            # Python would parse the whole central directory first: millions of entries, gigabytes.
+            detail = f"{entries} members, more than {self.limits.max_members}: not opened"
+            self.note(Skipped(display, SkipReason.ARCHIVE_LIMIT, detail))
+            return
         with zipfile.ZipFile(cast(IO[bytes], source)) as zf:
             infos = zf.infolist()
             ratio = self.limits.max_ratio
