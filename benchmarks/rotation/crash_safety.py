@@ -21,7 +21,7 @@ from secretops.store.interface import Label
 
 POINTS = [
     "generate", "stage", "apply", "distribute:web", "redeploy:web", "verify",
-    "promote", "grace", "revoke", "prove-dead", "mark-revoked",
+    "promote", "grace", "drain", "revoke", "prove-dead", "mark-revoked",
 ]  # fmt: skip
 CLI = [sys.executable, "-c", "from secretops.cli.app import main; main()"]
 
