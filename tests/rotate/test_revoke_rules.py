@@ -364,3 +364,23 @@ def test_health_check_that_cannot_connect_names_url_and_error() -> None:
     )
     assert not result.ok
     assert result.detail == "cannot connect to http://127.0.0.1:9/healthz: ConnectError: [Errno 111] Connection refused"
+
+
+def test_rotate_many_reports_the_missing_key_as_a_usage_error(world: World) -> None:
+    _dotenv_world(world, "DATABASE_URL=x\n")
+    (result,) = world.engine().rotate_many(["shop/db"])
+    assert result.outcome is Outcome.FAILED and result.exit_code == 2
+    assert result.failure is not None and "did you mean DATABASE_URL?" in result.failure.reason
+
+
+def test_plan_of_an_issuer_that_mints_stores_right_after_minting(world: World) -> None:
+    world.issuer.gen = True
+    world.add(secret(generator={"kind": "issuer"}, consumers=[{"target": "web", "env": "TOKEN"}]))
+    actions = [s.action for s in world.engine().plan("shop/db")]
+    assert actions[:3] == [
+        "check every consumer's key is on its target",
+        "set new value on app_a",
+        "put shop/db as pending (at once)",
+    ]
+    assert actions.index("set TOKEN") < actions.index("log in as app_a with the new value")
+    assert actions.index("promote pending to current (check-and-set)") < actions.index("revoke the previous value")
