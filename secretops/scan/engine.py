@@ -4,9 +4,11 @@ Pipeline for one `Fragment` (the whole text at once, never line by line):
 
 1. keyword prefilter over the whole buffer in C (`Prefilter`: Hyperscan, else Aho-Corasick);
 2. windows: the line(s) holding each keyword hit (capped on very long lines), merged when they
-   touch; rules with `multiline = true` also see the 16 KiB after their window;
+   touch; rules with `multiline = true` also see the 16 KiB after their window (a keyword storm's
+   hits arrive collapsed from the prefilter: the same windows, a bounded number of hits);
 3. each rule whose keyword hit a window runs its regex over that window only
-   (`pattern.finditer(text, start, end)`: no copies);
+   (`pattern.finditer(text, start, end)`: no copies); a multiline rule runs once over the union
+   of its overlapping reaches (each character read once per rule, not once per window);
 4. candidates on the same secret span are de-duplicated (a specific rule beats a generic one);
 5. rule and policy allowlists, inline `secretops:allow`;
 6. grouping (`group.py`): host/port/database/user context, provider inference, identifiers

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -210,3 +211,38 @@ def test_many_findings_on_one_long_line_stay_linear() -> None:
 
     small, large = cpu(500), cpu(2000)
     assert large < max(small, 0.01) * 6, (small, large)
+
+
+_CLI = textwrap.dedent(
+    """
+    import json, resource, sys
+    from secretops.cli.app import run
+
+    code = run(sys.argv[1:])
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    print(json.dumps({
+        "code": code,
+        "cpu": sum(u.ru_utime + u.ru_stime for u in usage),
+        "rss_mb": max(u.ru_maxrss for u in usage) / 1024,
+    }))
+    """
+)
+
+
+def test_the_cli_scans_a_file_of_eight_megabytes_of_a_in_bounded_memory(tmp_path: Path) -> None:
+    """The same repro end to end: `secretops scan` on the file (read in chunks, workers and all)."""
+    target = tmp_path / "zeros.b64"
+    target.write_bytes(b"a" * (8 << 20))
+    report = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI, "scan", str(target), "--format", "json", "-o", str(report), "--no-ignore"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["code"] == 0, proc.stderr
+    assert got["rss_mb"] < 150, got
+    assert got["cpu"] < 10, got
+    assert json.loads(report.read_text())["findings"] == []
