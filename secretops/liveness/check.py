@@ -20,6 +20,7 @@ from typing import Final
 
 import httpx
 
+from secretops.extras import missing_extra
 from secretops.liveness import DATABASE_VERIFIERS, VERIFIERS, verifier_id_for
 from secretops.liveness.interface import (
     DEFAULT_CONCURRENCY,
@@ -145,6 +146,10 @@ def verify_findings(
                     return key, verifier.verify(leak)
                 except Exception as exc:  # a verifier bug must not end the scan, nor print a value
                     log.debug("%s failed: %s", verifier.id, type(exc).__name__)
+                    missing = missing_extra(exc, verifier.id) if isinstance(exc, ModuleNotFoundError) else None
+                    if missing is not None:  # a scanner-only install: the driver comes with an extra
+                        detail = f"not checked: needs the {missing.module} package (the [{missing.extra}] extra)"
+                        return key, LivenessResult.unknown(verifier.id, detail)
                     return key, LivenessResult.unknown(verifier.id, f"check failed ({type(exc).__name__})")
 
             workers = min(options.concurrency, len(jobs))

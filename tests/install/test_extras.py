@@ -195,3 +195,31 @@ def test_the_install_hint_follows_the_installation_and_never_prints_url_credenti
     assert expected in hint
     if absent is not None:
         assert absent not in hint and "ci-bot" not in hint
+
+
+def test_a_database_liveness_check_without_its_driver_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from secretops.liveness import Liveness
+    from secretops.liveness.check import VerifyOptions, verify_findings
+    from secretops.scan.models import Classification, Finding, Location, Severity
+    from secretops.values import SecretValue
+
+    finding = Finding(
+        rule_id="neon-postgres-password",
+        kind="postgres-password",
+        provider="neon",
+        classification=Classification.LEAK,
+        severity=Severity.CRITICAL,
+        confidence="high",
+        location=Location("a.md", 1, 1, 1, 10),
+        fingerprint="hmac-sha256:0000",
+        preview="npg_****",
+        secret=SecretValue("npg_" + "Zq8vN3xLp2Wm"),
+    )
+    finding = dataclasses.replace(finding, context={"host": "127.0.0.1", "user": "app", "port": "1"})
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    [out] = verify_findings([finding], VerifyOptions(databases=True))
+    assert out.liveness is not None
+    assert out.liveness.state is Liveness.UNKNOWN  # never dead: nothing was checked
+    assert "the [postgres] extra" in out.liveness.detail
