@@ -518,6 +518,17 @@ class Engine:
                 steps.append(PlanStep(f"target:{tname}", "wait for deploy", f"timeout {self.deploy_timeout}"))
             if secret.verify.credential:
                 steps.extend(phases["verify"] or [PlanStep(actor, "check the new credential")])
+            how = "parse it as the consumer's client does" + (
+                ", log in at the issuer with what it yields" if secret.verify.credential else ""
+            )
+            for consumer in secret.consumers:
+                steps.append(
+                    PlanStep(
+                        f"target:{consumer.target}",
+                        f"verify {consumer.env} as the app reads it",
+                        f"read it back (the rendered value on a write-only target), {how}",
+                    )
+                )
             for hc in self._health_checks(secret):
                 steps.append(PlanStep(hc[0] or eng, f"GET {hc[1].url}", f"expect {hc[1].status}"))
             steps.append(PlanStep(store, "promote pending to current (check-and-set)"))

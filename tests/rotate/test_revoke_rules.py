@@ -301,6 +301,8 @@ def test_plan_lists_steps_in_execution_order(world: World) -> None:
         ("target:worker", "redeploy"),
         ("target:worker", "wait for deploy"),
         ("issuer:fake", "log in as app_a with the new value"),
+        ("target:web", "verify DATABASE_URL as the app reads it"),
+        ("target:worker", "verify DB_PASSWORD as the app reads it"),
         ("store:memory", "promote pending to current (check-and-set)"),
         ("engine", "grace 1:00:00"),
         ("engine", "drain 15s after the last write"),
