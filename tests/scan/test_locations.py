@@ -146,3 +146,38 @@ def test_cr_only_text_on_stdin_and_utf16(tmp_path: Path) -> None:
     assert [(f.location.line, f.location.column) for f in result.findings] == [(3, 7)]
     (tmp_path / "u16.txt").write_bytes(body.encode("utf-16"))
     assert [f[:2] for f in _findings(tmp_path / "u16.txt")] == [(3, 7)]
+
+
+def test_heavy_outputs_and_metadata_cost_what_json_loads_costs(tmp_path: Path) -> None:
+    """Plot data and images are skipped by the C decoder; the text after them still maps exactly."""
+    import base64
+    import random
+    import time
+
+    rng = random.Random(5)
+    plot = {"data": [{"x": [rng.random() for _ in range(20000)], "y": [rng.random() for _ in range(20000)]}]}
+    image = base64.b64encode(rng.randbytes(200_000)).decode()
+    outputs = [
+        {
+            "output_type": "display_data",
+            "data": {
+                "application/vnd.plotly.v1+json": plot,
+                "image/png": image,
+                "text/plain": ["FAKE_LEAK_afterplots1"],
+            },
+            "metadata": {"source": "FAKE_LEAK_inmetadata1"},  # metadata is not cell text
+        }
+    ]
+    cells: list[dict[str, object]] = [{"cell_type": "code", "source": "fig", "outputs": outputs, "metadata": {}}] * 4
+    text = json.dumps(_nb(cells), indent=1)
+    assert len(text) > 4 * 1024 * 1024  # over a chunk: read whole all the same, to be parsed
+    (tmp_path / "plots.ipynb").write_text(text)
+    found = _findings(tmp_path / "plots.ipynb")
+    at = [i for i in range(len(text)) if text.startswith("FAKE_LEAK_afterplots1", i)]
+    assert [f[:2] for f in found] == [(text.count("\n", 0, i) + 1, i - text.rfind("\n", 0, i)) for i in at]
+    started = time.perf_counter()
+    json.loads(text)
+    c_time = time.perf_counter() - started
+    started = time.perf_counter()
+    assert notebook_fragments(text, "plots.ipynb") is not None
+    assert time.perf_counter() - started < 4 * c_time + 0.05

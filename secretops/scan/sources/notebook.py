@@ -42,6 +42,11 @@ _ESCAPE: Final = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")
 _DECODER: Final[Any] = json.decoder
 _SCANNER: Final[Any] = json.scanner
 _WHITESPACE: Final[re.Pattern[str]] = _DECODER.WHITESPACE
+_FAST: Final = json.JSONDecoder()  # the C decoder, for values no finding is reported in
+#: Keys whose values hold cell text (or lead to it): parsed with positions.
+_POSITIONED_KEYS: Final = frozenset(
+    {"cells", "worksheets", "source", "input", "outputs", "text", "data", "evalue", "traceback"}
+)
 _CONSTANTS: Final = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
 
 
@@ -82,11 +87,46 @@ class _Context:
         return out, after
 
     @staticmethod
-    def _object(state: tuple[str, int], *args: Any) -> tuple[_Obj, int]:
-        value, after = _DECODER.JSONObject(state, *args)
-        out = _Obj(value)
-        out.start, out.end = state[1] - 1, after
-        return out, after
+    def _object(
+        state: tuple[str, int], strict: bool, scan_once: Callable[[str, int], Any], *_: Any
+    ) -> tuple[_Obj, int]:
+        """An object; the values of keys no cell text comes from are parsed by the C decoder, without positions.
+
+        Metadata, images and widget or plot data (often megabytes of numbers) thus cost what
+        `json.loads` costs; only cells, sources, outputs and their text keep positions.
+        """
+        text, end = state
+        out = _Obj()
+        out.start = end - 1
+        ws = _WHITESPACE.match
+        end = _end_of(ws(text, end))
+        if text[end : end + 1] == "}":
+            out.end = end + 1
+            return out, end + 1
+        while True:
+            if text[end : end + 1] != '"':
+                raise ValueError("expected a key")
+            key, end = _DECODER.scanstring(text, end + 1, strict)
+            end = _end_of(ws(text, end))
+            if text[end : end + 1] != ":":
+                raise ValueError("expected ':'")
+            end = _end_of(ws(text, end + 1))
+            if key in _POSITIONED_KEYS or key.startswith(_TEXT_MIME_PREFIXES):
+                try:
+                    value, end = scan_once(text, end)
+                except StopIteration as exc:
+                    raise ValueError("bad value") from exc
+            else:
+                value, end = _FAST.raw_decode(text, end)
+            out[key] = value
+            end = _end_of(ws(text, end))
+            sep = text[end : end + 1]
+            if sep == "}":
+                out.end = end + 1
+                return out, end + 1
+            if sep != ",":
+                raise ValueError("expected ',' or '}'")
+            end = _end_of(ws(text, end + 1))
 
 
 def _end_of(match: re.Match[str] | None) -> int:
