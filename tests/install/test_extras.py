@@ -223,3 +223,30 @@ def test_a_database_liveness_check_without_its_driver_says_which_extra(monkeypat
     assert out.liveness is not None
     assert out.liveness.state is Liveness.UNKNOWN  # never dead: nothing was checked
     assert "the [postgres] extra" in out.liveness.detail
+
+
+def test_the_console_script_answers_version_without_typer() -> None:
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["secretops"] == "secretops.cli.entry:main"
+    code = (
+        "import sys\n"
+        "sys.argv = ['secretops', '--version']\n"
+        "from secretops.cli.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    version, status, loaded = proc.stdout.splitlines()[-3:]
+    assert version == "secretops 0.1.0" or version.startswith("secretops ")
+    assert status == "exit 0"
+    assert not {"typer", "click", "rich", "pydantic"} & set(loaded.split())
+
+
+def test_the_console_script_runs_commands_through_the_app() -> None:
+    code = "import sys; sys.argv = ['secretops', 'rules', '--help']; from secretops.cli.entry import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "rules" in proc.stdout.lower()
