@@ -37,6 +37,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "store": ("store",),
     "rotate": ("rotate", "resume", "history", "compromised"),
     "discover": ("discover",),
+    "audit": ("audit",),
 }
 
 

@@ -74,13 +74,17 @@ def _print_plan(name: str, steps: Sequence[PlanStep]) -> None:
         typer.echo(f"  {i:2d}. {step.actor.ljust(width)}  {step.action}{detail}")
 
 
-def _report(results: Sequence[RunResult]) -> int:
+def _report(results: Sequence[RunResult], audit: tuple[Path, str, bool] | None = None) -> int:
     if not results:
         typer.echo("nothing to do")
         return int(ExitCode.OK)
     typer.echo("")
     for result in results:
         typer.echo(result.summary())
+    if audit is not None:  # every run leaves an audit entry (secretops.audit.hooks)
+        from secretops.audit.hooks import record_runs
+
+        record_runs(audit[0], results, audit[1], compromised=audit[2])
     return max(r.exit_code for r in results)
 
 
@@ -112,12 +116,13 @@ def rotate_command(
             for name in chosen:
                 _print_plan(name, engine.plan(name))
             return int(ExitCode.OK)
+        audit = (settings.state_dir, "rotate", False)
         if due:
-            return _report(engine.run_due(concurrency=concurrency))
+            return _report(engine.run_due(concurrency=concurrency), audit)
         assert names is not None
         if len(names) == 1:
-            return _report([engine.rotate(names[0])])
-        return _report(engine.rotate_many(names, concurrency=concurrency))
+            return _report([engine.rotate(names[0])], audit)
+        return _report(engine.rotate_many(names, concurrency=concurrency), audit)
     finally:
         engine.store.close()
 
@@ -132,29 +137,65 @@ def resume_command(
     settings = Settings.from_env(policies_dir=policies)
     engine = build_engine(settings, value_file=value_file, assume_yes=yes)
     try:
-        return _report(engine.resume(run_id))
+        return _report(engine.resume(run_id), (settings.state_dir, "resume", False))
     finally:
         engine.store.close()
 
 
 def compromised_command(
-    name: Annotated[str, typer.Argument(help="The secret that leaked.")],
+    name: Annotated[str | None, typer.Argument(help="The secret that leaked (or use --from-scan / --finding).")] = None,
+    from_scan: Annotated[
+        Path | None, typer.Option("--from-scan", help="Act on the leaks of this `scan --format json` report.")
+    ] = None,
+    finding: Annotated[
+        list[str] | None,
+        typer.Option("--finding", help="Only the finding with this fingerprint (repeatable; alone: inventory only)."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the incident report here (.md, or .json by extension).")
+    ] = None,
+    verify_databases: Annotated[
+        bool,
+        typer.Option("--verify-databases", help="Prove database findings dead by logging in to the host they name."),
+    ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="Revoke the old value even if some target cannot be switched.")
     ] = False,
     dry_run: DryRunOption = False,
     policies: PoliciesOption = None,
     value_file: ValueFileOption = None,
-    yes: YesOption = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Confirm revocations at providers and manual issuers without asking.")
+    ] = False,
 ) -> int:
     """Rotate a leaked secret now: no grace, revoke as soon as consumers are switched, prove it dead."""
     settings = Settings.from_env(policies_dir=policies)
+    if from_scan is not None or finding or report is not None:
+        from secretops.cli.incident import run_incident
+
+        return run_incident(
+            settings,
+            name=name,
+            from_scan=from_scan,
+            fingerprints=list(finding or []),
+            report=report,
+            databases=verify_databases,
+            force=force,
+            dry_run=dry_run,
+            value_file=value_file,
+            yes=yes,
+        )
+    if name is None:
+        raise ConfigError(
+            "name the secret that leaked, or give --from-scan REPORT.json or --finding FINGERPRINT",
+            hint="secretops compromised shop/db, or compromised --from-scan report.json",
+        )
     engine = build_engine(settings, value_file=value_file, assume_yes=yes)
     try:
         if dry_run:
             _print_plan(name, engine.plan(name, compromised=True))
             return int(ExitCode.OK)
-        return _report([engine.rotate(name, compromised=True, force=force)])
+        return _report([engine.rotate(name, compromised=True, force=force)], (settings.state_dir, "rotate", True))
     finally:
         engine.store.close()
 

@@ -93,6 +93,11 @@ class AccessLog:
                 f"cannot record the access in {self.path}: {exc.strerror}",
                 hint="nothing was revealed; check the state directory's permissions",
             ) from exc
+        from secretops.audit import open_audit  # the hash-chained audit log records it too
+
+        open_audit(self.path.parent.parent).append(
+            "reveal", secret=secret, event=event, version=version, fingerprint=fingerprint, **detail
+        )
         return entry
 
     def entries(self) -> list[AccessEntry]:

@@ -1,0 +1,1 @@
+"""Incidents: from leaked findings to dead credentials, with a report (`compromised --from-scan`)."""

@@ -1,0 +1,1 @@
+"""Revoking leaked values that no inventory secret holds (see `interface` and `providers`)."""
