@@ -38,7 +38,7 @@ BEARER = "A" * 21 + "Zq81vPr9Lk3wQmN7xTf2Bc6Hd0Ja4Ye8Wu5Ri1Os3Pk9Lg7Mv2Nb6Xc4Zt8
 
 _RUN = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     from secretops.scan.engine import Scanner
     from secretops.scan.models import Fragment
     from secretops.scan.rules import load_rules
@@ -58,7 +58,9 @@ _RUN = textwrap.dedent(
         out[mb] = time.process_time() - start
         out[f"findings{mb}"] = len(findings)
         del data, text, hits, findings
-    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so it would count pytest's own peak.
+    status = open("/proc/self/status").read()
+    out["rss_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
     print(json.dumps(out))
     """
 )
@@ -220,10 +222,13 @@ _CLI = textwrap.dedent(
 
     code = run(sys.argv[1:])
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    # This process's peak from VmHWM (ru_maxrss survives exec: it would count pytest's own peak);
+    # forked workers' from RUSAGE_CHILDREN.
+    own = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0])
     print(json.dumps({
         "code": code,
         "cpu": sum(u.ru_utime + u.ru_stime for u in usage),
-        "rss_mb": max(u.ru_maxrss for u in usage) / 1024,
+        "rss_mb": max(own, usage[1].ru_maxrss) / 1024,
     }))
     """
 )
