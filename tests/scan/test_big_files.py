@@ -195,10 +195,20 @@ _RSS_SCRIPT = textwrap.dedent(
     gc.collect()
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # a fresh child: its peak RSS starts at what it holds now
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def hwm():  # peak RSS in KiB: VmHWM (reset below), else ru_maxrss
+        with open("/proc/self/status") as fh:
+            return int(fh.read().split("VmHWM:")[1].split()[0])
+
+    if pid == 0:  # a child: its peak RSS is reset to what it holds now, then the scan runs
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+            peak_now = hwm
+        except OSError:
+            peak_now = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        base = peak_now()
         result = scan_paths(sys.argv[1:], lambda: scanner, options=ScanOptions(max_file_size=8 * 1024**3))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = peak_now()
         os.write(write, f"{base // 1024} {peak // 1024} {result.stats.files} {result.stats.bytes}".encode())
         os._exit(0)
     os.close(write)
