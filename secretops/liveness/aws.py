@@ -53,8 +53,7 @@ class AwsStsVerifier(Verifier):
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from secretops.issuers import aws_iam  # noqa: F401 - silences botocore's body logging
-
+        _quiet_botocore()
         endpoint = self.ctx.aws_endpoint_url
         allowed = set(self.hosts)
         if endpoint is not None:
@@ -106,6 +105,21 @@ class AwsStsVerifier(Verifier):
             client.close()
         arn = answer.get("Arn")
         return LivenessResult.live_as(self.id, arn, f"accepted (account {answer.get('Account')})")
+
+
+class _NoDebug(logging.Filter):
+    """Drops botocore's DEBUG records, which can hold whole requests and responses."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+def _quiet_botocore() -> None:
+    """Install `_NoDebug` on the botocore loggers that print bodies and headers (once)."""
+    for name in ("botocore.parsers", "botocore.endpoint", "botocore.hooks", "botocore.auth"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _NoDebug) for f in logger.filters):
+            logger.addFilter(_NoDebug())
 
 
 class _RefusedHost(Exception):

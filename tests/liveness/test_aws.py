@@ -8,6 +8,7 @@ unknown key id is really refused.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import subprocess
@@ -84,11 +85,15 @@ def _leak(secret: str, **context: str) -> Leak:
     return Leak("aws-secret-access-key", "aws", "aws-access-key", SecretValue(secret), context)
 
 
-def test_a_working_key_pair_is_live_with_its_arn(strict_moto: tuple[str, dict[str, Any]], ctx: VerifyContext) -> None:
+def test_a_working_key_pair_is_live_with_its_arn(
+    strict_moto: tuple[str, dict[str, Any]], ctx: VerifyContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     _, key = strict_moto
     result = VERIFIERS["aws-sts"](ctx).verify(_leak(key["secret"], access_key_id=key["key_id"]))
     assert result.state is Liveness.LIVE, result.detail
     assert result.identity is not None and key["user"] in result.identity
+    assert key["secret"] not in caplog.text and key["secret"] not in repr(result)
 
 
 def test_a_wrong_secret_or_unknown_key_id_is_dead(strict_moto: tuple[str, dict[str, Any]], ctx: VerifyContext) -> None:
