@@ -16,7 +16,7 @@ import typer
 from secretops.audit import open_audit
 from secretops.cli.rotate import build_engine
 from secretops.display import printable
-from secretops.errors import ConfigError, ExitCode
+from secretops.errors import ConfigError, ExitCode, SecretOpsError
 from secretops.incident.findings import LeakedFinding, load_report, recover
 from secretops.incident.report import Incident, write_report
 from secretops.incident.run import IncidentOptions, bare, found_at, handle_findings, only, rotate_named
@@ -98,6 +98,14 @@ def run_incident(
             code = rotate_named(name, engine, options, incident, audit)
         else:
             code = handle_findings(findings, engine, options, incident, audit)
+    except SecretOpsError as exc:  # the report still says where the incident stands, then exit as usual
+        incident.log("failed", "compromised", exc.message)
+        incident.must(f"fix: {exc.message}" + (f" ({exc.hint})" if exc.hint else "") + "; then run compromised again")
+        incident.closed = False
+        if report is not None and not dry_run:
+            write_report(incident, report)
+            typer.echo(f"incident report (OPEN) written to {printable(report)}", err=True)
+        raise
     finally:
         engine.store.close()
     if dry_run:

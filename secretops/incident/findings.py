@@ -164,7 +164,7 @@ def recover(findings: list[LeakedFinding], key: FingerprintKey) -> list[LeakedFi
     for f in findings:
         if f.commit is not None:
             split = git_repo_of(f.path)
-            text = _blob(*split, f.commit) if split else None
+            text = _blob(split[0], f.commit, split[1]) if split else None
             if text is None and Path(f.path).is_file():  # a --staged finding has no commit blob: try the file
                 files.append(f.path)
             elif text is not None:

@@ -41,7 +41,16 @@ from secretops.rotate.engine import Engine, Outcome, RunResult
 from secretops.scan.inventory_match import fingerprint_index
 from secretops.scan.models import InventoryMatch
 
-__all__ = ["IncidentOptions", "bare", "found_at", "handle_findings", "history_commits", "only", "rotate_named"]
+__all__ = [
+    "IncidentOptions",
+    "bare",
+    "found_at",
+    "handle_findings",
+    "history_commits",
+    "make_client",
+    "only",
+    "rotate_named",
+]
 
 MAX_HISTORY_COMMITS = 500
 
@@ -60,6 +69,13 @@ class IncidentOptions:
     aws_endpoint_url: str | None = None
     echo: Callable[[str], None] = print
     matched_secrets: list[str] = field(default_factory=list)
+
+
+def make_client(timeout: float) -> httpx.Client:
+    """The HTTP client revokers and verifiers share: bounded, no redirects (tests replace it)."""
+    from secretops.liveness.check import build_client
+
+    return build_client(timeout)
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
@@ -314,7 +330,7 @@ def handle_findings(
     """Match, rotate or revoke, and prove dead every finding; the exit code (0 only when all are dead)."""
     echo = options.echo
     own_client = options.http is None
-    client = options.http or httpx.Client(timeout=options.timeout, follow_redirects=False)
+    client = options.http or make_client(options.timeout)
     code = 0
     try:
         index = fingerprint_index(engine.store)
