@@ -1201,8 +1201,13 @@ def check_placeholders(file: Path, data: Any, lines: LineMap) -> list[Problem]:
     """A `to-fill-in` problem for every placeholder in a policy file's data, with its line and field."""
     problems: list[Problem] = []
     stack: list[tuple[YamlPath, Any]] = [((), data)]
+    seen: set[int] = set()  # a recursive YAML alias (`&a [*a]`) would otherwise loop forever
     while stack:
         path, node = stack.pop()
+        if isinstance(node, dict | list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
         if isinstance(node, dict):
             stack.extend(((*path, str(k)), v) for k, v in reversed(list(node.items())))
         elif isinstance(node, list):
@@ -1236,11 +1241,19 @@ def stand_in_placeholders(data: Any) -> Any:
         count += 1
         return f"FILL_IN_{count}"
 
+    inside: set[int] = set()  # containers on the current path: a recursive alias is left as it is
+
     def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
+        if isinstance(node, dict | list):
+            if id(node) in inside:
+                return node
+            inside.add(id(node))
+            try:
+                if isinstance(node, dict):
+                    return {k: walk(v) for k, v in node.items()}
+                return [walk(v) for v in node]
+            finally:
+                inside.discard(id(node))
         if isinstance(node, str) and PLACEHOLDER_PREFIX in node:
             return PLACEHOLDER.sub(one, node)
         return node
