@@ -111,6 +111,7 @@ def _git(repo: Path, *args: str) -> str:
 
 
 @pytest.mark.postgres
+@pytest.mark.git
 def test_leaked_guide_url_is_killed_end_to_end(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

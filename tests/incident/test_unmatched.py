@@ -169,6 +169,7 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.git
 def test_git_history_finding_is_read_from_its_commit_and_named_with_purge_steps(
     project: Path, net: RevocationInternet, capsys: pytest.CaptureFixture[str]
 ) -> None:
