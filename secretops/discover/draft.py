@@ -357,6 +357,8 @@ def build_draft(discovery: Discovery, findings: Sequence[Finding] = (), *, app: 
                 if any(u.platform == LITERAL for u in uses)
                 else "no target holds it"
             )
+            if any(u.platform == "fly" for u in uses):
+                why = "a Fly.io secret: secretops has no Fly target yet (rotate it with `fly secrets set`)"
             if name in wired:
                 why = _WIRED
             b.not_drafted.append(NotDrafted(name, why, uses[0].evidence))

@@ -60,6 +60,12 @@ _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _DOCTL_APP = re.compile(rf"\bdoctl\s+apps\s+([a-z-]+)\s+({_UUID})(?:\s+([a-z][a-z0-9-]*))?")
 _DOCTL_DB = re.compile(rf"\bdoctl\s+databases\s+[a-z-]+\s+({_UUID}|[a-z][a-z0-9-]+)")
 _HEROKU_APP = re.compile(r"\bheroku\s+[\w:-]+.*?(?:-a|--app)[ =]([a-z][a-z0-9-]+)")
+_ENV_COMMANDS: dict[str, re.Pattern[str]] = {
+    "heroku": re.compile(r"\bheroku\s+config:(?:set|add|unset|get)\s+(.*)"),
+    "vercel": re.compile(r"\bvercel\s+env\s+(?:add|rm|pull)\s+(\S+)"),
+    "github": re.compile(r"\bgh\s+secret\s+set\s+(\S+)"),
+    "fly": re.compile(r"\b(?:fly|flyctl)\s+secrets\s+set\s+(.*)"),
+}
 _RENDER_ID = re.compile(r"\b(srv-[a-z0-9]{8,}|crn-[a-z0-9]{8,}|evg-[a-z0-9]{8,})\b")
 _COMPOSE = re.compile(
     r"\bdocker(?:-compose|\s+compose)\s+(?:-f\s+\S+\s+)?(exec|logs|restart|up|run|build|ps|down)\b([^\n|;&]*)"
@@ -414,6 +420,12 @@ class MarkdownParser(SourceParser):
             found.facts.append(Fact("do-redis" if redis else "do-database", m.group(1), ev))
         for m in _HEROKU_APP.finditer(raw):
             found.targets.append(TargetUse("heroku", ev, ids=(("app", m.group(1)),)))
+        for platform, pattern in _ENV_COMMANDS.items():
+            for m in pattern.finditer(raw):
+                for name in re.findall(r"(?<![\w-])([A-Z][A-Z0-9_]*[A-Z0-9])(?==|\s|$)", m.group(1)):
+                    note = f"{name} set with a {platform} command in '{sec.title}'"
+                    secret = True if platform == "github" else None
+                    found.envs.append(EnvUse(name, Evidence(display, n, note), platform=platform, secret=secret))
         for m in _RENDER_ID.finditer(raw):
             found.targets.append(TargetUse("render", ev, ids=(("service_id", m.group(1)),)))
         if re.search(r"^\s*vercel(\s+--prod|\s+deploy|\s*$)", raw):

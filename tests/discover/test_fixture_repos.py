@@ -109,3 +109,37 @@ def test_placeholder_fields_are_named_in_the_docs() -> None:
     for name in PLACEHOLDER_FIELDS:
         assert f"`{name}`" in docs, name
     assert field_name.__doc__
+
+
+def test_github_repo_comes_from_the_origin_remote(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text(
+        '[remote "origin"]\n\turl = git@github.com:acme/shop.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n',
+        encoding="utf-8",
+    )
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: echo ${{ secrets.NPM_TOKEN }}\n",
+        encoding="utf-8",
+    )
+    _, text, data = draft_of(tmp_path)
+    (target,) = data["targets"].values()
+    assert target["repo"] == "acme/shop"
+    errors, todo = check_draft(tmp_path, text)
+    assert errors == [] and [field_name(p) for p in todo] == ["instructions"]
+
+
+def test_heroku_guide_drafts_config_vars(tmp_path: Path) -> None:
+    guide = tmp_path / "ops.md"
+    guide.write_text(
+        "# Notes - Operations\n\n## Config\n```bash\nheroku config:set STRIPE_SECRET_KEY=<key> -a notes-prod\n"
+        "heroku logs --tail -a notes-prod\n```\n",
+        encoding="utf-8",
+    )
+    _, text, data = draft_of(guide)
+    (target,) = data["targets"].values()
+    assert target == {"kind": "heroku", "app": "notes-prod"}
+    assert consumers(data) == [("STRIPE_SECRET_KEY", "heroku", (), False)]
+    errors, todo = check_draft(tmp_path, text)
+    assert errors == [] and todo == []
