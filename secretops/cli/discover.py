@@ -53,6 +53,18 @@ def _report_text(result: Any, placeholders: int, merged: Any | None, written: st
         for leak in draft.leaks:
             owner = f" -> {leak.secret}" if leak.secret else " (no draft secret matches: add one)"
             out.append(f"  {printable(leak.location)}: {leak.rule_id} {leak.preview} {leak.fingerprint}{owner}")
+    assumed = sorted(
+        {
+            c.env
+            for s in draft.secrets
+            for c in s.consumers
+            if c.assumed or any("name assumed" in e.note for e in c.evidence)
+        }
+    )
+    if assumed:
+        out.append("")
+        out.append("names assumed (the sources imply them but never name them; check against the code):")
+        out.append("  " + ", ".join(assumed))
     if draft.not_drafted:
         out.append("")
         out.append("named but not drafted:")

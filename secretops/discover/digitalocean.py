@@ -91,11 +91,12 @@ class DigitalOceanParser(SourceParser):
             )
             return
         kind = (scalar(env.get("type")) or "GENERAL").upper()
+        scope = (scalar(env.get("scope")) or "RUN_AND_BUILD_TIME").upper()
         scheme, host = url_parts(value) if kind != "SECRET" or not (value or "").startswith("EV[") else (None, None)
         found.envs.append(
             EnvUse(
                 key,
-                Evidence(display, line, f"{key} at {where} (type {kind})"),
+                Evidence(display, line, f"{key} at {where} (type {kind}, scope {scope})"),
                 platform="digitalocean",
                 target=app,
                 component=component,
