@@ -78,8 +78,12 @@ class GitHubActionsParser(SourceParser):
 def _secret_refs(node: Node, offset: int) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     stack = [node]
+    seen: set[int] = set()  # a recursive alias (`&a [*a]`) is one node met again: walk it once
     while stack:
         cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
         if isinstance(cur, ScalarNode):
             for m in SECRET_REF.finditer(str(cur.value)):
                 extra = str(cur.value)[: m.start()].count("\n") if cur.style in ("|", ">") else 0

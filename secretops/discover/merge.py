@@ -235,7 +235,9 @@ def _end_line(node: Node, lines: list[str]) -> int:
     """The 0-based index of the line after `node`'s last value (a collection's end mark is the
     next token's position, so the last leaf is followed down instead)."""
     leaf = node
-    while isinstance(leaf, MappingNode | SequenceNode) and leaf.value:
+    seen: set[int] = set()
+    while isinstance(leaf, MappingNode | SequenceNode) and leaf.value and id(leaf) not in seen:
+        seen.add(id(leaf))
         last = leaf.value[-1]
         leaf = last[1] if isinstance(leaf, MappingNode) else last
     mark = leaf.end_mark

@@ -107,3 +107,10 @@ def test_merge_never_claims_an_edit_it_cannot_make(tmp_path: Path) -> None:
     assert merged.added == []
     assert any("SECRET_KEY_FALLBACKS" in line for line in merged.lacking)
     assert any("flow list" in line and "d-env" not in line and "env" in line for line in merged.lacking)
+
+
+def test_merge_into_a_file_with_a_recursive_alias(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("version: 1\nsecrets: &s\n  - *s\n", encoding="utf-8")
+    merged = merge_into(path, {"targets": {}, "issuers": {}, "secrets": []})
+    assert merged.text == path.read_text(encoding="utf-8")

@@ -202,3 +202,9 @@ def test_declared_plain_and_https_values_are_not_secrets() -> None:
     assert classify_env("WEBHOOK_URL", scheme="https") is None
     assert classify_env("ODD_THING", declared=True) is not None  # a source marked it secret
     assert is_identifier("VERCEL_PROJECT_ID") and not is_identifier("VERCEL_TOKEN")
+
+
+def test_recursive_aliases_do_not_hang_the_parsers() -> None:
+    text = "on: push\nloop: &a [*a]\njobs:\n  j:\n    steps: &b [{run: '${{ secrets.TOKEN_X }}'}, *b]\n"
+    found = GitHubActionsParser().parse(text, ".github/workflows/x.yml")
+    assert [e.name for e in found.envs] == ["TOKEN_X"]
