@@ -70,6 +70,7 @@ class RulesFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    MARKDOWN = "markdown"
 
 
 class Include(StrEnum):
@@ -187,6 +188,31 @@ def _load_ruleset(policy: ScanPolicy, rule_files: Sequence[Path]) -> RuleSet:
         if not path.is_file():
             raise ConfigError(f"--rules {path}: no such file", hint="give the path of a rules TOML file")
     return load_rules(extra_files=[*policy.extra_rule_files, *rule_files], disabled=policy.disabled_rules)
+
+
+def _load_ruleset_and_gitleaks(
+    policy: ScanPolicy, rule_files: Sequence[Path], targets: Sequence[str], no_gitleaks_config: bool
+) -> tuple[RuleSet, ScanPolicy]:
+    """The rules as `_load_ruleset` loads them, where any file may be a gitleaks config, plus the
+    `.gitleaks.toml` at the scanned repository's root (unless `--no-gitleaks-config`). Each gitleaks
+    file's notices (what it uses that secretops does not support) go to standard error; its global
+    allowlist joins the policy's."""
+    from secretops.scan.rules.gitleaks import find_repo_config, load_ruleset, merge_policy
+
+    for path in rule_files:
+        if not path.is_file():
+            raise ConfigError(f"--rules {path}: no such file", hint="give the path of a rules TOML file")
+    found = None if no_gitleaks_config else find_repo_config(targets)
+    if found is not None:
+        typer.echo(f"notice: using gitleaks config {printable(found)} (turn off with --no-gitleaks-config)", err=True)
+    ruleset, configs = load_ruleset(
+        [*policy.extra_rule_files, *rule_files], policy.disabled_rules, [found] if found is not None else []
+    )
+    for config in configs:
+        typer.echo(f"notice: {printable(config.path)}: gitleaks config, {len(config.rules)} rules loaded", err=True)
+        for note in config.notices:
+            typer.echo(f"notice:   {printable(note)}", err=True)
+    return ruleset, merge_policy(policy, configs)
 
 
 def _match_inventory(result: ScanResult, settings: Settings) -> ScanResult:
@@ -408,6 +434,10 @@ def scan_command(
         bool,
         typer.Option("--fail-on-live", help="Exit 1 only when a leak is verified live (needs --verify)."),
     ] = False,
+    no_gitleaks_config: Annotated[
+        bool,
+        typer.Option("--no-gitleaks-config", help="Do not read the .gitleaks.toml at the repository root."),
+    ] = False,
 ) -> int:
     """Scan files, folders, standard input, git history or staged changes for leaked credentials."""
     from secretops.scan.engine import Scanner
@@ -429,7 +459,9 @@ def scan_command(
     for choice in include or ():
         classes |= INCLUDE_CLASSES[_choice(Include, choice, "--include")]
     policy = _load_policy(policy_path, settings)
-    ruleset = _load_ruleset(policy, rule_files or ())
+    ruleset, policy = _load_ruleset_and_gitleaks(
+        policy, rule_files or (), list(paths) if paths else ["."], no_gitleaks_config
+    )
     key = _fingerprint_key(settings, baseline_path, write_baseline, inventory)
     try:
         previous = load_baseline(baseline_path, key) if baseline_path is not None else None  # fails before scanning
@@ -576,13 +608,28 @@ def rules_command(
     rule_files: Annotated[
         list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); repeatable.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or markdown.")] = "table",
+    count: Annotated[bool, typer.Option("--count", help="Print only the number of built-in rules.")] = False,
+    no_gitleaks_config: Annotated[
+        bool,
+        typer.Option("--no-gitleaks-config", help="Do not read the .gitleaks.toml at the repository root."),
+    ] = False,
 ) -> int:
     """List the detection rules in force (built-in, plus extra files, minus disabled ids)."""
     out_format = _choice(RulesFormat, fmt, "--format")
+    if count:
+        from secretops.scan.rules.loader import load_rules
+
+        typer.echo(str(len(load_rules())))
+        return int(ExitCode.OK)
     settings = Settings.from_env()
     policy = _load_policy(policy_path, settings)
-    ruleset = _load_ruleset(policy, rule_files or ())
+    ruleset, policy = _load_ruleset_and_gitleaks(policy, rule_files or (), ["."], no_gitleaks_config)
+    if out_format is RulesFormat.MARKDOWN:
+        from secretops.scan.rules.reference import render_markdown
+
+        typer.echo(render_markdown(ruleset), nl=False)
+        return int(ExitCode.OK)
     infos = sorted(rule_infos(ruleset).values(), key=lambda r: r.id)
     if out_format is RulesFormat.JSON:
         doc = [

@@ -67,6 +67,7 @@ _RULE_KEYS: Final = frozenset(
         "tags",
         "multiline",
         "decode",
+        "references",
     }
 )
 _REQUIRED: Final = ("id", "description", "provider", "kind", "severity", "keywords", "regex", "examples")
@@ -103,6 +104,7 @@ class Rule:
     tags: tuple[str, ...] = ()
     multiline: bool = False
     decode: str | None = None
+    references: tuple[str, ...] = ()
     source: str = ""
 
     @property
@@ -337,7 +339,7 @@ def _cache_salt() -> bytes:
     return h.digest()
 
 
-_TUPLE_FIELDS: Final = ("keywords", "examples", "counterexamples", "allow_stopwords", "tags")
+_TUPLE_FIELDS: Final = ("keywords", "examples", "counterexamples", "allow_stopwords", "tags", "references")
 
 
 def _to_cache(rule: Rule) -> dict[str, Any]:
@@ -478,5 +480,15 @@ def _parse_rule(path: Path, index: int, entry: object) -> Rule:
         tags=f.strs("tags"),
         multiline=f.bool_("multiline"),
         decode=decode,
+        references=_references(f),
         source=str(path),
     )
+
+
+def _references(f: _Fields) -> tuple[str, ...]:
+    """The rule's documentation links: https URLs of the provider's own token-format docs."""
+    refs = f.strs("references")
+    for index, ref in enumerate(refs):
+        if not ref.startswith("https://") or any(ch.isspace() for ch in ref):
+            raise f.error("references", f"entry {index} must be an https:// URL", hint="link the provider's docs")
+    return refs
