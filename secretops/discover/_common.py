@@ -20,7 +20,7 @@ def compose_all(text: str, display: str) -> list[Node]:
     """Every YAML document of `text` as nodes (lines kept); [] when it does not parse."""
     try:
         return [node for node in yaml.compose_all(text, Loader=yaml.SafeLoader) if node is not None]
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:  # RecursionError: nesting deeper than the composer goes
         logger.debug("%s: not YAML (%s)", display, type(exc).__name__)
         return []
 

@@ -34,7 +34,7 @@ class FlyParser(SourceParser):
         found = Discovery(sources=[display])
         try:
             data: dict[str, Any] = tomllib.loads(text)
-        except tomllib.TOMLDecodeError:
+        except (tomllib.TOMLDecodeError, RecursionError):
             logger.debug("%s: not TOML", display)
             return found
         app = data.get("app")

@@ -70,7 +70,7 @@ def merge_into(path: Path, draft: Mapping[str, Any]) -> MergeResult:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, RecursionError) as exc:
         raise DiscoverError(
             f"--merge {path}: not valid YAML ({exc})", hint="run secretops policy check on it first"
         ) from exc

@@ -34,7 +34,7 @@ class VercelParser(SourceParser):
         found = Discovery(sources=[display])
         try:
             data: Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             logger.debug("%s: not JSON", display)
             return found
         if not isinstance(data, dict):

@@ -208,3 +208,9 @@ def test_recursive_aliases_do_not_hang_the_parsers() -> None:
     text = "on: push\nloop: &a [*a]\njobs:\n  j:\n    steps: &b [{run: '${{ secrets.TOKEN_X }}'}, *b]\n"
     found = GitHubActionsParser().parse(text, ".github/workflows/x.yml")
     assert [e.name for e in found.envs] == ["TOKEN_X"]
+
+
+def test_deep_nesting_gives_nothing_not_a_crash() -> None:
+    deep = "[" * 5000 + "]" * 5000
+    assert not RenderParser().parse("services: " + deep, "render.yaml").envs
+    assert not VercelParser().parse('{"env": ' + deep + "}", "vercel.json").envs
