@@ -71,8 +71,11 @@ def merge_into(path: Path, draft: Mapping[str, Any]) -> MergeResult:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text) or {}
     except (yaml.YAMLError, RecursionError) as exc:
+        # the line number only: PyYAML's message quotes the file's text, which is not ours to print
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
         raise DiscoverError(
-            f"--merge {path}: not valid YAML ({exc})", hint="run secretops policy check on it first"
+            f"--merge {path}: not valid YAML{where}", hint="run secretops policy check on it first"
         ) from exc
     if not isinstance(data, dict):
         raise DiscoverError(

@@ -114,3 +114,15 @@ def test_merge_into_a_file_with_a_recursive_alias(tmp_path: Path) -> None:
     path.write_text("version: 1\nsecrets: &s\n  - *s\n", encoding="utf-8")
     merged = merge_into(path, {"targets": {}, "issuers": {}, "secrets": []})
     assert merged.text == path.read_text(encoding="utf-8")
+
+
+def test_merge_refuses_broken_yaml_without_quoting_it(tmp_path: Path) -> None:
+    import pytest
+
+    from secretops.discover.interface import DiscoverError
+
+    path = tmp_path / "p.yaml"
+    path.write_text("version: 1\nsecrets: [\n  password: hunter2-not-for-output\n", encoding="utf-8")
+    with pytest.raises(DiscoverError) as err:
+        merge_into(path, {})
+    assert "hunter2" not in err.value.diagnostics() and "line" in err.value.message
