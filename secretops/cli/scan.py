@@ -170,15 +170,14 @@ class _ProgressLine:
             self.stream.flush()
 
 
-def _load_policy(policy_path: Path | None, settings: Settings) -> ScanPolicy:
-    from secretops.scan.config import ScanPolicy
+def _load_policy(policy_path: Path | None, settings: Settings, targets: Sequence[str] = (".",)) -> ScanPolicy:
+    """`--policy`, else `SECRETOPS_POLICIES`' scan.toml, else the file found from the first target up."""
+    from secretops.scan.config import resolve_policy
 
-    if policy_path is not None:
-        if not policy_path.is_file():
-            raise ConfigError(f"--policy {policy_path}: no such file", hint="give the path of a scan.toml policy")
-        return ScanPolicy.load(policy_path)
-    default = settings.policies_dir / "scan.toml"
-    return ScanPolicy.load(default) if default.is_file() else ScanPolicy.default()
+    if policy_path is not None and not policy_path.is_file():
+        raise ConfigError(f"--policy {policy_path}: no such file", hint="give the path of a scan.toml policy")
+    explicit = settings.policies_dir if settings.policies_dir != Path("policies") else None
+    return resolve_policy(policy_path, explicit, targets)
 
 
 def _load_ruleset(policy: ScanPolicy, rule_files: Sequence[Path]) -> RuleSet:
@@ -458,7 +457,7 @@ def scan_command(
     classes = set(ScanOptions().include)
     for choice in include or ():
         classes |= INCLUDE_CLASSES[_choice(Include, choice, "--include")]
-    policy = _load_policy(policy_path, settings)
+    policy = _load_policy(policy_path, settings, list(paths) if paths else ["."])
     ruleset, policy = _load_ruleset_and_gitleaks(
         policy, rule_files or (), list(paths) if paths else ["."], no_gitleaks_config
     )

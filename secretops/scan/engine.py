@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -40,15 +41,24 @@ from secretops.scan.prefilter import Prefilter, bytes_to_chars
 from secretops.scan.rules.loader import Rule, RuleSet
 from secretops.values import FingerprintKey, SecretValue, fingerprint, mask
 
-__all__ = ["ALLOW_MARKER", "DECODER_KEYWORDS", "FOREIGN_ALLOW_MARKERS", "LineIndex", "Scanner"]
+__all__ = ["ALLOW_MARKER", "DECODER_KEYWORDS", "FOREIGN_ALLOW_MARKERS", "NEXT_LINE_MARKER", "LineIndex", "Scanner"]
 
 log = logging.getLogger(__name__)
 
 #: An inline comment with this marker suppresses findings on its line.
 ALLOW_MARKER: Final = "secretops:allow"
 #: Other scanners' inline markers, honoured too so a team moving over keeps its reviewed lines:
-#: detect-secrets, gitleaks/Betterleaks, Kingfisher.
-FOREIGN_ALLOW_MARKERS: Final = ("pragma: allowlist secret", "gitleaks:allow", "kingfisher:ignore")
+#: detect-secrets, gitleaks/Betterleaks, Kingfisher, ggshield, TruffleHog.
+FOREIGN_ALLOW_MARKERS: Final = (
+    "pragma: allowlist secret",
+    "gitleaks:allow",
+    "kingfisher:ignore",
+    "ggignore",
+    "trufflehog:ignore",
+)
+#: detect-secrets' marker for the line after it (it does not allow its own line).
+NEXT_LINE_MARKER: Final = "pragma: allowlist nextline secret"
+_LINE_MARKERS: Final = (ALLOW_MARKER, *FOREIGN_ALLOW_MARKERS)
 
 #: Prefilter keywords that gate the decoders (`decoders.expand`): a text without any of them holds
 #: no Kubernetes `Secret` manifest, whichever rules are enabled.
@@ -383,10 +393,11 @@ class Scanner:
         lines = LineIndex(text)
         candidates.sort(key=lambda c: c.start)
         kept: list[Candidate] = []
-        marked: dict[int, bool] = {}  # line start -> whether the line holds an allow marker
+        marked: dict[int, list[int]] = {}  # line start -> where the line's allow markers start
+        spans = _Spans(candidates)  # a marker inside a value allows nothing
         for c in candidates:
             c.value = self._decoded(c)
-            if not c.value or self._allowlisted(c, fragment.path, text, lines, marked):
+            if not c.value or self._allowlisted(c, fragment.path, text, lines, marked, spans):
                 continue
             c.line = lines.line(c.start)
             kept.append(c)
@@ -404,7 +415,15 @@ class Scanner:
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return ""
 
-    def _allowlisted(self, c: Candidate, path: str, text: str, lines: LineIndex, marked: dict[int, bool]) -> bool:
+    def _allowlisted(
+        self,
+        c: Candidate,
+        path: str,
+        text: str,
+        lines: LineIndex,
+        marked: dict[int, list[int]],
+        spans: _Spans,
+    ) -> bool:
         rule = c.rule
         if rule.allow_paths and any(p.search(path) for p in rule.allow_paths):
             return True
@@ -416,14 +435,29 @@ class Scanner:
                 return True
         if self.policy.secret_allowed(c.value):
             return True
+        return self._marked(c, text, lines, marked, spans)
+
+    @staticmethod
+    def _marked(c: Candidate, text: str, lines: LineIndex, marked: dict[int, list[int]], spans: _Spans) -> bool:
+        """An inline marker allows the candidate: on its lines, or `NEXT_LINE_MARKER` on the line before.
+
+        A marker counts only outside every candidate's value: a value that spells a marker (in a
+        file an attacker wrote) hides neither itself nor a secret on the next line.
+        """
         first = lines.line_start(c.start)
-        if text.find("\n", c.start, c.end) < 0 and first in marked:  # one look per line, not per candidate
-            return marked[first]
-        last = lines.line_end(c.end)
-        found = any(text.find(marker, first, last) >= 0 for marker in (ALLOW_MARKER, *FOREIGN_ALLOW_MARKERS))
-        if text.find("\n", c.start, c.end) < 0:
-            marked[first] = found
-        return found
+        single = text.find("\n", c.start, c.end) < 0
+        found = marked.get(first) if single else None
+        if found is None:  # one look per line, not per candidate
+            last = lines.line_end(c.end)
+            found = _marker_starts(text, first, last, _LINE_MARKERS)
+            if single:
+                marked[first] = found
+        if any(not spans.covers(pos) for pos in found):
+            return True
+        if first == 0:
+            return False
+        previous = lines.line_start(first - 1)
+        return any(not spans.covers(pos) for pos in _marker_starts(text, previous, first, (NEXT_LINE_MARKER,)))
 
     def _has_services(self, text: str) -> bool:
         """Whether `text` has any YAML `services:` key (checked once per scan)."""
@@ -504,3 +538,30 @@ class Scanner:
             reasons=tuple(reasons),
             secret=SecretValue(c.value),
         )
+
+
+def _marker_starts(text: str, first: int, last: int, markers: tuple[str, ...]) -> list[int]:
+    """Where each of `markers` starts in `text[first:last]`, every occurrence."""
+    out = []
+    for marker in markers:
+        pos = text.find(marker, first, last)
+        while pos >= 0:
+            out.append(pos)
+            pos = text.find(marker, pos + 1, last)
+    return out
+
+
+class _Spans:
+    """The candidates' secret spans, asked whether an offset falls inside one (log time)."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, candidates: list[Candidate]) -> None:
+        ordered = sorted((c.start, c.end) for c in candidates)
+        self._starts = [start for start, _ in ordered]
+        self._ends = list(itertools.accumulate((end for _, end in ordered), max))  # furthest end so far
+
+    def covers(self, pos: int) -> bool:
+        """Whether `pos` is inside some candidate's value."""
+        index = bisect.bisect_right(self._starts, pos) - 1
+        return index >= 0 and self._ends[index] > pos

@@ -50,6 +50,7 @@ from secretops.scan.sources.files import (
     DEFAULT_MAX_FILE_SIZE,
     FileEntry,
     binary_by_name,
+    find_git_top,
     open_archive,
     open_entry,
     text_fragments,
@@ -681,7 +682,10 @@ class _Walker:
         if self.policy is None:
             return False
         allowed = self.policy.path_allowed
-        return allowed(entry.rel) or (entry.display != entry.rel and allowed(entry.display))
+        if allowed(entry.rel) or (entry.display != entry.rel and allowed(entry.display)):
+            return True
+        file_allowed = getattr(self.policy, "file_allowed", None)  # .secretopsignore, discovered config
+        return file_allowed is not None and bool(file_allowed(entry.path))
 
     def batches(self) -> Iterator[list[FileEntry]]:
         limits = self.options.batch
@@ -740,7 +744,7 @@ class _Feed:
                     if isinstance(item, Skipped):
                         _note(self.stats, self.skipped, item)
                         continue
-                    if self._allowed(item.path, prefix):
+                    if self._allowed(item.path, prefix, getattr(source, "repo", None)):
                         self.stats.skip(SkipReason.ALLOWLISTED)
                         continue
                     if (item.commit, item.path) != last:
@@ -756,12 +760,18 @@ class _Feed:
         if batch:
             yield batch
 
-    def _allowed(self, path: str, prefix: str) -> bool:
+    def _allowed(self, path: str, prefix: str, repo: str | None = None) -> bool:
         """The policy's path allowlist, on the path as shown and relative to its repository."""
         if self.policy is None:
             return False
         rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
-        return self.policy.path_allowed(rel) or (rel != path and self.policy.path_allowed(path))
+        if self.policy.path_allowed(rel) or (rel != path and self.policy.path_allowed(path)):
+            return True
+        file_allowed = getattr(self.policy, "file_allowed", None)  # .secretopsignore, discovered config
+        if file_allowed is None or repo is None:
+            return False
+        top = find_git_top(repo) or repo  # git names paths from the top of the work tree
+        return bool(file_allowed(os.path.join(top, rel)))
 
 
 def _note(stats: ScanStats, skipped: list[Skipped], skip: Skipped) -> None:
