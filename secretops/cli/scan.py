@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Final, TypeVar
@@ -29,11 +30,11 @@ from secretops.errors import ConfigError, ExitCode
 from secretops.scan.baseline import (
     Baseline,
     BaselineKeyError,
-    DetectSecretsBaseline,
     load_baseline,
     without_values,
 )
 from secretops.scan.formats import RenderOptions, get_format, rule_infos
+from secretops.scan.formats.interface import Suppressed
 from secretops.scan.formats.table import human_bytes, summary
 from secretops.scan.models import Classification, Severity
 from secretops.scan.runner import Progress, ScanOptions, ScanResult, default_jobs, scan_paths
@@ -61,7 +62,9 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    JSONL = "jsonl"
     SARIF = "sarif"
+    GITLAB = "gitlab"
     HTML = "html"
 
 
@@ -322,7 +325,8 @@ def _fingerprint_key(
         "set SECRETOPS_FINGERPRINT_KEY (64 hex characters: the key the team shares), or point "
         "XDG_CONFIG_HOME or SECRETOPS_FINGERPRINT_KEY_FILE at a writable folder"
     )
-    for flag, given in (("--write-baseline", write_baseline), ("--inventory", inventory)):
+    # A baseline (format 2) does not depend on the key; the inventory's fingerprints do.
+    for flag, given in (("--inventory", inventory),):
         if given:
             raise ConfigError(
                 f"{flag} needs a stable fingerprint key, and none is set or can be created "
@@ -332,12 +336,17 @@ def _fingerprint_key(
     typer.echo(
         "notice: no fingerprint key is set and none can be created at "
         f"{printable(settings.fingerprint_key_path or '~/.config (no home folder)')}: this scan uses a "
-        "one-off key, so its fingerprints differ from any other run's and a secretops --baseline "
-        "cannot match (it is refused)",
+        "one-off key, so its fingerprints differ from any other run's and a format-1 secretops "
+        "--baseline cannot match (it is refused)",
         err=True,
     )
     typer.echo(f"hint: {hint}", err=True)
     return key
+
+
+def _no_value(finding: Finding) -> Finding:
+    """A baselined finding as reports show it: never with its value."""
+    return replace(finding, secret=None) if finding.secret is not None else finding
 
 
 def _use_color(output: Path | None) -> bool:
@@ -351,7 +360,9 @@ def scan_command(
         list[str] | None,
         typer.Argument(help="Files and folders to scan, or - for standard input. Default: ."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json, sarif or html.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format: table, json, jsonl, sarif, gitlab or html.")
+    ] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
     ] = None,
@@ -472,8 +483,10 @@ def scan_command(
             hint="set SECRETOPS_FINGERPRINT_KEY to the key the baseline was written with",
         ) from exc
     # A detect-secrets baseline matches on a hash of the value: keep values in memory until then.
-    match_values = isinstance(previous, DetectSecretsBaseline) and previous.needs_values
-    print_values = show_secrets and out_format is OutputFormat.JSON
+    # A detect-secrets or format-2 baseline matches on a hash of the value, and a baseline is
+    # written with value hashes: keep values in memory until then.
+    match_values = (previous is not None and previous.needs_values) or write_baseline is not None
+    print_values = show_secrets and out_format in (OutputFormat.JSON, OutputFormat.JSONL)
     scanner = Scanner(ruleset, key, policy)
     options = ScanOptions(
         max_file_size=limit,
@@ -495,12 +508,14 @@ def scan_command(
 
     if write_baseline is not None:
         try:
-            Baseline.from_result(result, key, previous).save(write_baseline)
+            Baseline.from_result(result, previous).save(write_baseline)
         except OSError as exc:
             raise _write_error("--write-baseline", write_baseline, exc) from exc
         typer.echo(f"baseline: {len(result.findings)} findings written to {printable(write_baseline)}", err=True)
+    suppressed: tuple[Suppressed, ...] = ()
     if previous is not None:
-        result = previous.filter(result)
+        result, suppressed = previous.split(result, printable(baseline_path))
+        suppressed = tuple(replace(s, finding=_no_value(s.finding)) for s in suppressed)
     if inventory:
         result = _match_inventory(result, settings)
     if verify_options is not None:
@@ -508,7 +523,13 @@ def scan_command(
     if (match_values or verify_options is not None) and not print_values:
         result = without_values(result)  # values were kept for matching or liveness only
 
-    render = RenderOptions(show_secrets=show_secrets, color=_use_color(output), rules=rule_infos(ruleset))
+    render = RenderOptions(
+        show_secrets=show_secrets,
+        color=_use_color(output),
+        rules=rule_infos(ruleset),
+        suppressed=suppressed,
+        roots=tuple(os.path.abspath(t) for t in targets if t != "-" and os.path.isabs(t)),
+    )
     text = get_format(out_format.value).render(result, render)
     if output is not None:
         from secretops.fileio import write_atomic, write_private

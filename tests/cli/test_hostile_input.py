@@ -235,7 +235,7 @@ def test_unwritable_home_still_scans_with_a_one_off_key(
     assert first != second  # not stable across runs, as the notice says
 
 
-@pytest.mark.parametrize("flag", ["--write-baseline", "--inventory"])
+@pytest.mark.parametrize("flag", ["--inventory"])  # a baseline (format 2) needs no key: see below
 def test_one_off_key_refuses_what_needs_a_stable_one(
     no_home: Path, rules: Path, flag: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -246,17 +246,22 @@ def test_one_off_key_refuses_what_needs_a_stable_one(
     assert not (no_home / "base.json").exists()
 
 
-def test_one_off_key_refuses_a_secretops_baseline(
+def test_one_off_key_still_matches_a_salted_baseline_and_refuses_a_format_1_one(
     project: Path, rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _scan(rules, "app.env", "--write-baseline", "base.json") == 1  # under the shared test key
+    doc = json.loads((project / "base.json").read_text())
+    legacy = {"version": 1, "key_check": "hmac-sha256:" + "0" * 32, "findings": []}
+    (project / "old.json").write_text(json.dumps(legacy))
     for name in ("SECRETOPS_FINGERPRINT_KEY", "SECRETOPS_FINGERPRINT_KEY_FILE", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(name, raising=False)
     (tmp_path / "blocker").write_text("")
     monkeypatch.setenv("HOME", str(tmp_path / "blocker" / "home"))
     capsys.readouterr()
-    assert _scan(rules, "app.env", "--baseline", "base.json") == 2
-    assert "--baseline base.json: its fingerprints cannot match this run's one-off key" in capsys.readouterr().err
+    assert doc["version"] == 2
+    assert _scan(rules, "app.env", "--baseline", "base.json") == 0  # salted hashes: no key involved
+    assert _scan(rules, "app.env", "--baseline", "old.json") == 2
+    assert "--baseline old.json: its fingerprints cannot match this run's one-off key" in capsys.readouterr().err
 
 
 def test_xdg_config_home_is_honoured(

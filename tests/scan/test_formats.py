@@ -11,7 +11,10 @@ import jsonschema
 import pytest
 
 from secretops.scan.formats import FORMATS, FormatError, RenderOptions, RuleInfo, get_format, rule_infos
+from secretops.scan.formats.gitlab import GitlabFormat
+from secretops.scan.formats.interface import Suppressed
 from secretops.scan.formats.json_format import SCHEMA_VERSION, JsonFormat
+from secretops.scan.formats.jsonl import JsonLinesFormat
 from secretops.scan.formats.sarif import FINGERPRINT_KEY, SarifFormat, artifact_uri
 from secretops.scan.formats.table import TableFormat
 from secretops.scan.models import Classification, Finding, Location, ScanStats, Severity
@@ -75,7 +78,7 @@ MIXED = _result(
 
 
 def test_every_format_id_maps_to_a_class() -> None:
-    assert set(FORMATS) == {"table", "json", "sarif", "html"}
+    assert set(FORMATS) == {"table", "json", "jsonl", "sarif", "gitlab", "html"}
     for name, cls in FORMATS.items():
         assert cls.id == name
         assert isinstance(get_format(name), cls)
@@ -152,7 +155,13 @@ def test_sarif_has_what_github_code_scanning_reads() -> None:
     doc = _sarif(MIXED)
     run = doc["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["generic-password", "neon-postgres-password"]
+    assert [r["id"] for r in rules] == [
+        "generic-password",
+        "neon-postgres-password",
+        "neon-postgres-password/critical",
+        "neon-postgres-password/info",
+        "neon-postgres-password/medium",
+    ]
     neon = rules[1]
     assert neon["shortDescription"]["text"] == "Neon Postgres role password"
     assert neon["properties"]["security-severity"] == "8.0"
@@ -161,6 +170,7 @@ def test_sarif_has_what_github_code_scanning_reads() -> None:
     assert len(results) == 6
     first = results[0]
     assert first["ruleId"] == "neon-postgres-password"
+    assert "uriBaseId" in first["locations"][0]["physicalLocation"]["artifactLocation"]
     assert rules[first["ruleIndex"]]["id"] == first["ruleId"]
     assert first["level"] == "error"
     assert first["partialFingerprints"] == {FINGERPRINT_KEY: "0" * 32 + ":1"}
@@ -279,3 +289,132 @@ def test_html_is_one_escaped_page_without_values() -> None:
 def test_html_without_findings_says_so() -> None:
     text = get_format("html").render(_result(), RenderOptions())
     assert "<p>No findings.</p>" in text and "<table>" not in text
+
+
+# --- SARIF: severity agreement, suppressions, base URIs, help links --------------------------------
+
+_SEVERITY_LEVEL = {"9.5": "error", "8.0": "error", "5.5": "warning", "3.0": "note", "1.0": "note"}
+
+
+def test_sarif_level_and_security_severity_always_agree() -> None:
+    doc = _sarif(MIXED)
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    for result in run["results"]:
+        rule = rules[result["ruleIndex"]]
+        assert rule["id"] == result["ruleId"]
+        assert rule["defaultConfiguration"]["level"] == result["level"]
+        assert rule["properties"]["security-severity"] == result["properties"]["security-severity"]
+        assert _SEVERITY_LEVEL[rule["properties"]["security-severity"]] == result["level"]
+    weak = run["results"][1]
+    assert (weak["ruleId"], weak["level"], weak["properties"]["security-severity"]) == (
+        "neon-postgres-password/medium",
+        "warning",
+        "5.5",
+    )
+
+
+def test_sarif_baselined_findings_are_suppressions_not_dropped() -> None:
+    known = _finding(path="app/known.env", line=9)
+    options = {"suppressed": (Suppressed(known, "f" * 32 + ":1", "false-positive", "a fixture", "b.json"),)}
+    doc = _sarif(_result(_finding()), **options)
+    validator = jsonschema.Draft4Validator(SARIF_SCHEMA)
+    assert list(validator.iter_errors(doc)) == []
+    results = doc["runs"][0]["results"]
+    assert len(results) == 2
+    assert "suppressions" not in results[0]
+    (sup,) = results[1]["suppressions"]
+    assert sup["kind"] == "external" and sup["status"] == "accepted"
+    assert sup["justification"] == "baseline b.json: false-positive: a fixture"
+    assert results[1]["partialFingerprints"] == {FINGERPRINT_KEY: "f" * 32 + ":1"}
+    assert RAW not in json.dumps(doc)
+
+
+def test_sarif_absolute_roots_become_original_uri_base_ids(tmp_path: Path) -> None:
+    root = str(tmp_path / "repo")
+    result = _result(_finding(path=f"{root}/app/.env"), _finding(path="rel/x.env"), _finding(path="/elsewhere/y"))
+    doc = _sarif(result, roots=(root,))
+    assert list(jsonschema.Draft4Validator(SARIF_SCHEMA).iter_errors(doc)) == []
+    run = doc["runs"][0]
+    bases = run["originalUriBaseIds"]
+    assert bases["SCANROOT1"]["uri"] == artifact_uri(root + "/")
+    assert bases["SCANROOT1"]["uri"].startswith("file:///") and bases["SCANROOT1"]["uri"].endswith("/")
+    assert bases["SRCROOT"]["uri"].startswith("file:///")
+    locs = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert locs[0] == {"uri": "app/.env", "uriBaseId": "SCANROOT1"}
+    assert locs[1] == {"uri": "rel/x.env", "uriBaseId": "SRCROOT"}
+    assert locs[2] == {"uri": "file:///elsewhere/y"}
+
+
+def test_sarif_help_uri_is_the_rules_first_reference() -> None:
+    rules = {
+        "neon-postgres-password": RuleInfo(
+            "neon-postgres-password",
+            "Neon Postgres role password",
+            references=("https://neon.tech/docs/manage/roles", "https://example.org/second"),
+        )
+    }
+    doc = json.loads(SarifFormat().render(_result(_finding()), RenderOptions(rules=rules)))
+    (rule,) = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["helpUri"] == "https://neon.tech/docs/manage/roles"
+    no_refs = _sarif(_result(_finding()))["runs"][0]["tool"]["driver"]["rules"][0]
+    assert "helpUri" not in no_refs
+
+
+# --- GitLab ---------------------------------------------------------------------------------------
+
+GITLAB_SCHEMA = json.loads(
+    (REPO / "tests" / "assets" / "gitlab-secret-detection-report-format-15.0.7.json").read_text()
+)
+
+
+def _gitlab_errors(doc: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft7Validator(GITLAB_SCHEMA, format_checker=jsonschema.FormatChecker())
+    return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+@pytest.mark.parametrize("result", [MIXED, ScanResult()], ids=["findings", "empty"])
+def test_gitlab_report_validates_against_gitlabs_schema(result: ScanResult) -> None:
+    doc = json.loads(GitlabFormat().render(result, RenderOptions(rules=RULES)))
+    assert _gitlab_errors(doc) == []
+    assert doc["version"] == GITLAB_SCHEMA["self"]["version"] == "15.0.7"
+
+
+def test_gitlab_schema_copy_rejects_a_broken_report() -> None:
+    assert GITLAB_SCHEMA["title"] == "Report format for GitLab Secret Detection"
+    doc = json.loads(GitlabFormat().render(MIXED, RenderOptions(rules=RULES)))
+    del doc["vulnerabilities"][0]["location"]["commit"]
+    doc["scan"]["type"] = "sast"
+    assert len(_gitlab_errors(doc)) == 2
+
+
+def test_gitlab_report_fields() -> None:
+    doc = json.loads(GitlabFormat().render(MIXED, RenderOptions(rules=RULES)))
+    assert RAW not in json.dumps(doc)
+    vulns = doc["vulnerabilities"]
+    assert len(vulns) == 6
+    first = vulns[0]
+    assert first["severity"] == "High" and vulns[4]["severity"] == "Critical" and vulns[1]["severity"] == "Medium"
+    assert first["location"] == {"file": "app/.env", "commit": {"sha": "0000000"}, "start_line": 3, "end_line": 3}
+    assert first["identifiers"][0]["value"] == "neon-postgres-password"
+    assert "npg_********" in first["description"] and "flags" not in first
+    assert vulns[2]["flags"][0]["type"] == "flagged-as-likely-false-positive"  # a test credential
+    assert len({v["id"] for v in vulns}) == 6
+    again = json.loads(GitlabFormat().render(MIXED, RenderOptions(rules=RULES)))
+    assert [v["id"] for v in again["vulnerabilities"]] == [v["id"] for v in vulns], "ids are stable"
+    assert doc["scan"]["messages"][0]["level"] == "warn"
+
+
+# --- JSON lines -----------------------------------------------------------------------------------
+
+
+def test_jsonl_is_one_finding_per_line_with_the_json_fields() -> None:
+    text = JsonLinesFormat().render(MIXED, RenderOptions())
+    lines = text.splitlines()
+    assert len(lines) == 6 and text.endswith("\n")
+    full = json.loads(JsonFormat().render(MIXED, RenderOptions()))["findings"]
+    assert [json.loads(line) for line in lines] == full
+    assert RAW not in text
+    shown = JsonLinesFormat().render(MIXED, RenderOptions(show_secrets=True))
+    assert json.loads(shown.splitlines()[0])["secret"] == RAW
+    assert JsonLinesFormat().render(ScanResult(), RenderOptions()) == ""

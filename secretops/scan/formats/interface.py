@@ -14,9 +14,10 @@ from typing import Any, ClassVar
 
 from secretops import __version__
 from secretops.errors import SecretOpsError
+from secretops.scan.models import Finding
 from secretops.scan.runner import ScanResult
 
-__all__ = ["Format", "FormatError", "RenderOptions", "RuleInfo", "rule_infos"]
+__all__ = ["Format", "FormatError", "RenderOptions", "RuleInfo", "Suppressed", "rule_infos"]
 
 
 class FormatError(SecretOpsError):
@@ -33,6 +34,7 @@ class RuleInfo:
     provider: str = ""
     kind: str = ""
     tags: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()  # https:// URLs; the first is SARIF's `helpUri`
 
 
 def rule_infos(rules: Iterable[Any]) -> dict[str, RuleInfo]:
@@ -50,8 +52,21 @@ def rule_infos(rules: Iterable[Any]) -> dict[str, RuleInfo]:
             provider=str(getattr(rule, "provider", "") or ""),
             kind=str(getattr(rule, "kind", "") or ""),
             tags=tuple(str(t) for t in (getattr(rule, "tags", ()) or ())),
+            references=tuple(str(r) for r in (getattr(rule, "references", ()) or ())),
         )
     return infos
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A finding a baseline knows: not counted as new, but shown as suppressed where a format can
+    (SARIF `suppressions`). `state` is the baseline's audit mark, `justification` its note."""
+
+    finding: Finding
+    stable_id: str
+    state: str = "unaudited"
+    justification: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +77,8 @@ class RenderOptions:
     color: bool = False
     rules: Mapping[str, RuleInfo] = field(default_factory=dict)
     tool_version: str = __version__
+    suppressed: tuple[Suppressed, ...] = ()  # baselined findings (SARIF writes them as suppressions)
+    roots: tuple[str, ...] = ()  # the scan's absolute roots (SARIF `originalUriBaseIds`)
 
 
 class Format(ABC):

@@ -6,17 +6,33 @@ code points), and `partialFingerprints["secretopsLineHash/v1"]`: a sha256 of rul
 masked line, which is the same on every machine (unlike the HMAC fingerprint, whose key differs
 per installation; that one is in `properties.fingerprint`). No raw value is ever written here,
 even with `--show-secrets`.
+
+Severity: a result's `level` and the `security-severity` GitHub sorts by always agree. Both come
+from the result's effective severity: the finding's severity, or `info` for a finding that does
+not count as a leak (a test credential, a placeholder: level `note`). A rule whose results have
+another effective severity than its default gets one descriptor per severity present: the
+default keeps the rule id, the others are `RULE/SEVERITY` (for example
+`generic-secret-assignment/medium` for weak default passwords, `warning`, 5.5). Each result also
+carries its own `properties.security-severity`.
+
+Baselined findings are not dropped: they are results with `suppressions`
+(`kind: external`, `status: accepted`, the audit mark and note as `justification`), so code
+scanning shows them as dismissed rather than losing them. Paths under an absolute scan root
+are written relative to it, with `uriBaseId` naming the root in `run.originalUriBaseIds`
+(`SRCROOT` for the current folder, `SCANROOT1`... for other roots).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
+from importlib import metadata
 from typing import Any, Final
 from urllib.parse import quote
 
 from secretops.display import json_text, path_bytes, printable
-from secretops.scan.formats.interface import Format, RenderOptions, RuleInfo
+from secretops.scan.formats.interface import Format, RenderOptions, RuleInfo, Suppressed
 from secretops.scan.models import Classification, Finding, Severity
 from secretops.scan.runner import FAILING_CLASSES, ScanResult
 
@@ -34,6 +50,63 @@ _SECURITY_SEVERITY: Final = {
     Severity.LOW: "3.0",
     Severity.INFO: "1.0",
 }
+
+
+def _effective(finding: Finding) -> Severity:
+    """The severity a result is reported at: `info` for a class that does not fail a scan."""
+    if finding.classification not in FAILING_CLASSES:
+        return Severity.INFO
+    return Severity(finding.severity) if str(finding.severity) in Severity.__members__.values() else Severity.HIGH
+
+
+def _default_severity(rule_id: str, info: RuleInfo | None, sample: Finding) -> Severity:
+    if info and info.severity in Severity.__members__.values():
+        return Severity(info.severity)
+    return _effective(sample)
+
+
+def _information_uri() -> str | None:
+    """The project's home page from the installed package's metadata, if it declares one."""
+    try:
+        meta = metadata.metadata("secretops")
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in meta.get_all("Project-URL") or ():
+        label, _, url = str(entry).partition(",")
+        if label.strip().lower() in {"homepage", "repository", "source", "documentation"} and url.strip():
+            return url.strip()
+    for home in meta.get_all("Home-page") or ():
+        if str(home).startswith(("https://", "http://")):
+            return str(home)
+    return None
+
+
+class _Roots:
+    """`originalUriBaseIds`: the current folder (`SRCROOT`) and absolute scan roots (`SCANROOT<n>`)."""
+
+    def __init__(self, roots: Iterable[str]) -> None:
+        self.cwd = os.getcwd()
+        self.bases: dict[str, str] = {}
+        extra = sorted({os.path.abspath(r) for r in roots if os.path.isabs(r)}, key=len, reverse=True)
+        self.extra = [(r, f"SCANROOT{i}") for i, r in enumerate(extra, start=1)]
+
+    def location(self, path: str) -> dict[str, Any]:
+        """An `artifactLocation` for `path`."""
+        if not os.path.isabs(path):
+            self.bases["SRCROOT"] = self.cwd
+            return {"uri": artifact_uri(path), "uriBaseId": "SRCROOT"}
+        for root, name in self.extra:
+            prefix = root.rstrip(os.sep) + os.sep
+            if path.startswith(prefix):
+                self.bases[name] = root
+                return {"uri": artifact_uri(path[len(prefix) :]), "uriBaseId": name}
+        return {"uri": artifact_uri(path)}
+
+    def document(self) -> dict[str, Any]:
+        """The `originalUriBaseIds` object (folder URIs end with `/`)."""
+        return {
+            name: {"uri": artifact_uri(root.rstrip(os.sep) + os.sep)} for name, root in sorted(self.bases.items())
+        }
 
 
 def _level(severity: Severity | str, classification: Classification | None = None) -> str:
@@ -62,15 +135,14 @@ def artifact_uri(path: str) -> str:
     return encoded
 
 
-def _rule_descriptor(rule_id: str, info: RuleInfo | None, sample: Finding) -> dict[str, Any]:
+def _rule_descriptor(rule_id: str, info: RuleInfo | None, sample: Finding, severity: Severity) -> dict[str, Any]:
     description = (info.description if info else "") or f"{sample.provider} {sample.kind}".strip()
-    severity = info.severity if info and info.severity in Severity.__members__.values() else str(sample.severity)
     tags = ["security", "secret", *(info.tags if info else ())]
     provider = (info.provider if info else "") or sample.provider
     kind = (info.kind if info else "") or sample.kind
-    return {
+    descriptor: dict[str, Any] = {
         "id": rule_id,
-        "name": "".join(part.capitalize() for part in rule_id.split("-")),
+        "name": "".join(part.capitalize() for part in rule_id.replace("/", "-").split("-")),
         "shortDescription": {"text": description},
         "fullDescription": {"text": description},
         "help": {
@@ -87,6 +159,9 @@ def _rule_descriptor(rule_id: str, info: RuleInfo | None, sample: Finding) -> di
             "kind": kind,
         },
     }
+    if info and info.references:
+        descriptor["helpUri"] = info.references[0]
+    return descriptor
 
 
 def _message(finding: Finding) -> str:
@@ -112,40 +187,60 @@ class SarifFormat(Format):
 
     def document(self, result: ScanResult, options: RenderOptions) -> dict[str, Any]:
         """The SARIF log as a dict (for callers that post-process it)."""
-        samples: dict[str, Finding] = {}
-        for finding in result.findings:
-            samples.setdefault(finding.rule_id, finding)
-        rule_ids = sorted(samples)
-        index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
-        rules = [_rule_descriptor(rid, options.rules.get(rid), samples[rid]) for rid in rule_ids]
+        pairs = [*zip(result.findings, result.line_hashes, strict=True)]
+        pairs += [(s.finding, s.stable_id) for s in options.suppressed]
+        samples: dict[str, tuple[str, Severity, Finding]] = {}
+        result_ids: list[str] = []
+        for finding, _ in pairs:
+            info = options.rules.get(finding.rule_id)
+            default = _default_severity(finding.rule_id, info, finding)
+            effective = _effective(finding)
+            descriptor_id = finding.rule_id if effective is default else f"{finding.rule_id}/{effective}"
+            samples.setdefault(descriptor_id, (finding.rule_id, effective, finding))
+            result_ids.append(descriptor_id)
+        descriptor_ids = sorted(samples)
+        index = {descriptor_id: i for i, descriptor_id in enumerate(descriptor_ids)}
+        rules = [
+            _rule_descriptor(did, options.rules.get(samples[did][0]), samples[did][2], samples[did][1])
+            for did in descriptor_ids
+        ]
+        roots = _Roots(options.roots)
+        suppressions: list[Suppressed | None] = [None] * len(result.findings) + list(options.suppressed)
         results = [
-            self._result(f, line_hash, index[f.rule_id])
-            for f, line_hash in zip(result.findings, result.line_hashes, strict=True)
+            self._result(f, line_hash, did, index[did], roots, sup)
+            for (f, line_hash), did, sup in zip(pairs, result_ids, suppressions, strict=True)
         ]
         notifications = [
             {
                 "level": "warning",
                 "message": {"text": printable(f"skipped ({skip.reason}): {skip.detail}".rstrip(": "))},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": artifact_uri(skip.path)}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": roots.location(skip.path)}}],
             }
             for skip in result.skipped
         ]
         invocation: dict[str, Any] = {"executionSuccessful": True}
         if notifications:
             invocation["toolExecutionNotifications"] = notifications
+        driver: dict[str, Any] = {
+            "name": "secretops",
+            "version": options.tool_version,
+            "semanticVersion": options.tool_version,
+            "rules": rules,
+        }
+        information_uri = _information_uri()
+        if information_uri:
+            driver["informationUri"] = information_uri
+        run: dict[str, Any] = {}
+        bases = roots.document()
+        if bases:
+            run["originalUriBaseIds"] = bases
         return {
             "$schema": SARIF_SCHEMA,
             "version": SARIF_VERSION,
             "runs": [
                 {
-                    "tool": {
-                        "driver": {
-                            "name": "secretops",
-                            "version": options.tool_version,
-                            "semanticVersion": options.tool_version,
-                            "rules": rules,
-                        }
-                    },
+                    "tool": {"driver": driver},
+                    **run,
                     "invocations": [invocation],
                     "columnKind": "unicodeCodePoints",
                     "results": results,
@@ -162,7 +257,14 @@ class SarifFormat(Format):
         }
 
     @staticmethod
-    def _result(finding: Finding, line_hash: str, rule_index: int) -> dict[str, Any]:
+    def _result(
+        finding: Finding,
+        line_hash: str,
+        rule_id: str,
+        rule_index: int,
+        roots: _Roots,
+        suppressed: Suppressed | None = None,
+    ) -> dict[str, Any]:
         loc = finding.location
         region: dict[str, Any] = {
             "startLine": max(loc.line, 1),
@@ -179,6 +281,7 @@ class SarifFormat(Format):
             "preview": finding.preview,
             "provider": finding.provider,
             "kind": finding.kind,
+            "security-severity": _SECURITY_SEVERITY[_effective(finding)],
         }
         if finding.context:
             properties["context"] = dict(finding.context)
@@ -193,16 +296,16 @@ class SarifFormat(Format):
             properties["inventory"] = {"secret": inv.secret, "version": inv.version, "state": inv.state}
         if finding.liveness is not None:
             properties["liveness"] = finding.liveness.to_dict()
-        return {
-            "ruleId": finding.rule_id,
+        out: dict[str, Any] = {
+            "ruleId": rule_id,
             "ruleIndex": rule_index,
             "kind": "fail",
-            "level": _level(finding.severity, finding.classification),
+            "level": _level(_effective(finding)),
             "message": {"text": _message(finding)},
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": artifact_uri(loc.path)},
+                        "artifactLocation": roots.location(loc.path),
                         "region": region,
                     }
                 }
@@ -210,3 +313,17 @@ class SarifFormat(Format):
             "partialFingerprints": {FINGERPRINT_KEY: line_hash},
             "properties": properties,
         }
+        if suppressed is not None:
+            where = f"baseline {suppressed.source}" if suppressed.source else "baseline"
+            justification = f"{where}: {suppressed.state}"
+            if suppressed.justification:
+                justification += f": {suppressed.justification}"
+            out["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": printable(justification),
+                    "properties": {"audit": suppressed.state},
+                }
+            ]
+        return out
