@@ -212,5 +212,5 @@ def test_extend_path_and_disabled_rules_and_id_clash(tmp_path: Path) -> None:
 def test_a_malformed_gitleaks_rule_names_file_and_field(tmp_path: Path) -> None:
     path = tmp_path / ".gitleaks.toml"
     path.write_text("title='x'\n[[rules]]\nid='bad-rule'\nregex='''a(b'''\nsecretGroup=1\n", encoding="utf-8")
-    with pytest.raises(RuleError, match="bad-rule.*regex"):
+    with pytest.raises(RuleError, match=r"bad-rule.*regex"):
         load_ruleset([path])

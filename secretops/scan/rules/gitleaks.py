@@ -102,10 +102,11 @@ def translate_regex(go: str) -> str:
 
     RE2 lets a flag group `(?i)` stand anywhere and apply to the end of the enclosing group
     (across `|`); Python only allows global flags at the very start, so a later one becomes a
-    scoped group `(?i:...)` closed where the enclosing group closes and around each `|`. `\\z` becomes `\\Z`, `\\Q...\\E` an
-    escaped literal, `\\x{hhhh}` `\\Uhhhhhhhh`, `(?<name>` `(?P<name>`, POSIX classes
-    `[[:alpha:]]` their ranges; `[`, `&`, `~`, `|` inside a class are escaped (RE2 reads them
-    literally, Python warns of set operations), and `{,n}` (literal in RE2) is escaped.
+    scoped group `(?i:...)` closed where the enclosing group closes and around each `|`.
+    `\\z` becomes `\\Z`, `\\Q...\\E` an escaped literal, `\\x{hhhh}` `\\Uhhhhhhhh`, `(?<name>`
+    `(?P<name>`, POSIX classes `[[:alpha:]]` their ranges; `[`, `&`, `~`, `|` inside a class are
+    escaped (RE2 reads them literally, Python warns of set operations), and `{,n}` (literal in
+    RE2) is escaped.
     """
     out: list[str] = []
     extra: list[list[str]] = [[]]  # per open group: scoped flag groups to close with it (and around each `|`)

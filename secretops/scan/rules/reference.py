@@ -2,8 +2,8 @@
 
 `docs/rules-reference.md` is this output for the built-in rules; `tests/scan/test_rules_reference.py`
 fails when the file is stale. Regenerate it with
-`secretops rules --format markdown --no-gitleaks-config > docs/rules-reference.md` run from a folder
-without a `policies/scan.toml` (the tests do that in a temporary folder).
+`python -m secretops.scan.rules.reference > docs/rules-reference.md` (the built-in rules only: no
+policy, no extra files).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from secretops.scan.rules.loader import Rule
 
-__all__ = ["render_markdown"]
+__all__ = ["main", "render_markdown"]
 
 
 def _cell(text: str) -> str:
@@ -47,3 +47,14 @@ def render_markdown(rules: Iterable[Rule]) -> str:
             f"{'public' if rule.public else 'secret'} | {rule.checksum or '-'} | {refs} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Print the reference for the built-in rules (what `docs/rules-reference.md` holds)."""
+    from secretops.scan.rules.loader import load_rules
+
+    print(render_markdown(load_rules()), end="")
+
+
+if __name__ == "__main__":
+    main()
