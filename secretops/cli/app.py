@@ -32,6 +32,7 @@ __all__ = ["main", "run"]  # and `app`, built on first access (see `__getattr__`
 # Command group modules (in help order) and the commands each registers.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "scan": ("scan", "rules"),
+    "baseline": ("baseline",),
     "policy": ("policy",),
     "inventory": ("inventory", "status"),
     "store": ("store",),
