@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-__all__ = ["FingerprintKey", "FingerprintKeyError", "SecretValue", "fingerprint", "mask"]
+__all__ = ["MAX_SHOWN_PERCENT", "FingerprintKey", "FingerprintKeyError", "SecretValue", "fingerprint", "mask"]
 
 _MASK: Final = "********"
 
@@ -56,14 +56,20 @@ class SecretValue:
         return len(self._value)
 
 
-def mask(value: str | SecretValue) -> str:
+#: The most of a value `mask(..., shown=N)` may show: past half, a preview is the value.
+MAX_SHOWN_PERCENT: Final = 50
+
+
+def mask(value: str | SecretValue, shown: int | None = None) -> str:
     """A masked preview: a short non-secret prefix (at most a quarter of the value), then stars.
 
     a 16-character value `abcd` + 12 more becomes `abcd********`; a 6-character password becomes `*` only.
-    The length of the value is not disclosed.
+    The length of the value is not disclosed. `shown` (`scan --redact N`) sets the prefix to N
+    percent of the value instead (rounded down; 0: stars only; at most `MAX_SHOWN_PERCENT`).
     """
     raw = value.reveal() if isinstance(value, SecretValue) else value
-    keep = min(4, len(raw) // 4)
+    share = None if shown is None else max(0, min(shown, MAX_SHOWN_PERCENT))
+    keep = min(4, len(raw) // 4) if share is None else len(raw) * share // 100
     return raw[:keep] + _MASK
 
 

@@ -18,13 +18,14 @@ import sys
 import traceback
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from secretops import __version__
+from secretops.cli.polish import HELP_OPTION_NAMES, SHELLS, completion_script, polished
 from secretops.display import printable
-from secretops.errors import ExitCode, SecretOpsError
+from secretops.errors import ConfigError, ExitCode, SecretOpsError
 from secretops.extras import MissingExtraError, import_optional
 
 __all__ = ["main", "run"]  # and `app`, built on first access (see `__getattr__`)
@@ -59,6 +60,15 @@ def _root(
     logging.basicConfig(level=level, handlers=[handler])
 
 
+def _completion(
+    shell: Annotated[str, typer.Argument(help="bash, zsh or fish.", metavar="SHELL")],
+) -> None:
+    """Print the shell completion script: `source <(secretops completion bash)`, or save it for your shell."""
+    if shell not in SHELLS:
+        raise ConfigError(f"completion: {shell!r} is not one of {', '.join(SHELLS)}", hint="secretops completion bash")
+    typer.echo(completion_script(shell), nl=False)
+
+
 class _SafeFormatter(logging.Formatter):
     """Log lines with control characters escaped: messages name scanned files, and a file name
     can hold ESC, BEL or a newline (a forged log line, a cleared screen)."""
@@ -79,8 +89,10 @@ def _build(groups: tuple[str, ...]) -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        context_settings={"help_option_names": HELP_OPTION_NAMES},  # -h too, inherited by every command
     )
     root.callback()(_root)
+    root.command("completion")(_completion)
     for group in groups:
         try:
             module = import_optional(f"secretops.cli.{group}", f"secretops {_GROUPS[group][0]}")
@@ -129,7 +141,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: `sys.argv[1:]`) and return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = _app_for(args)(args=args, prog_name="secretops", standalone_mode=False)
+        result = polished(_app_for(args)).main(args=args, prog_name="secretops", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

@@ -1,7 +1,9 @@
 """The `policy` command group: `policy check` (every problem at once) and `policy schema`.
 
 `policy check [PATH]` reads every `*.yaml`/`*.yml` under PATH (default `policies/`, or
-`SECRETOPS_POLICIES`), prints each problem as `file:line: field: message` with a hint, and
+`SECRETOPS_POLICIES`) and the folder's `scan.toml` (a `.toml` PATH is checked as a scan policy
+alone, with the scan configuration loader and the rule files it adds), prints each problem as
+`file:line: field: message` with a hint, and
 exits 2 when there is any, 0 when the policies are sound. Warnings (an empty file, `grace: 0s`)
 are printed too but do not fail the check. It also checks that every `.env` target exists on
 this machine and holds each consumer's key (relative paths resolve against the working
@@ -14,6 +16,7 @@ prints the JSON Schema of a policy file for editors.
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -121,10 +124,80 @@ def check_command(
         ),
     ] = False,
 ) -> int:
-    """Report every problem in the policy files, with file, line, field and a hint."""
+    """Report every problem in the policy files, with file, line, field and a hint.
+
+    A scan policy (`scan.toml`, `.secretops.toml`, a `pyproject.toml` with a tool.secretops table)
+    is checked with the scan configuration loader; a folder's `scan.toml` is checked with its YAML.
+    """
+    if path is not None and path.suffix == ".toml":
+        return _check_scan_files([path], output)
     settings = Settings.from_env(policies_dir=path)
     target = settings.policies_dir
+    scan_toml = target / "scan.toml"
+    if target.is_dir() and scan_toml.is_file():
+        if not policy_files_exist(target):
+            return _check_scan_files([scan_toml], output)
+        return _check_rotation(target, output, skip_local_targets, draft, scan_problems(scan_toml))
+    return _check_rotation(target, output, skip_local_targets, draft, [])
+
+
+def policy_files_exist(target: Path) -> bool:
+    """Whether `target` holds any rotation policy file (`*.yaml`, `*.yml`)."""
+    return any(target.glob("**/*.yaml")) or any(target.glob("**/*.yml"))
+
+
+_SCAN_ERROR = re.compile(r"^(?P<file>.+?)(?::(?P<line>\d+))?: (?:field '(?P<field>[^']+)': )?(?P<message>.*)$", re.S)
+
+
+def scan_problems(path: Path) -> list[Problem]:
+    """The problems of one scan policy file (at most one: the loader stops at the first), with its rules."""
+    from secretops.errors import SecretOpsError
+    from secretops.scan.config import ScanPolicy
+    from secretops.scan.rules.loader import load_rules
+
+    try:
+        policy = ScanPolicy.load(path)
+        load_rules(extra_files=policy.extra_rule_files, disabled=policy.disabled_rules)
+    except SecretOpsError as exc:
+        match = _SCAN_ERROR.match(exc.message)
+        if match is None or not match["file"].startswith(str(path)):
+            return [Problem(path, None, "", exc.message, exc.hint, code="invalid-scan-policy")]
+        line = int(match["line"]) if match["line"] else None
+        return [Problem(path, line, match["field"] or "", match["message"], exc.hint, code="invalid-scan-policy")]
+    return []
+
+
+def _check_scan_files(paths: list[Path], output: CheckFormat) -> int:
+    """`policy check` of scan policy files (TOML): each problem as `file:line: field: message`."""
+    for path in paths:
+        if not path.is_file():
+            raise PolicyError(f"{path}: no such file", hint="pass a scan.toml, .secretops.toml or pyproject.toml")
+    problems = [p for path in paths for p in scan_problems(path)]
+    if output is CheckFormat.JSON:
+        doc = {
+            "kind": "scan",
+            "files": [str(p) for p in paths],
+            "ok": not problems,
+            "problems": [p.to_json() for p in problems],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        for problem in problems:
+            head = f"{problem.location()}: {problem.field}: " if problem.field else f"{problem.location()}: "
+            typer.echo(head + typer.style(problem.message, fg=typer.colors.RED))
+            if problem.hint:
+                typer.echo(f"    hint: {problem.hint}")
+        if not problems:
+            typer.echo(f"ok: scan policy {', '.join(str(p) for p in paths)}")
+    return int(ExitCode.USAGE if problems else ExitCode.OK)
+
+
+def _check_rotation(
+    target: Path, output: CheckFormat, skip_local_targets: bool, draft: bool, scan: list[Problem]
+) -> int:
+    """`policy check` of the rotation policies (YAML) under `target`, plus its scan.toml's `scan` problems."""
     inventory, problems = collect(target, local_targets=not skip_local_targets)
+    problems = [*problems, *scan]
     if not inventory.files:
         raise PolicyError(
             f"no policy files (*.yaml, *.yml) under {target}",

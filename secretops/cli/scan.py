@@ -12,6 +12,7 @@ live. `rules` lists the rules in force.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -248,8 +249,12 @@ def _git_sources(
     return [GitDiffSource(repo, args, max_size=max_size) for repo in repos]
 
 
-def _warn_skips(result: ScanResult, err: IO[str]) -> None:
+def _warn_skips(result: ScanResult, err: IO[str], *, errors_only: bool = False) -> None:
     for shown, skip in enumerate(result.skipped):
+        if errors_only:  # --quiet: a path that does not exist is still said
+            if skip.reason == SkipReason.MISSING:
+                err.write(f"error: {printable(skip.path)}: no such file or directory\n")
+            continue
         if shown >= _MAX_WARNINGS:
             err.write(f"warning: ... and {len(result.skipped) - shown} more skipped files\n")
             break
@@ -444,6 +449,19 @@ def scan_command(
         bool,
         typer.Option("--fail-on-live", help="Exit 1 only when a leak is verified live (needs --verify)."),
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Findings and exit code only: no summary, notes or warnings.")
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log to stderr what the scan does: config file, paths, rules, skips."),
+    ] = False,
+    redact: Annotated[
+        int | None,
+        typer.Option(
+            "--redact", help="Percent of each value previews show, 0-50 (0: stars only; default: up to 4 characters)."
+        ),
+    ] = None,
     no_gitleaks_config: Annotated[
         bool,
         typer.Option("--no-gitleaks-config", help="Do not read the .gitleaks.toml at the repository root."),
@@ -452,6 +470,8 @@ def scan_command(
     """Scan files, folders, standard input, git history or staged changes for leaked credentials."""
     from secretops.scan.engine import Scanner
 
+    _log_level(verbose, quiet)
+    _check_redact(redact)
     out_format = _choice(OutputFormat, fmt, "--format")
     threshold = _choice(FailOn, fail_on, "--fail-on").threshold()
     if jobs is not None and jobs < 1:
@@ -487,7 +507,8 @@ def scan_command(
     # written with value hashes: keep values in memory until then.
     match_values = (previous is not None and previous.needs_values) or write_baseline is not None
     print_values = show_secrets and out_format in (OutputFormat.JSON, OutputFormat.JSONL)
-    scanner = Scanner(ruleset, key, policy)
+    scanner = Scanner(ruleset, key, policy, redact=redact)
+    _log_plan(targets, sources, ruleset, policy)
     options = ScanOptions(
         max_file_size=limit,
         respect_gitignore=not no_ignore,
@@ -511,7 +532,8 @@ def scan_command(
             Baseline.from_result(result, previous).save(write_baseline)
         except OSError as exc:
             raise _write_error("--write-baseline", write_baseline, exc) from exc
-        typer.echo(f"baseline: {len(result.findings)} findings written to {printable(write_baseline)}", err=True)
+        if not quiet:
+            typer.echo(f"baseline: {len(result.findings)} findings written to {printable(write_baseline)}", err=True)
     suppressed: tuple[Suppressed, ...] = ()
     if previous is not None:
         result, suppressed = previous.split(result, printable(baseline_path))
@@ -531,6 +553,9 @@ def scan_command(
         roots=tuple(os.path.abspath(t) for t in targets if t != "-" and os.path.isabs(t)),
     )
     text = get_format(out_format.value).render(result, render)
+    _log_result(result)
+    if quiet and out_format is OutputFormat.TABLE:
+        text = _without_summary(text, result)
     if output is not None:
         from secretops.fileio import write_atomic, write_private
 
@@ -541,22 +566,72 @@ def scan_command(
                 write_atomic(output, text)
         except OSError as exc:
             raise _write_error("--output", output, exc) from exc
-        for summary_line in summary(result):
+        for summary_line in () if quiet else summary(result):
             typer.echo(summary_line, err=True)
     else:
         typer.echo(text, nl=False)
-    _warn_skips(result, sys.stderr)
+    _warn_skips(result, sys.stderr, errors_only=quiet)
 
     if fail_on_live:
         if _live_leaks(result):
-            _blocked_commit_hint(staged)
+            _blocked_commit_hint(staged and not quiet)
             return int(ExitCode.FINDINGS)
     elif result.failing(threshold):
-        _blocked_commit_hint(staged)
+        _blocked_commit_hint(staged and not quiet)
         return int(ExitCode.FINDINGS)
     if result.stats.skipped.get(SkipReason.MISSING):
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+_log = logging.getLogger("secretops.scan")
+
+
+def _log_level(verbose: bool, quiet: bool) -> None:
+    """`scan -v`: info and debug logs on stderr; `scan -q`: errors only (`secretops -v` works too)."""
+    if verbose and quiet:
+        raise ConfigError("--quiet and --verbose contradict each other", hint="choose one")
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.NOTSET  # NOTSET: as `secretops -v`
+    logging.getLogger("secretops").setLevel(level)
+
+
+def _check_redact(redact: int | None) -> None:
+    from secretops.values import MAX_SHOWN_PERCENT
+
+    if redact is not None and not 0 <= redact <= MAX_SHOWN_PERCENT:
+        raise ConfigError(
+            f"--redact {redact}: must be 0 to {MAX_SHOWN_PERCENT} (percent of a value shown)",
+            hint="0 masks values fully; --show-secrets puts raw values in JSON output",
+        )
+
+
+def _log_plan(targets: Sequence[str], sources: Sequence[GitDiffSource], ruleset: RuleSet, policy: ScanPolicy) -> None:
+    """`-v`: what the scan is about to do (paths, git sources, rules in force)."""
+    for target in targets:
+        _log.info("scan: walking %s", printable(target))
+    for source in sources:
+        _log.info("scan: reading git changes of %s", printable(source.repo))
+    disabled = len(policy.disabled_rules)
+    _log.info("scan: %d rules loaded%s", len(tuple(ruleset)), f" ({disabled} disabled by policy)" if disabled else "")
+
+
+def _log_result(result: ScanResult) -> None:
+    """`-v`: what the scan read and skipped (counts by reason; names of notable skips)."""
+    stats = result.stats
+    _log.info("scan: %d files, %d bytes read, %d findings shown", stats.files, stats.bytes, len(result.findings))
+    for reason, count in sorted(stats.skipped.items(), key=lambda item: str(item[0])):
+        _log.info("scan: skipped %d (%s)", count, printable(str(reason)))
+    for skip in result.skipped:
+        _log.debug("scan: skipped %s (%s)", printable(skip.path), printable(str(skip.reason)))
+
+
+def _without_summary(text: str, result: ScanResult) -> str:
+    """A table report without its summary lines (`--quiet`): the findings only, nothing when none."""
+    tail = "\n".join(summary(result)) + "\n"
+    if text.endswith(tail):
+        text = text[: -len(tail)].rstrip("\n")
+        return text + "\n" if text else ""
+    return text
 
 
 def _blocked_commit_hint(staged: bool) -> None:

@@ -137,8 +137,10 @@ class Scanner:
         policy: ScanPolicy | None = None,
         *,
         prefilter_backend: str | None = None,
+        redact: int | None = None,
     ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
+        self._redact = redact  # `--redact N`: percent of a value previews show (None: the default)
         self._key = key
         self.policy = policy or ScanPolicy.default()
         keywords = sorted({kw for rule in self.rules for kw in rule.keywords} | set(DECODER_KEYWORDS))
@@ -533,7 +535,7 @@ class Scanner:
             confidence=confidence,
             location=location,
             fingerprint=fingerprint(self._key, c.value),
-            preview=mask(c.value),
+            preview=mask(c.value, self._redact),
             context=dict(c.context),
             reasons=tuple(reasons),
             secret=SecretValue(c.value),
