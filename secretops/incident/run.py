@@ -365,8 +365,14 @@ def handle_findings(
         echo(f"{len(findings)} finding(s): {len(by_secret)} inventory secret(s), {len(unmatched)} not in the inventory")
         for name, (match, pairs) in by_secret.items():
             code = max(code, _rotate_matched(incident, engine, name, [r for _, r in pairs], match, options, audit))
+        done: dict[str, FindingRecord] = {}  # one revocation per value, however often it was found
         for finding, record in unmatched:
+            first = done.get(finding.fingerprint)
+            if first is not None:
+                record.state, record.how = first.state, f"same value as {first.where}: {first.how}"
+                continue
             code = max(code, _revoke_unmatched(incident, finding, record, options, client, audit))
+            done[finding.fingerprint] = record
         if options.dry_run:
             return code
         # Prove dead: ask the finding's verifier again, with the value as found.

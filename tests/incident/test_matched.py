@@ -123,3 +123,28 @@ def test_force_revokes_and_names_the_app_that_breaks(
     assert "switch target render-web of ci/token by hand" in report
     assert token not in (root / "web.env").read_text()  # the .env was switched
     assert token not in report
+
+
+def test_finding_fingerprint_alone_rotates_the_inventory_secret_it_matches(
+    world: tuple[Path, str, RevocationInternet], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, token, net = world
+    render = FakeRender()
+    render.add_service("srv-abc", {"TOKEN": token})
+
+    def build_target(name: str, spec: TargetSpec, env: Any, *, base_dir: Path | None = None) -> Target:
+        if isinstance(spec, RenderTargetSpec):
+            client = httpx.Client(transport=httpx.MockTransport(render.handle))
+            return RenderTarget(name, spec, SecretValue(render.token), client=client, sleep=lambda _s: None)
+        return real_build_target(name, spec, env, base_dir=base_dir)
+
+    monkeypatch.setattr("secretops.cli.rotate.build_target", build_target)
+    fp = fingerprint(FingerprintKey(bytes.fromhex("ab" * 32)), token)
+    code = run(["compromised", "--finding", fp, "--report", "incident.json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert render.services["srv-abc"]["TOKEN"] != token and token not in (root / "web.env").read_text()
+    doc = json.loads((root / "incident.json").read_text())
+    assert doc["closed"] is True and doc["findings"][0]["secret"] == "ci/token"
+    assert {c["target"] for c in doc["consumers"]} == {"web", "render-web"}
+    assert net.revocations == [] and token not in (root / "incident.json").read_text()

@@ -204,3 +204,19 @@ def test_finding_fingerprint_alone_that_matches_nothing_asks_for_the_report(
     code = run(["compromised", "--finding", "hmac-sha256:" + "0" * 32])
     out = capsys.readouterr().out
     assert code == 1 and "give --from-scan REPORT.json" in out
+
+
+def test_the_same_value_found_twice_is_revoked_once(
+    project: Path, net: RevocationInternet, capsys: pytest.CaptureFixture[str]
+) -> None:
+    github = crc_token("ghp_")
+    net["api.github.com"].add(github, login="octocat")
+    (project / "a.env").write_text(f"GITHUB_TOKEN={github}\n")
+    (project / "b.env").write_text(f"GH_TOKEN={github}\n")
+    report = _report(capsys, "a.env", "b.env")
+    assert len(json.loads(report.read_text())["findings"]) == 2
+    code = run(["compromised", "--from-scan", str(report), "--yes"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert net.revocations == [("github", github)]
+    assert [e["action"] for e in _audit(project)] == ["compromise", "revoke"]
