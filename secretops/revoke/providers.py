@@ -1,7 +1,10 @@
 """Revokers for providers with a documented revocation API, and manual steps for the rest.
 
 - GitHub: `POST https://api.github.com/credentials/revoke` with `{"credentials": [token]}`,
-  unauthenticated; `202 Accepted` means GitHub queued the revocation (and tells the owner).
+  unauthenticated (an authenticated request gets 403; 60 requests an hour); `202 Accepted` means
+  GitHub took the revocation (and notifies the owner); `422` is "validation failed, or the
+  endpoint has been spammed". It takes `ghp_`, `github_pat_`, `gho_`, `ghu_` and `ghr_` tokens,
+  not installation tokens (`ghs_`, which expire within the hour).
   https://docs.github.com/en/rest/credentials/revoke
 - Slack: `POST https://slack.com/api/auth.revoke` with the token as bearer; `{"ok": true,
   "revoked": true}`. https://api.slack.com/methods/auth.revoke
@@ -60,8 +63,10 @@ class GitHubRevoker(_HttpRevoker):
             return answer
         if answer.status_code == 202:
             return RevokeResult(True, self.id, "GitHub accepted the revocation (202) and notifies the token's owner")
-        if answer.status_code == 429:
-            return RevokeResult(False, self.id, "rate limited by GitHub (429); try again later")
+        if answer.status_code in (422, 429):  # 422: "validation failed, or the endpoint has been spammed"
+            return RevokeResult(
+                False, self.id, f"GitHub refused the request ({answer.status_code}: malformed or rate limited)"
+            )
         return RevokeResult(False, self.id, f"GitHub answered {answer.status_code}")
 
 
@@ -181,7 +186,6 @@ RULE_REVOKERS: Final[dict[str, str]] = {
     "github-fine-grained-token": "github",
     "github-oauth-token": "github",
     "github-user-to-server-token": "github",
-    "github-server-to-server-token": "github",
     "github-refresh-token": "github",
     "slack-bot-token": "slack",
     "slack-user-token": "slack",

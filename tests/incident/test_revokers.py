@@ -57,7 +57,10 @@ def test_github_rate_limit_and_unreachable_are_not_revoked() -> None:
     def broken(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("down", request=request)
 
-    for handler, words in ((limited, "rate limited"), (broken, "cannot reach")):
+    def spammed(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"message": "Validation Failed"})
+
+    for handler, words in ((limited, "rate limited"), (broken, "cannot reach"), (spammed, "422")):
         client = httpx.Client(transport=httpx.MockTransport(handler))
         result = GitHubRevoker(RevokeContext(client=client)).revoke(_leak("github-personal-access-token", "ghp_x"))
         assert not result.revoked and words in result.detail
