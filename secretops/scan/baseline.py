@@ -492,8 +492,20 @@ class _Marks:
 
 
 def _path(finding: Finding) -> str:
-    """A finding's path as baselines hold it (percent-encoded when it is not valid UTF-8)."""
-    return json_path(finding.location.path)[0]
+    """A finding's path as baselines hold it (percent-encoded when it is not valid UTF-8).
+
+    An absolute path inside the current folder is made relative to it, so `scan /abs/repo` and
+    `scan .` from the repository match the same baseline entries.
+    """
+    raw = finding.location.path
+    if os.path.isabs(raw):
+        try:
+            rel = os.path.relpath(raw)
+        except ValueError:  # another drive (Windows)
+            rel = raw
+        if rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+            raw = rel
+    return json_path(raw)[0]
 
 
 _DS_AUDIT: Final = {True: "confirmed-secret", False: "false-positive"}

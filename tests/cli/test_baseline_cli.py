@@ -157,3 +157,50 @@ def test_export_round_trip_through_real_detect_secrets(repo: Path, capsys: pytes
     (repo / "settings.py").write_text(f'password = "{_PW1}"\nother_password = "{_PW2}"\n')
     hook = subprocess.run([*DS_HOOK, "--baseline", "exported.baseline", "settings.py"], capture_output=True)
     assert hook.returncode == 1
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_scan_formats_with_a_baseline_end_to_end(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    assert run(["baseline", "create"]) == 0
+    entry_id = _entries(repo / ".secretops-baseline.json")[0]["hash"][7:19]
+    assert run(["baseline", "audit", "--mark", f"{entry_id}=false-positive", "--note", "a fixture"]) == 0
+    (repo / "settings.py").write_text(f'password = "{_PW1}"\nsmtp_password = "{_PW2}"\n')
+    capsys.readouterr()
+
+    # SARIF: the new finding is a result, the known one a suppressed result; absolute root as base id.
+    assert run(["scan", str(repo), "--baseline", ".secretops-baseline.json", "-f", "sarif"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    schema = json.loads((REPO / "tests" / "assets" / "sarif-schema-2.1.0.json").read_text())
+    assert list(jsonschema.Draft4Validator(schema).iter_errors(sarif)) == []
+    run_ = sarif["runs"][0]
+    results = run_["results"]
+    assert len(results) == 2
+    suppressed = [r for r in results if r.get("suppressions")]
+    assert len(suppressed) == 1 and "false-positive: a fixture" in suppressed[0]["suppressions"][0]["justification"]
+    assert run_["originalUriBaseIds"]["SCANROOT1"]["uri"].endswith("/repo/")
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] for r in results} == {"SCANROOT1"}
+    assert _PW1 not in json.dumps(sarif) and _PW2 not in json.dumps(sarif)
+
+    # GitLab: only the new finding, valid against GitLab's schema.
+    assert run(["scan", ".", "--baseline", ".secretops-baseline.json", "-f", "gitlab", "-o", "gl.json"]) == 1
+    gitlab = json.loads((repo / "gl.json").read_text())
+    gl_schema = json.loads(
+        (REPO / "tests" / "assets" / "gitlab-secret-detection-report-format-15.0.7.json").read_text()
+    )
+    assert list(jsonschema.Draft7Validator(gl_schema).iter_errors(gitlab)) == []
+    assert [(v["location"]["file"], v["location"]["start_line"]) for v in gitlab["vulnerabilities"]] == [
+        ("settings.py", 2)
+    ]
+    capsys.readouterr()
+
+    # JSON lines: one line per new finding; values only with --show-secrets.
+    assert run(["scan", ".", "--baseline", ".secretops-baseline.json", "-f", "jsonl"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["line"] == 2 and _PW2 not in lines[0]
+    assert run(["scan", ".", "-f", "jsonl", "--show-secrets"]) == 1
+    shown = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert sorted(f["secret"] for f in shown) == sorted([_PW1, _PW2])
