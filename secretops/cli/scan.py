@@ -585,14 +585,20 @@ def scan_command(
 
 
 _log = logging.getLogger("secretops.scan")
+_LEVEL_SET: list[bool] = []  # whether a scan in this process set the `secretops` logger's level
 
 
 def _log_level(verbose: bool, quiet: bool) -> None:
     """`scan -v`: info and debug logs on stderr; `scan -q`: errors only (`secretops -v` works too)."""
     if verbose and quiet:
         raise ConfigError("--quiet and --verbose contradict each other", hint="choose one")
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.NOTSET  # NOTSET: as `secretops -v`
-    logging.getLogger("secretops").setLevel(level)
+    logger = logging.getLogger("secretops")
+    if verbose or quiet:
+        logger.setLevel(logging.DEBUG if verbose else logging.ERROR)
+        _LEVEL_SET.append(True)
+    elif _LEVEL_SET:  # an earlier run in this process (tests, an embedding tool) set it: undo
+        logger.setLevel(logging.NOTSET)
+        _LEVEL_SET.clear()
 
 
 def _check_redact(redact: int | None) -> None:
