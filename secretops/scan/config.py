@@ -339,7 +339,7 @@ def load_ignores(files: Sequence[Path]) -> tuple[tuple[str, GitIgnoreSpec], ...]
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicyError(f"{path}: cannot read it: {exc}", hint="fix or remove the file") from exc
         try:
-            spec = GitIgnoreSpec.from_lines(lines)
+            spec = GitIgnoreSpec.from_lines(lines, backend="simple")  # picklable (workers); hyperscan is not
         except (ValueError, TypeError) as exc:
             raise PolicyError(f"{path}: not valid gitignore syntax: {exc}", hint="see `man gitignore`") from exc
         out.append((str(path.resolve().parent), spec))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,14 @@ def test_secretopsignore_in_a_subfolder_is_relative_to_it(repo: Path) -> None:
     assert policy.file_allowed(str(repo / "src" / "fixtures" / "sample.env"))
     assert not policy.file_allowed(str(repo / "src" / "app.env"))
     assert not policy.file_allowed(str(repo / "fixtures" / "x.env"))  # outside its folder
+
+
+def test_a_policy_with_ignore_files_pickles_for_worker_processes(repo: Path) -> None:
+    (repo / ".secretopsignore").write_text("src/fixtures/\n")
+    (repo / ".secretops.toml").write_text(ALLOW_FIXTURES)
+    policy = pickle.loads(pickle.dumps(resolve_policy(None, None, [str(repo / "src")])))  # noqa: S301 (our own bytes)
+    assert policy.file_allowed(str(repo / "src" / "fixtures" / "sample.env"))
+    assert not policy.file_allowed(str(repo / "src" / "app.env"))
 
 
 def test_secretopsignore_applies_to_staged_changes(
