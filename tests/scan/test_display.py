@@ -115,6 +115,18 @@ def test_every_format_is_valid_utf8_for_hostile_names(fmt: str) -> None:
         assert [unquote_to_bytes(u) for u in uris] == [os.fsencode(NOT_UTF8), TERMINAL.encode()]
         for result in doc["runs"][0]["results"]:
             assert RAW_CONTROL.search(result["message"]["text"]) is None
+    elif fmt == "jsonl":
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert [(f["path"], f["path_encoding"]) for f in lines] == [
+            ("conf/bad%FF%FE%2541.env", "percent"),
+            (TERMINAL, "utf-8"),
+        ]
+    elif fmt == "gitlab":
+        doc = json.loads(text)
+        files = [v["location"]["file"] for v in doc["vulnerabilities"]]
+        assert files == ["conf/bad%FF%FE%2541.env", TERMINAL]
+        for vuln in doc["vulnerabilities"]:
+            assert RAW_CONTROL.search(vuln["description"]) is None and "\x1b" not in vuln["description"]
     else:  # table and HTML are read by people: visible escapes
         assert "conf/bad\\xff\\xfe%41.env" in text
         assert "x\\x1b]0;owned\\x07\\x1b[2J\\n\\rname\\u202e.env" in text
