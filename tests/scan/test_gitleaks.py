@@ -214,3 +214,9 @@ def test_a_malformed_gitleaks_rule_names_file_and_field(tmp_path: Path) -> None:
     path.write_text("title='x'\n[[rules]]\nid='bad-rule'\nregex='''a(b'''\nsecretGroup=1\n", encoding="utf-8")
     with pytest.raises(RuleError, match=r"bad-rule.*regex"):
         load_ruleset([path])
+
+
+def test_the_same_gitleaks_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    ruleset, configs = load_ruleset([repo / ".gitleaks.toml"], (), [repo / ".gitleaks.toml"])
+    assert len(configs) == 1 and ruleset.get("acme-internal-token") is not None

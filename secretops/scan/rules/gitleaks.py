@@ -560,6 +560,11 @@ def load_ruleset(
             ours.append(Path(path))  # the secretops loader reports the problem
             continue
         (theirs if is_gitleaks_config(data) else ours).append(Path(path))
+    # the repository's .gitleaks.toml may also be named with --rules: read each file once
+    once: dict[Path, Path] = {}
+    for path in theirs:
+        once.setdefault(path.resolve(), path)
+    theirs = list(once.values())
     base = load_rules(ours)
     rules = list(base.rules)
     reserved = set(base.ids)
