@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from secretops.scan.baseline import HIDDEN_KEY, Baseline, BaselineError, BaselineKeyError, load_baseline, read_any
+from secretops.scan.baseline import (
+    HIDDEN_KEY,
+    Baseline,
+    BaselineError,
+    BaselineKeyError,
+    ValueHasher,
+    load_baseline,
+    read_any,
+)
 from secretops.scan.runner import ScanOptions, ScanResult, scan_paths
 from secretops.values import FingerprintKey
 from tests.scan.fake_scanner import FakeScanner
@@ -247,3 +255,18 @@ def test_a_malformed_detect_secrets_baseline(tmp_path: Path) -> None:
     path.write_text(json.dumps({"plugins_used": [], "results": []}))
     with pytest.raises(BaselineError, match="without a 'results' table"):
         load_baseline(path, KEY)
+
+
+def test_each_distinct_value_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("a.env", "b.env", "c.env"):
+        (tmp_path / name).write_text("K=FAKE_LEAK_known111\nN=FAKE_LEAK_other2222\n")
+    result = _scan(tmp_path)
+    assert len(result.findings) == 6
+    calls: list[int] = []
+    real = ValueHasher.hash_value
+    monkeypatch.setattr(ValueHasher, "hash_value", lambda self, raw: calls.append(1) or real(self, raw))
+    baseline = Baseline.from_result(result)
+    assert len(calls) == 2, "six findings, two distinct values: two scrypt calls"
+    calls.clear()
+    assert baseline.filter(result).findings == []
+    assert len(calls) == 2
