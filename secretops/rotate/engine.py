@@ -1197,6 +1197,31 @@ class Engine:
 
     # ------------------------------------------------------------ rollback
 
+    def _never_written(self, ctx: _Ctx, tname: str) -> bool:
+        """True when this run provably never wrote target `tname`: nothing there to restore.
+
+        A target whose first write was refused (a `.env` path that does not exist) is in
+        `ctx.distributed` but holds nothing new; "restoring" it would fail the same way and turn a
+        clean rollback into a `failed` run. Only a target that can be read back qualifies: a
+        write-only one is restored regardless, since nothing proves it was not written.
+        """
+        if tname in ctx.touched or ctx.new_cred is None:
+            return False
+        if ctx.prior is not None and any(e.step == S.DISTRIBUTE and e.target == tname for e in ctx.prior.entries):
+            return False
+        target = ctx.targets[tname]
+        if not target.reads_values():
+            return False
+        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
+        try:
+            for consumer in ctx.by_target()[tname]:
+                fp = fingerprint(self.key, self._render(consumer, fields))
+                if any(target.read_fingerprint(ref, self.key) == fp for ref in consumer_refs(consumer)):
+                    return False
+        except Exception:  # unreadable now: restore as usual, and let that report the problem
+            return False
+        return True
+
     def _rollback(self, ctx: _Ctx, failed: _StepFailed) -> RunResult:
         f = failed.failure
         name = ctx.secret.name
@@ -1214,6 +1239,10 @@ class Engine:
             fields = self._fields(_cred(ctx.old), ctx.older)
             for tname in to_restore:
                 target = ctx.targets[tname]
+                if self._never_written(ctx, tname):
+                    restored.append(tname)
+                    ctx.run.append(S.ROLLBACK, "done", target=tname, restored=True, note="never written")
+                    continue
                 try:
                     changed = False
                     for consumer in ctx.by_target()[tname]:
