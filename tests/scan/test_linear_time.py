@@ -96,7 +96,7 @@ def _slowest_scaling(rule: Rule) -> str | None:
                 continue
             t_small = _cpu(rule, small[label], RUNS)
         ratio = t_large / max(t_small, FAST / 8)
-        if MAX_RATIO <= ratio and t_large < CAP:  # one more, longer look before calling it superlinear
+        if ratio >= MAX_RATIO and t_large < CAP:  # one more, longer look before calling it superlinear
             t_small = min(t_small, _cpu(rule, small[label], 2 * RUNS))
             t_large = min(t_large, _cpu(rule, text, 2 * RUNS))
             ratio = t_large / max(t_small, FAST / 8)
