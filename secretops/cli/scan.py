@@ -659,9 +659,6 @@ def _verify_options(
     verify: bool, databases: bool, timeout: float, concurrency: int, fail_on_live: bool
 ) -> VerifyOptions | None:
     """The liveness options, or None without `--verify`; bad values and `--fail-on-live` alone exit 2."""
-    from secretops.liveness.check import VerifyOptions
-    from secretops.liveness.interface import LivenessError
-
     if not verify:
         if fail_on_live:
             raise ConfigError("--fail-on-live needs --verify", hint="run: secretops scan --verify --fail-on-live")
@@ -670,6 +667,10 @@ def _verify_options(
                 "--verify-databases needs --verify", hint="run: secretops scan --verify --verify-databases"
             )
         return None
+    # Imported only now: liveness pulls in httpx and its verifiers, ~0.1 s a plain scan does not need.
+    from secretops.liveness.check import VerifyOptions
+    from secretops.liveness.interface import LivenessError
+
     try:
         return VerifyOptions(databases=databases, timeout=timeout, concurrency=concurrency)
     except LivenessError as exc:
