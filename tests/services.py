@@ -69,6 +69,38 @@ class PgCluster:
         """A connection URL for `user` with `password` (URL-quoted)."""
         return f"postgresql://{quote(user, safe='')}:{quote(password, safe='')}@{self.host}:{self.port}/{dbname}"
 
+    @staticmethod
+    def logs_in(conninfo: str) -> bool:
+        """True when `conninfo` (a URL or a `key=value` string) logs in and runs a query."""
+        import psycopg
+
+        try:
+            with psycopg.connect(conninfo, connect_timeout=5) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    @contextlib.contextmanager
+    def alternate_roles(self, prefix: str, password: str | None = None) -> Iterator[tuple[str, str, str]]:
+        """Two uniquely named roles for an `alternate` secret: `a` logs in with `password` (random
+        when None), `b` cannot log in yet. Yields `(a, b, password)`; both are dropped afterwards."""
+        import psycopg
+        from psycopg import sql
+
+        tag = secrets.token_hex(3)
+        a, b = f"{prefix}_{tag}_a", f"{prefix}_{tag}_b"
+        password = password if password is not None else "old-" + secrets.token_urlsafe(12)
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(a), sql.Literal(password)))
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(b)))
+        try:
+            yield a, b, password
+        finally:
+            with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+                for role in (a, b):
+                    conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
 
 def _pg_bindir() -> Path | None:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)

@@ -20,9 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import psycopg
 import pytest
-from psycopg import sql
 
 from secretops.cli.app import run
 from secretops.inventory.models import DigitalOceanTargetSpec, TargetSpec
@@ -40,28 +38,13 @@ LOCAL_KEY = "5c" * 32
 TEMPLATE = "postgresql://{username}:{password|url}@127.0.0.1:%d/postgres?sslmode=prefer"
 
 
-def _pg_ok(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            conn.execute("SELECT 1")
-        return True
-    except psycopg.OperationalError:
-        return False
+_pg_ok = PgCluster.logs_in
 
 
 @pytest.fixture
 def roles(pg_cluster: PgCluster) -> Iterator[tuple[str, str, str]]:
-    tag = secrets.token_hex(3)
-    role_a, role_b, password = f"inc_{tag}_a", f"inc_{tag}_b", "npg_" + secrets.token_hex(10)
-    with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role_a), sql.Literal(password)))
-        admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role_b)))
-    try:
-        yield role_a, role_b, password
-    finally:
-        with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as admin:
-            for role in (role_a, role_b):
-                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+    with pg_cluster.alternate_roles("inc", "npg_" + secrets.token_hex(10)) as made:
+        yield made
 
 
 def _policy(tmp: Path, port: int, role_a: str, role_b: str) -> str:

@@ -325,26 +325,13 @@ def _spec(name: str, template: str, symbols: str, accounts: list[str], strategy:
     )
 
 
-def pg_login(conninfo: str) -> bool:
-    try:
-        with psycopg.connect(conninfo, connect_timeout=5) as conn:
-            conn.execute("SELECT 1")
-        return True
-    except psycopg.OperationalError:
-        return False
+pg_login = PgCluster.logs_in
 
 
 @pytest.fixture
 def pg_pair(pg_cluster: PgCluster) -> Iterator[tuple[str, str, str]]:
-    tag = secrets.token_hex(3)
-    a, b, old = f"cc_{tag}_a", f"cc_{tag}_b", "old-" + secrets.token_urlsafe(12)
-    with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {a} LOGIN PASSWORD '{old}'")
-        conn.execute(f"CREATE ROLE {b} NOLOGIN")
-    yield a, b, old
-    with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
-        conn.execute(f"DROP ROLE IF EXISTS {a}")
-        conn.execute(f"DROP ROLE IF EXISTS {b}")
+    with pg_cluster.alternate_roles("cc") as roles:
+        yield roles
 
 
 def _pg_rotate(

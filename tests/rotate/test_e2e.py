@@ -96,26 +96,13 @@ def seed(tmp: Path, store: LocalStore, name: str, value: str, attrs: dict[str, s
 PG_URL = "postgresql://{username}:{password|url}@127.0.0.1:%d/postgres"
 
 
-def pg_login(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            conn.execute("SELECT 1")
-        return True
-    except psycopg.OperationalError:
-        return False
+pg_login = PgCluster.logs_in
 
 
 @pytest.fixture
 def pg_roles(pg_cluster: PgCluster) -> Iterator[tuple[str, str, str]]:
-    tag = secrets.token_hex(3)
-    a, b, old = f"e2e_{tag}_a", f"e2e_{tag}_b", "old-" + secrets.token_urlsafe(12)
-    with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE ROLE {a} LOGIN PASSWORD '{old}'")
-        conn.execute(f"CREATE ROLE {b} NOLOGIN")
-    yield a, b, old
-    with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
-        conn.execute(f"DROP ROLE IF EXISTS {a}")
-        conn.execute(f"DROP ROLE IF EXISTS {b}")
+    with pg_cluster.alternate_roles("e2e") as roles:
+        yield roles
 
 
 def _pg_setup(tmp: Path, pg_cluster: PgCluster, roles: tuple[str, str, str], **kw: Any) -> tuple[Engine, LocalStore]:
