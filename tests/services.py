@@ -36,7 +36,18 @@ import pytest
 
 from tests.helpers import free_port, port_open, service_unavailable
 
-__all__ = ["MariaDB", "PgCluster", "mariadb", "moto_server", "pg_cluster", "redis_server"]
+__all__ = ["MariaDB", "PgCluster", "mariadb", "moto_server", "pg_cluster", "redis_server", "silence_botocore_bodies"]
+
+
+def silence_botocore_bodies() -> None:
+    """Keep botocore from logging response bodies at DEBUG for every client in the process.
+
+    A test harness's own boto3 client (creating IAM keys to rotate or revoke) would otherwise log
+    `CreateAccessKey` bodies, secret key included, into pytest's DEBUG log. The issuer module
+    installs this filter when it is imported; issuers load lazily now, so the AWS fixtures install
+    it before any client runs.
+    """
+    import secretops.issuers.aws_iam  # noqa: F401 - installs the body filter on import
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -286,6 +297,7 @@ def moto_server() -> Iterator[str]:
     Tests point boto3 at it with `endpoint_url` and dummy `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
     (set with monkeypatch). moto accepts any signature: it cannot prove a secret key is wrong.
     """
+    silence_botocore_bodies()
     binary = _moto_binary()
     if binary is None:
         service_unavailable("moto_server not found (pip install 'moto[server]')")

@@ -26,7 +26,7 @@ import pytest
 from secretops.liveness import VERIFIERS, Leak, Liveness, VerifyContext
 from secretops.values import SecretValue
 from tests.helpers import free_port, service_unavailable
-from tests.services import _moto_binary
+from tests.services import _moto_binary, silence_botocore_bodies
 
 pytestmark = pytest.mark.aws
 
@@ -34,6 +34,7 @@ pytestmark = pytest.mark.aws
 @pytest.fixture(scope="module")
 def strict_moto() -> Iterator[tuple[str, dict[str, Any]]]:
     """(endpoint, {"user", "key_id", "secret"}): a moto server with signature checks and one IAM key."""
+    silence_botocore_bodies()
     binary = _moto_binary()
     if binary is None:
         service_unavailable("moto_server not found (pip install 'moto[server]')")
