@@ -1,0 +1,1 @@
+"""The state seam (see `secretops.state.interface`)."""
