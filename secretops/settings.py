@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from secretops.errors import ConfigError
 from secretops.values import FingerprintKey, FingerprintKeyError, SecretValue
@@ -83,10 +83,19 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     state_dir: Path = Field(default=Path(".secretops"))
+    #: Where rotation state lives (`SECRETOPS_STATE`): unset or `files` for the files under
+    #: `state_dir`, or a `postgresql://` URL (it may hold a password, hence a `SecretValue`).
+    state: SecretValue | None = None
     fingerprint_key_path: Path | None = Field(default_factory=default_key_path)
     policies_dir: Path = Field(default=Path("policies"))
     vault: VaultSettings | None = None
     require_services: bool = False
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _state_as_secret(cls, value: object) -> object:
+        """A plain string (a flag, a test) is wrapped: the URL may hold a password."""
+        return SecretValue(value) if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -95,6 +104,8 @@ class Settings(BaseModel):
         values: dict[str, Any] = {}
         if env.get("SECRETOPS_STATE_DIR"):
             values["state_dir"] = Path(env["SECRETOPS_STATE_DIR"])
+        if env.get("SECRETOPS_STATE"):
+            values["state"] = SecretValue(env["SECRETOPS_STATE"])
         if env.get("SECRETOPS_FINGERPRINT_KEY_FILE"):
             values["fingerprint_key_path"] = Path(env["SECRETOPS_FINGERPRINT_KEY_FILE"])
         else:
