@@ -86,12 +86,15 @@ class Settings(BaseModel):
     #: Where rotation state lives (`SECRETOPS_STATE`): unset or `files` for the files under
     #: `state_dir`, or a `postgresql://` URL (it may hold a password, hence a `SecretValue`).
     state: SecretValue | None = None
+    #: Where values live (`SECRETOPS_STORE`): unset for Vault when `vault` is set, else the local
+    #: store; `local`, `vault`, or a `postgresql://` URL for `PostgresStore` (may hold a password).
+    store: SecretValue | None = None
     fingerprint_key_path: Path | None = Field(default_factory=default_key_path)
     policies_dir: Path = Field(default=Path("policies"))
     vault: VaultSettings | None = None
     require_services: bool = False
 
-    @field_validator("state", mode="before")
+    @field_validator("state", "store", mode="before")
     @classmethod
     def _state_as_secret(cls, value: object) -> object:
         """A plain string (a flag, a test) is wrapped: the URL may hold a password."""
@@ -106,6 +109,8 @@ class Settings(BaseModel):
             values["state_dir"] = Path(env["SECRETOPS_STATE_DIR"])
         if env.get("SECRETOPS_STATE"):
             values["state"] = SecretValue(env["SECRETOPS_STATE"])
+        if env.get("SECRETOPS_STORE"):
+            values["store"] = SecretValue(env["SECRETOPS_STORE"])
         if env.get("SECRETOPS_FINGERPRINT_KEY_FILE"):
             values["fingerprint_key_path"] = Path(env["SECRETOPS_FINGERPRINT_KEY_FILE"])
         else:
