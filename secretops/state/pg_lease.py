@@ -1,0 +1,247 @@
+"""A per-secret lease on the PostgreSQL state: a session advisory lock plus a lease row with a heartbeat.
+
+`PgLease.acquire` opens a connection of its own and, on it:
+
+1. takes `pg_try_advisory_lock(key)` (`key`: 64 bits of SHA-256 of the secret's name). The lock
+   belongs to that session: if the process dies, its connection closes and the server drops the
+   lock at once;
+2. claims the row `secretops_leases(secret)`: inserts it, or takes it over only when its
+   `expires_at < now()`, on the database's clock (never the runner's, which may be skewed).
+
+Both must be free; when either is held, it raises `RotationLockedError` naming the holder
+(`hostname:pid:random`, never a secret). While held, a daemon thread renews `expires_at` every
+third of the lease; `check` raises `LeaseLostError` once a renewal failed, the row expired or
+names another holder, or the connection (and so the advisory lock) is gone. `release` stops the
+heartbeat, deletes the row (only its own) and unlocks.
+
+So a runner killed with SIGKILL frees the advisory lock at once, but its row keeps the secret
+`alive` until it expires: only then does the run read `interrupted` and can another runner take
+the secret (and resume the run). See docs/state.md for the timing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from secretops.rotate.lock import RotationLockedError
+from secretops.state.interface import LeaseLostError, SecretLease
+from secretops.state.pg_conn import advisory_key, connect, translating
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PgLease", "holder_id", "lease_key"]
+
+log = logging.getLogger(__name__)
+
+
+def holder_id() -> str:
+    """`hostname:pid:random`: who holds a lease (the random part tells two leases of one process apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def lease_key(secret: str) -> int:
+    """The advisory lock key of `secret`'s lease."""
+    return advisory_key("lease", secret)
+
+
+_CLAIM = """
+INSERT INTO secretops_leases AS l (secret, holder, run_id, acquired_at, expires_at, heartbeat_at)
+VALUES (%(secret)s, %(holder)s, NULL, now(), now() + %(lease)s, now())
+ON CONFLICT (secret) DO UPDATE
+    SET holder = EXCLUDED.holder, run_id = NULL, acquired_at = now(),
+        expires_at = EXCLUDED.expires_at, heartbeat_at = now()
+    WHERE l.expires_at < now()
+RETURNING holder
+"""
+
+_RENEW = """
+UPDATE secretops_leases SET expires_at = now() + %(lease)s, heartbeat_at = now()
+WHERE secret = %(secret)s AND holder = %(holder)s
+RETURNING holder
+"""
+
+_OTHER = """
+SELECT holder, greatest(0, ceil(extract(epoch FROM expires_at - now())))::int
+FROM secretops_leases WHERE secret = %(secret)s
+"""
+
+
+class PgLease(SecretLease):
+    """Exclusive right to rotate one secret, shared through PostgreSQL by every runner."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        lease: timedelta,
+        *,
+        ready: Callable[[], None] | None = None,
+        on_change: Callable[[PgLease, bool], None] | None = None,
+    ) -> None:
+        self.secret = secret
+        self.holder = holder_id()
+        self._url = url
+        self._lease = lease
+        self._ready = ready
+        self._on_change = on_change
+        self._key = lease_key(secret)
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.Lock()  # the lease's connection: heartbeat thread vs check/release
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lost: str | None = None
+        self._renewed = 0.0  # time.monotonic() of the last successful claim or renewal
+
+    @property
+    def held(self) -> bool:
+        """Whether `acquire` succeeded and `release` has not run since."""
+        return self._conn is not None
+
+    @property
+    def period(self) -> float:
+        """Seconds between heartbeats: a third of the lease."""
+        return self._lease.total_seconds() / 3
+
+    def _params(self) -> dict[str, Any]:
+        return {"secret": self.secret, "holder": self.holder, "lease": self._lease}
+
+    # ------------------------------------------------------------ acquire / release
+
+    def acquire(self) -> None:
+        """Take the advisory lock and the lease row, or raise `RotationLockedError` naming the holder."""
+        if self._conn is not None:
+            raise RotationLockedError(
+                f"secret {self.secret!r}: this lease is already held",
+                hint="release it before acquiring it again",
+            )
+        if self._ready is not None:
+            self._ready()  # the schema is there (migrated on first use)
+        conn = connect(self._url)
+        try:
+            with translating(self._url, f"take the lease on {self.secret!r}"):
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+                if row is None or not row[0]:
+                    raise self._locked(conn, "its lock is held")
+                claimed = conn.execute(_CLAIM, self._params()).fetchone()
+                if claimed is None:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                    raise self._locked(conn, "its lease has not expired")
+        except BaseException:
+            conn.close()  # the session ends: the server drops the advisory lock, if we took it
+            raise
+        self._conn = conn
+        self._lost = None
+        self._renewed = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"secretops-lease-{self.holder}", daemon=True)
+        self._thread.start()
+        log.debug("lease on %s taken by %s for %s", self.secret, self.holder, self._lease)
+        if self._on_change is not None:
+            self._on_change(self, True)
+
+    def _locked(self, conn: psycopg.Connection[Any], why: str) -> RotationLockedError:
+        row = conn.execute(_OTHER, self._params()).fetchone()
+        if row is None:
+            other = "another runner (starting or ending right now)"
+        else:
+            other = f"{row[0]}, lease expires in {row[1]} s"
+        return RotationLockedError(
+            f"secret {self.secret!r} is being rotated by another runner ({other}): {why}",
+            hint="wait for it to finish; if that runner died, the next `rotate --due` or `secretops resume` "
+            f"takes its run over once its lease expires (at most {int(self._lease.total_seconds())} s)",
+        )
+
+    def release(self) -> None:
+        """Stop the heartbeat, delete our row and unlock (idempotent; a dead connection is just closed)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                conn.execute(
+                    "DELETE FROM secretops_leases WHERE secret = %(secret)s AND holder = %(holder)s", self._params()
+                )
+                conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+            except Exception as exc:  # closing below frees the lock; the row expires by itself
+                log.debug(
+                    "lease on %s: release incomplete (%s); the row expires on its own", self.secret, type(exc).__name__
+                )
+            finally:
+                conn.close()
+        log.debug("lease on %s released by %s", self.secret, self.holder)
+        if self._on_change is not None:
+            self._on_change(self, False)
+
+    # ------------------------------------------------------------ heartbeat / check
+
+    def _beat(self) -> None:
+        stop = self._stop
+        while not stop.wait(self.period):
+            with self._lock:
+                conn = self._conn
+                if conn is None or stop.is_set():
+                    return
+                try:
+                    row = conn.execute(_RENEW, self._params()).fetchone()
+                except Exception as exc:  # any failure means the lease is no longer sure
+                    self._lost = f"renewing it failed ({type(exc).__name__})"
+                    log.warning("lease on %s: %s", self.secret, self._lost)
+                    return
+                if row is None:
+                    self._lost = "another runner took it over"
+                    log.warning("lease on %s: %s", self.secret, self._lost)
+                    return
+                self._renewed = time.monotonic()
+
+    def check(self) -> None:
+        """Raise `LeaseLostError` unless the row still names us, unexpired, and our session is alive."""
+        reason = self._why_lost()
+        if reason is not None:
+            raise LeaseLostError(
+                f"lost the lease on secret {self.secret!r}: {reason}",
+                hint="this run stops at a step boundary; `secretops resume` finishes it once no other runner holds it",
+            )
+
+    def _why_lost(self) -> str | None:
+        if self._conn is None:
+            return "it is not held"
+        if self._lost is not None:
+            return self._lost
+        if time.monotonic() - self._renewed >= self._lease.total_seconds():
+            return "no renewal for a whole lease period"
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                return "it is not held"
+            try:
+                row = conn.execute(
+                    "SELECT holder, expires_at > now() FROM secretops_leases WHERE secret = %(secret)s",
+                    self._params(),
+                ).fetchone()
+            except Exception as exc:  # without our session, the advisory lock is gone too
+                self._lost = f"its connection failed ({type(exc).__name__})"
+                return self._lost
+        if row is None:
+            return "its lease row is gone"
+        if row[0] != self.holder:
+            self._lost = f"{row[0]} holds it now"
+            return self._lost
+        if not row[1]:
+            return "its lease expired"
+        return None
+
+    def __repr__(self) -> str:
+        return f"PgLease(secret={self.secret!r}, holder={self.holder!r}, held={self.held})"

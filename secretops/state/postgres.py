@@ -1,0 +1,385 @@
+"""The PostgreSQL state backend (`SECRETOPS_STATE=postgresql://...`), for several runners at once.
+
+Runs, their step journals, per-secret leases and the audit log live in `secretops_*` tables
+(the schema is `secretops.state.migrations`, applied on first use or by `secretops state
+migrate`). Steps and audit entries are append-only: the code only inserts them, and triggers
+refuse UPDATE, DELETE and TRUNCATE. No value is ever stored: step and audit details are plain
+scalars (`TypeError` otherwise, as for the file journal).
+
+Exclusivity per secret is `secretops.state.pg_lease.PgLease` (a session advisory lock plus a
+lease row renewed by a heartbeat); `alive(secret)` is true while some runner holds the lock or
+its lease row has not expired on the database's clock. The audit log is
+`secretops.state.pg_audit.PgAuditLog`, the same hash chain as the local file.
+
+psycopg (the `postgres` extra) is imported when the state first connects, not when this
+module is imported. One connection serves the state (guarded by a lock, so threads may share
+a `PostgresState`); each held lease has its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from secretops.audit.interface import AuditLog
+from secretops.errors import RotationError
+from secretops.rotate.journal import _check as check_detail
+from secretops.state.interface import (
+    DEFAULT_LEASE,
+    Entry,
+    MigrationReport,
+    RunLog,
+    RunRecord,
+    SecretLease,
+    StateBackend,
+    StateSchemaError,
+)
+from secretops.state.migrations import LATEST, MIGRATIONS
+from secretops.state.pg_audit import PgAuditLog
+from secretops.state.pg_conn import (
+    StateAuthError,
+    StateUnavailableError,
+    advisory_key,
+    connect,
+    translating,
+    where,
+)
+from secretops.state.pg_lease import PgLease, lease_key
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["LeaseInfo", "PostgresState", "StateAuthError", "StateUnavailableError"]
+
+log = logging.getLogger(__name__)
+
+_MIGRATE_KEY = advisory_key("migrate")
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS secretops_schema_version (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+_STEP_COLUMNS = "s.run_id, s.secret, s.ts, s.step, s.status, s.target, s.detail"
+_RUNS = f"SELECT {_STEP_COLUMNS} FROM secretops_steps s JOIN secretops_runs r USING (run_id)"  # noqa: S608
+_LOAD = f"SELECT {_STEP_COLUMNS} FROM secretops_steps s WHERE s.run_id = %s ORDER BY s.id"  # noqa: S608
+
+# A lease row not yet expired, or the advisory lock held by some session of this database.
+_ALIVE = """
+SELECT EXISTS (SELECT 1 FROM secretops_leases WHERE secret = %(secret)s AND expires_at > now())
+    OR EXISTS (
+        SELECT 1 FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 1
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND classid = %(hi)s::bigint::oid AND objid = %(lo)s::bigint::oid
+    )
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseInfo:
+    """One lease row, for `secretops state show`: who holds which secret until when (db clock)."""
+
+    secret: str
+    holder: str
+    run_id: str | None
+    acquired_at: datetime
+    expires_at: datetime
+    expired: bool
+
+
+def _runner_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    run_id, secret, ts, step, status, target, detail = row
+    return Entry(ts.astimezone(UTC), run_id, secret, step, status, target, dict(detail or {}))
+
+
+def _records(rows: list[tuple[Any, ...]]) -> list[RunRecord]:
+    """Rows ordered by run then step id, grouped into records (in the same order)."""
+    out: list[RunRecord] = []
+    current: list[Entry] = []
+    for row in rows:
+        entry = _entry(row)
+        if current and current[0].run != entry.run:
+            out.append(RunRecord(current[0].run, current[0].secret, tuple(current)))
+            current = []
+        current.append(entry)
+    if current:
+        out.append(RunRecord(current[0].run, current[0].secret, tuple(current)))
+    return out
+
+
+class PgRunLog(RunLog):
+    """The journal of one run, as rows of `secretops_steps`."""
+
+    def __init__(self, state: PostgresState, run_id: str, secret: str) -> None:
+        self.run_id = run_id
+        self.secret = secret
+        self._state = state
+
+    def append(self, step: str, status: str, *, target: str | None = None, **detail: Any) -> Entry:
+        """Insert one step row (committed before returning). Details must be plain scalars or lists of them."""
+        clean = check_detail(detail)
+        entry = Entry(self._state.now(), self.run_id, self.secret, step, status, target, clean)
+        self._state._insert_step(entry)
+        return entry
+
+    def record(self) -> RunRecord:
+        """This run's events as they stand now."""
+        return self._state.load(self.run_id)
+
+
+class PostgresState(StateBackend):
+    """Runs, steps, leases and the audit log in one PostgreSQL database, shared by many runners.
+
+    `url` is a libpq connection string (`postgresql://user:<password>@host:5432/dbname`, or
+    `key=value` pairs); the password never appears in `describe()` or in any error. `clock`
+    stamps journal and audit entries (lease expiry always uses the database's clock); `lease`
+    is how long a lease outlives its last heartbeat (renewed every third of it).
+    """
+
+    name = "postgresql"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        if lease <= timedelta(0):
+            raise ValueError("the lease must be a positive duration")
+        self.url = url
+        self.lease = lease
+        self.runner = _runner_id()
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._conn: psycopg.Connection[Any] | None = None
+        self._lock = threading.RLock()
+        self._ready_checked = False
+        self._held: dict[str, PgLease] = {}
+        self._audit: PgAuditLog | None = None
+
+    # ------------------------------------------------------------ plumbing
+
+    def now(self) -> datetime:
+        """The state's clock (for entry timestamps), in UTC."""
+        return self._clock().astimezone(UTC)
+
+    def describe(self) -> str:
+        """`postgresql://user:***@host:port/dbname`: where the state is, without the password."""
+        return where(self.url)
+
+    def __repr__(self) -> str:
+        return f"PostgresState({self.describe()!r}, lease={self.lease})"
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """The state's connection, held under the lock; reconnects when the last one broke."""
+        with self._lock:
+            if self._conn is None or self._conn.closed or self._conn.broken:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = connect(self.url)
+            try:
+                yield self._conn
+            finally:
+                if self._conn is not None and self._conn.broken:
+                    self._conn.close()
+                    self._conn = None
+
+    @contextmanager
+    def _ready(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection, once the schema is known to be current (migrating on first use)."""
+        self.ensure_schema()
+        with self._connection() as conn:
+            yield conn
+
+    def ensure_schema(self) -> None:
+        """Migrate on first use; `StateSchemaError` when the database is newer than this secretops."""
+        if self._ready_checked:
+            return
+        with self._lock:
+            if self._ready_checked:
+                return
+            version = self.schema_version()
+            if version > LATEST:
+                raise self._newer(version)
+            if version < LATEST:
+                self.migrate()
+            self._ready_checked = True
+
+    def close(self) -> None:
+        """Release every lease this state holds, then its connection (idempotent)."""
+        for lease in list(self._held.values()):
+            lease.release()
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # ------------------------------------------------------------ schema
+
+    def schema_version(self) -> int:
+        """The newest migration applied (0 before the first)."""
+        with self._connection() as conn, translating(self.url, "read the schema version", StateSchemaError):
+            return self._version(conn)
+
+    @staticmethod
+    def _version(conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute("SELECT to_regclass('secretops_schema_version') IS NOT NULL").fetchone()
+        if row is None or not row[0]:
+            return 0
+        row = conn.execute("SELECT coalesce(max(version), 0) FROM secretops_schema_version").fetchone()
+        return int(row[0]) if row is not None else 0
+
+    def _newer(self, version: int) -> StateSchemaError:
+        return StateSchemaError(
+            f"the state database {self.describe()} is at schema {version}, newer than this secretops knows ({LATEST})",
+            hint="upgrade secretops (a newer version migrated this state; every runner sharing it must upgrade)",
+        )
+
+    def migrate(self) -> MigrationReport:
+        """Apply pending migrations in one transaction, under an advisory lock (safe to race)."""
+        with (
+            self._connection() as conn,
+            translating(self.url, "migrate the state schema", StateSchemaError),
+            conn.transaction(),
+        ):
+            # Two runners migrating at once: the second waits here, then finds nothing to do.
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATE_KEY,))
+            before = self._version(conn)
+            if before > LATEST:
+                raise self._newer(before)
+            if before == 0:
+                conn.execute(_VERSION_TABLE)
+            applied: list[str] = []
+            for migration in MIGRATIONS:
+                if migration.version <= before:
+                    continue
+                conn.execute(migration.sql)
+                conn.execute(
+                    "INSERT INTO secretops_schema_version (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+                applied.append(migration.label)
+        if applied:
+            log.info("state %s migrated from schema %d to %d", self.describe(), before, LATEST)
+        self._ready_checked = True
+        return MigrationReport(self.name, before, LATEST, tuple(applied))
+
+    # ------------------------------------------------------------ runs and steps
+
+    def start_run(self, run_id: str, secret: str) -> RunLog:
+        """Record run `run_id` of `secret` (once), and tag our lease on `secret` with it."""
+        with self._ready() as conn, translating(self.url, f"start run {run_id}"):
+            row = conn.execute(
+                "INSERT INTO secretops_runs (run_id, secret, started_at, runner) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (run_id) DO NOTHING RETURNING secret",
+                (run_id, secret, self.now(), self.runner),
+            ).fetchone()
+            if row is None:  # a resumed run: it keeps its row, and must be of the same secret
+                row = conn.execute("SELECT secret FROM secretops_runs WHERE run_id = %s", (run_id,)).fetchone()
+            if row is not None and row[0] != secret:
+                raise RotationError(
+                    f"run {run_id!r} belongs to secret {row[0]!r}, not {secret!r}",
+                    hint="list runs with: secretops history",
+                )
+            lease = self._held.get(secret)
+            if lease is not None:
+                conn.execute(
+                    "UPDATE secretops_leases SET run_id = %s WHERE secret = %s AND holder = %s",
+                    (run_id, secret, lease.holder),
+                )
+        return PgRunLog(self, run_id, secret)
+
+    def _insert_step(self, entry: Entry) -> None:
+        from psycopg.types.json import Jsonb
+
+        with self._ready() as conn, translating(self.url, f"journal step {entry.step} of run {entry.run}"):
+            conn.execute(
+                "INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (entry.run, entry.ts, entry.secret, entry.step, entry.status, entry.target, Jsonb(dict(entry.detail))),
+            )
+
+    def runs(self, secret: str | None = None) -> list[RunRecord]:
+        """Every run with at least one event (of `secret`, if given), oldest first (by run id)."""
+        query = _RUNS
+        params: tuple[Any, ...] = ()
+        if secret is not None:
+            query += " WHERE r.secret = %s"
+            params = (secret,)
+        query += ' ORDER BY s.run_id COLLATE "C", s.id'
+        with self._ready() as conn, translating(self.url, "list runs"):
+            rows = conn.execute(query, params).fetchall()
+        return _records(rows)
+
+    def load(self, run_id: str) -> RunRecord:
+        """One run by id; `RotationError` with a hint to `secretops history` when unknown."""
+        with self._ready() as conn, translating(self.url, f"read run {run_id}"):
+            rows = conn.execute(_LOAD, (run_id,)).fetchall()
+        records = _records(rows)
+        if not records:
+            raise RotationError(f"no run {run_id!r} in the state", hint="list runs with: secretops history")
+        return records[0]
+
+    def count_runs(self) -> int:
+        """How many runs the state holds (for `secretops state show`)."""
+        with self._ready() as conn, translating(self.url, "count runs"):
+            row = conn.execute(
+                "SELECT count(*) FROM secretops_runs r WHERE EXISTS "
+                "(SELECT 1 FROM secretops_steps s WHERE s.run_id = r.run_id)"
+            ).fetchone()
+        return int(row[0]) if row is not None else 0
+
+    # ------------------------------------------------------------ exclusivity
+
+    def alive(self, secret: str) -> bool:
+        """Whether some runner holds `secret`: its advisory lock is held, or its lease row has not expired."""
+        key = lease_key(secret)
+        params = {"secret": secret, "hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}
+        with self._ready() as conn, translating(self.url, f"check whether {secret!r} is held"):
+            row = conn.execute(_ALIVE, params).fetchone()
+        return bool(row and row[0])
+
+    def exclusive(self, secret: str) -> SecretLease:
+        """A lease on `secret` (not yet acquired), on a connection of its own."""
+        return PgLease(self.url, secret, self.lease, ready=self.ensure_schema, on_change=self._lease_changed)
+
+    def _lease_changed(self, lease: PgLease, held: bool) -> None:
+        with self._lock:
+            if held:
+                self._held[lease.secret] = lease
+            elif self._held.get(lease.secret) is lease:
+                del self._held[lease.secret]
+
+    def leases(self) -> list[LeaseInfo]:
+        """Every lease row, expired or not (the database's clock decides `expired`)."""
+        with self._ready() as conn, translating(self.url, "list leases"):
+            rows = conn.execute(
+                "SELECT secret, holder, run_id, acquired_at, expires_at, expires_at <= now() "
+                'FROM secretops_leases ORDER BY secret COLLATE "C"'
+            ).fetchall()
+        return [LeaseInfo(r[0], r[1], r[2], r[3].astimezone(UTC), r[4].astimezone(UTC), bool(r[5])) for r in rows]
+
+    # ------------------------------------------------------------ audit
+
+    def audit(self) -> AuditLog:
+        """The hash-chained audit log in `secretops_audit`."""
+        if self._audit is None:
+            self._audit = PgAuditLog(self.url, self._ready, clock=self._clock)
+        return self._audit
