@@ -148,7 +148,7 @@ def _consumers_from_run(incident: Incident, engine: Engine, spec: SecretSpec, re
     if result.run_id is None:
         return
     try:
-        record = engine.journal.load(result.run_id)
+        record = engine.state.load(result.run_id)
     except Exception:  # the summary above still stands; the report says what it lacks
         incident.log("note", spec.name, "the run's journal could not be read for the per-consumer timeline")
         return

@@ -72,10 +72,11 @@ from secretops.rotate import steps as S
 from secretops.rotate.consumer_check import check_consumer
 from secretops.rotate.generators import generate
 from secretops.rotate.health import check_health
-from secretops.rotate.journal import Journal, RunJournal, RunRecord, new_run_id
-from secretops.rotate.lock import SecretLock
+from secretops.rotate.journal import RunRecord, new_run_id
+from secretops.rotate.lock import RotationLockedError
 from secretops.rotate.plan_phases import split_issuer_plan
 from secretops.rotate.preflight import ALWAYS_WRITE_ONLY, check_consumers
+from secretops.state.interface import LeaseLostError, RunLog, SecretLease, StateBackend
 from secretops.store.interface import Label, SecretState, Store, StoredValue, Version
 from secretops.targets.interface import Deployment, DeployState, EnvRef, Target, TargetError
 from secretops.values import FingerprintKey, SecretValue, fingerprint
@@ -155,6 +156,8 @@ class Outcome(StrEnum):
     FAILED = "failed"  # rolled back only in part, or could not start
     INCOMPLETE = "incomplete"  # promoted, but revoke/proof failed: both values work
     NOTHING = "nothing-to-do"
+    SKIPPED = "skipped"  # `run_due`: another runner holds the secret, or rotated it meanwhile
+    INTERRUPTED = "interrupted"  # this runner lost its lease: stopped at a step boundary, resumable
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,11 +189,14 @@ class RunResult:
     revoke_after: datetime | None = None
     proof: str | None = None
     skipped_targets: list[Failure] = field(default_factory=list)
+    note: str | None = None  # why a run was skipped
 
     @property
     def exit_code(self) -> int:
-        """0 complete or awaiting revoke; 1 rolled back or incomplete; 3/4 when auth/reachability caused it."""
-        if self.outcome in (Outcome.COMPLETE, Outcome.AWAITING_REVOKE, Outcome.NOTHING) and not self.skipped_targets:
+        """0 complete, awaiting revoke or skipped for another runner; 1 rolled back, incomplete or
+        interrupted; 3/4 when auth/reachability caused it."""
+        ok = (Outcome.COMPLETE, Outcome.AWAITING_REVOKE, Outcome.NOTHING, Outcome.SKIPPED)
+        if self.outcome in ok and not self.skipped_targets:
             return int(ExitCode.OK)
         if self.failure is not None and self.failure.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE, ExitCode.USAGE):
             return int(self.failure.exit_code)
@@ -200,6 +206,8 @@ class RunResult:
         """One paragraph saying what happened and what to do next."""
         head = f"{self.secret}: run {self.run_id or '-'}: {self.outcome.value}"
         parts = [head]
+        if self.note:
+            parts.append(f"  {self.note}")
         if self.failure is not None:
             parts.append(f"  failed at {self.failure.where()}: {self.failure.reason}")
         for skipped in self.skipped_targets:
@@ -219,6 +227,32 @@ class _StepFailed(Exception):
         super().__init__(failure.reason)
         self.failure = failure
         self.cause = cause
+
+
+#: Steps that change the world: the lease is checked before each, so a runner that lost it stops
+#: at a step boundary (`Outcome.INTERRUPTED`) and the run stays resumable.
+_GUARDED: frozenset[str] = frozenset(
+    {S.STAGE, S.APPLY, S.DISTRIBUTE, S.REDEPLOY, S.PROMOTE, S.REVOKE, S.MARK_REVOKED, S.ROLLBACK}
+)
+
+
+class _LeaseLost(Exception):
+    """`LeaseLostError` before step `step` (on `target`): unwinds the run without journaling a failure."""
+
+    def __init__(self, step: str, target: str | None, error: LeaseLostError) -> None:
+        super().__init__(error.message)
+        self.step = step
+        self.target = target
+        self.error = error
+
+
+def _skip(secret: str, note: str, run_id: str | None = None) -> RunResult:
+    return RunResult(secret, run_id, Outcome.SKIPPED, lines=[f"{secret}: {note}"], note=note)
+
+
+def _held_elsewhere(secret: str, exc: RotationLockedError, run_id: str | None = None) -> RunResult:
+    """`run_due`/`resume`: another runner holds `secret`, so it is doing this work (not a failure)."""
+    return _skip(secret, f"skipped: another runner is on it ({exc.message})", run_id)
 
 
 class SerializedStore(Store):
@@ -314,7 +348,8 @@ def _cred(stored: StoredValue) -> Credential:
 @dataclass
 class _Ctx:
     secret: SecretSpec
-    run: RunJournal
+    run: RunLog
+    lease: SecretLease
     issuer: Issuer
     targets: dict[str, Target]
     old: StoredValue | None
@@ -360,10 +395,11 @@ class Engine:
         inventory: InventoryView,
         store: Store,
         *,
-        state_dir: Path,
         key: FingerprintKey,
         issuer_factory: Callable[[str, IssuerSpec], Issuer],
         target_factory: Callable[[str, TargetSpec], Target],
+        state: StateBackend | None = None,
+        state_dir: Path | None = None,
         clock: Callable[[], datetime] | None = None,
         http: httpx.Client | None = None,
         hook: StepHook | None = None,
@@ -375,12 +411,18 @@ class Engine:
     ) -> None:
         self.inventory = inventory
         self.store = store if isinstance(store, SerializedStore) else SerializedStore(store)
-        self.state_dir = Path(state_dir)
         self.key = key
         self.issuer_factory = issuer_factory
         self.target_factory = target_factory
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.journal = Journal(self.state_dir / "journal", clock=self.clock)
+        if state is None:
+            if state_dir is None:
+                raise TypeError("Engine needs state= (a StateBackend) or state_dir=")
+            from secretops.state.files import FileState
+
+            state = FileState(Path(state_dir), clock=self.clock)
+        self.state: StateBackend = state
+        self.state_dir = Path(state_dir) if state_dir is not None else getattr(state, "state_dir", None)
         self._http = http
         self.hook = hook
         self.deploy_timeout = deploy_timeout
@@ -389,56 +431,81 @@ class Engine:
         self._echo = echo
         self._sleep = sleep or time.sleep
 
+    def close(self) -> None:
+        """Close the store and the state backend (connections, lease heartbeats)."""
+        try:
+            self.store.close()
+        finally:
+            self.state.close()
+
     # ------------------------------------------------------------ public API
 
     def rotate(self, name: str, *, compromised: bool = False, force: bool = False) -> RunResult:
-        """Rotate `name` now (holding its lock). Errors before the run starts are raised."""
+        """Rotate `name` now, holding its lease (`RotationLockedError` when another runner holds it).
+
+        Errors before the run starts are raised.
+        """
         secret = self._secret(name)
-        with SecretLock(self.state_dir / "locks", name):
-            settled = self._settle_unfinished(secret, compromised=compromised)
-            ctx = self._context(secret, new_run_id(self.clock()), compromised=compromised, force=force, prior=None)
-            try:
-                check_consumers(secret, ctx.targets, self.key)
-            except BaseException:
-                self._close(ctx.issuer, ctx.targets)
-                raise
-            ctx.lines.extend(settled)
-            old = ctx.old
-            ctx.run.append(
-                S.RUN,
-                "started",
-                strategy=secret.strategy.value,
-                compromised=compromised,
-                force=force,
-                issuer=secret.issuer,
-                targets=sorted(ctx.targets),
-                old_version=old.version.number if old else None,
-                old_fingerprint=old.version.fingerprint if old else None,
-            )
-            self._say(ctx, f"run {ctx.run.run_id}: rotating {name} ({secret.strategy.value})")
-            return self._drive(ctx)
+        with self.state.exclusive(name) as lease:
+            return self._rotate_held(secret, lease, compromised=compromised, force=force)
+
+    def _rotate_held(self, secret: SecretSpec, lease: SecretLease, *, compromised: bool, force: bool) -> RunResult:
+        name = secret.name
+        settled = self._settle_unfinished(secret, lease, compromised=compromised)
+        ctx = self._context(secret, new_run_id(self.clock()), lease, compromised=compromised, force=force, prior=None)
+        try:
+            check_consumers(secret, ctx.targets, self.key)
+            lease.check()
+        except BaseException:
+            self._close(ctx.issuer, ctx.targets)
+            raise
+        ctx.lines.extend(settled)
+        old = ctx.old
+        ctx.run.append(
+            S.RUN,
+            "started",
+            strategy=secret.strategy.value,
+            compromised=compromised,
+            force=force,
+            issuer=secret.issuer,
+            targets=sorted(ctx.targets),
+            old_version=old.version.number if old else None,
+            old_fingerprint=old.version.fingerprint if old else None,
+        )
+        self._say(ctx, f"run {ctx.run.run_id}: rotating {name} ({secret.strategy.value})")
+        return self._drive(ctx)
 
     def resume(self, run_id: str | None = None) -> list[RunResult]:
-        """Finish one run, or every unfinished run (crashed, incomplete, awaiting revoke)."""
+        """Finish one run, or every unfinished run (crashed, incomplete, awaiting revoke).
+
+        A named run whose secret another runner holds raises `RotationLockedError`; without a
+        run id, such runs are reported `skipped` (that runner is on them) and the rest go on.
+        """
         if run_id is not None:
-            records = [self.journal.load(run_id)]
-        else:
-            records = [r for r in self.journal.runs() if r.outcome in S.UNFINISHED]
-        results = []
-        for record in records:
+            record = self.state.load(run_id)
             secret = self._secret(record.secret)
-            with SecretLock(self.state_dir / "locks", record.secret):
-                results.append(self._resume(secret, self.journal.load(record.run_id), compromised=False))
+            with self.state.exclusive(record.secret) as lease:
+                return [self._resume(secret, self.state.load(run_id), lease, compromised=False)]
+        results = []
+        for record in [r for r in self.state.runs() if r.outcome in S.UNFINISHED]:
+            secret = self._secret(record.secret)
+            try:
+                with self.state.exclusive(record.secret) as lease:
+                    results.append(self._resume(secret, self.state.load(record.run_id), lease, compromised=False))
+            except RotationLockedError as exc:
+                results.append(_held_elsewhere(record.secret, exc, record.run_id))
         return results
 
     def rotate_many(
         self, names: Sequence[str], *, concurrency: int = 1, compromised: bool = False, force: bool = False
     ) -> list[RunResult]:
         """Rotate several secrets, at most `concurrency` at a time; errors become failed results."""
+        return self._each(names, concurrency, lambda name: self.rotate(name, compromised=compromised, force=force))
 
+    def _each(self, names: Sequence[str], concurrency: int, run: Callable[[str], RunResult]) -> list[RunResult]:
         def one(name: str) -> RunResult:
             try:
-                return self.rotate(name, compromised=compromised, force=force)
+                return run(name)
             except SecretOpsError as exc:
                 failure = Failure("start", None, exc.message, exc.hint, exc.exit_code)
                 return RunResult(name, None, Outcome.FAILED, failure=failure, next_step=exc.hint)
@@ -448,19 +515,33 @@ class Engine:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="rotate") as pool:
             return list(pool.map(one, names))
 
-    def run_due(self, *, concurrency: int = 1, due: Callable[[], list[str]] | None = None) -> list[RunResult]:
-        """Finish unfinished runs (revokes whose grace passed), then rotate every secret past its period."""
+    def run_due(
+        self,
+        *,
+        concurrency: int = 1,
+        due: Callable[[], list[str]] | None = None,
+        still_due: Callable[[str], bool] | None = None,
+    ) -> list[RunResult]:
+        """Finish unfinished runs (revokes whose grace passed, runs whose runner died), then rotate
+        every secret past its period. Safe with several runners on one shared state:
+
+        - an unfinished run is taken over under its secret's lease (a dead runner's run, once its
+          lease expired, is resumed from its journal); one whose secret another runner holds is
+          `skipped`;
+        - the due list is computed before any lease is taken, so after taking a secret's lease the
+          engine looks again: a run of it that this pass had not seen (another runner rotated it
+          meanwhile), or a store state that is no longer due, makes it `skipped`, never a second
+          rotation. `still_due(name)` is that second look (default: the store's state against the
+          policy's period; with an injected `due` and no `still_due`, only the run check).
+
+        A `skipped` result exits 0: with several runners, another one doing the work is expected.
+        """
+        records = self.state.runs()
+        seen = {r.run_id for r in records}
         results: list[RunResult] = []
-        for record in self.journal.runs():
-            if record.outcome not in S.UNFINISHED:
-                continue
-            try:
-                secret = self._secret(record.secret)
-                with SecretLock(self.state_dir / "locks", record.secret):
-                    results.append(self._resume(secret, self.journal.load(record.run_id), compromised=False))
-            except SecretOpsError as exc:
-                failure = Failure("resume", None, exc.message, exc.hint, exc.exit_code)
-                results.append(RunResult(record.secret, record.run_id, Outcome.FAILED, failure=failure))
+        for record in records:
+            if record.outcome in S.UNFINISHED:
+                results.append(self._take_over(record))
         if due is None:
             from secretops.inventory.loader import Inventory
             from secretops.inventory.status import due as status_due
@@ -468,9 +549,55 @@ class Engine:
             names = status_due(cast("Inventory", self.inventory), self.store, self.clock())
         else:
             names = due()
+        if still_due is None:
+            still_due = self._still_due if due is None else (lambda _name: True)
+        check = still_due
         busy = {r.secret for r in results if r.outcome is not Outcome.COMPLETE}
-        results.extend(self.rotate_many([n for n in names if n not in busy], concurrency=concurrency))
+        todo = [n for n in names if n not in busy]
+        results.extend(self._each(todo, concurrency, lambda name: self._rotate_if_due(name, seen, check)))
         return results
+
+    def _take_over(self, record: RunRecord) -> RunResult:
+        """Resume unfinished `record` under its secret's lease (skipped when another runner holds it)."""
+        try:
+            secret = self._secret(record.secret)
+            with self.state.exclusive(record.secret) as lease:
+                return self._resume(secret, self.state.load(record.run_id), lease, compromised=False)
+        except RotationLockedError as exc:
+            return _held_elsewhere(record.secret, exc, record.run_id)
+        except SecretOpsError as exc:
+            failure = Failure("resume", None, exc.message, exc.hint, exc.exit_code)
+            return RunResult(record.secret, record.run_id, Outcome.FAILED, failure=failure)
+
+    def _rotate_if_due(self, name: str, seen: set[str], still_due: Callable[[str], bool]) -> RunResult:
+        """`run_due`'s rotation of `name`: under its lease, and only if nobody rotated it meanwhile."""
+        secret = self._secret(name)
+        try:
+            lease = self.state.exclusive(name)
+            lease.acquire()
+        except RotationLockedError as exc:
+            return _held_elsewhere(name, exc)
+        try:
+            newer = [r for r in self.state.runs(name) if r.run_id not in seen]
+            if newer:
+                last = newer[-1]
+                note = (
+                    f"skipped: already rotated by another runner (run {last.run_id}: {last.outcome}) "
+                    "since this pass listed what is due"
+                )
+                return _skip(name, note)
+            if not still_due(name):
+                return _skip(name, "skipped: no longer due (the store shows it rotated by another runner)")
+            return self._rotate_held(secret, lease, compromised=False, force=False)
+        finally:
+            lease.release()
+
+    def _still_due(self, name: str) -> bool:
+        """Whether `name` is due by the store's state now (overdue or never rotated)."""
+        from secretops.inventory.status import State, status_of
+
+        row = status_of(self.inventory, name, self.store.state(name), self.clock())
+        return row.state in (State.OVERDUE, State.NEVER_ROTATED)
 
     def plan(self, name: str, *, compromised: bool = False) -> list[PlanStep]:
         """Every call a run of `name` would make, in order, masked. Touches nothing."""
@@ -572,7 +699,7 @@ class Engine:
 
     def history(self, name: str | None = None) -> list[RunRecord]:
         """Runs (of `name`), oldest first."""
-        return self.journal.runs(name)
+        return self.state.runs(name)
 
     # ------------------------------------------------------------ setup
 
@@ -618,7 +745,14 @@ class Engine:
                 target.close()
 
     def _context(
-        self, secret: SecretSpec, run_id: str, *, compromised: bool, force: bool, prior: RunRecord | None
+        self,
+        secret: SecretSpec,
+        run_id: str,
+        lease: SecretLease,
+        *,
+        compromised: bool,
+        force: bool,
+        prior: RunRecord | None,
     ) -> _Ctx:
         issuer, targets = self._build(secret)
         old: StoredValue | None
@@ -631,7 +765,8 @@ class Engine:
         older = self._value_before(secret.name, old)
         return _Ctx(
             secret=secret,
-            run=self.journal.start(run_id, secret.name),
+            run=self.state.start_run(run_id, secret.name),
+            lease=lease,
             issuer=issuer,
             targets=targets,
             old=old,
@@ -655,15 +790,15 @@ class Engine:
             return self.store.get_version(name, version.number).value
         return None
 
-    def _settle_unfinished(self, secret: SecretSpec, *, compromised: bool) -> list[str]:
+    def _settle_unfinished(self, secret: SecretSpec, lease: SecretLease, *, compromised: bool) -> list[str]:
         """Before a new run: finish (or refuse because of) earlier runs of the same secret."""
         lines: list[str] = []
-        for record in self.journal.runs(secret.name):
+        for record in self.state.runs(secret.name):
             outcome = record.outcome
             if outcome not in S.UNFINISHED:
                 continue
             if compromised or outcome == "awaiting-revoke":
-                result = self._resume(secret, record, compromised=compromised)
+                result = self._resume(secret, record, lease, compromised=compromised)
                 lines.extend(result.lines)
                 if result.outcome is Outcome.COMPLETE:
                     continue
@@ -684,7 +819,7 @@ class Engine:
             )
         return lines
 
-    def _resume(self, secret: SecretSpec, record: RunRecord, *, compromised: bool) -> RunResult:
+    def _resume(self, secret: SecretSpec, record: RunRecord, lease: SecretLease, *, compromised: bool) -> RunResult:
         if record.outcome not in S.UNFINISHED:
             line = f"run {record.run_id}: already {record.outcome}"
             return RunResult(secret.name, record.run_id, Outcome.NOTHING, lines=[line])
@@ -693,12 +828,19 @@ class Engine:
         ctx = self._context(
             secret,
             record.run_id,
+            lease,
             compromised=compromised or bool(detail.get("compromised")),
             force=bool(detail.get("force")),
             prior=record,
         )
+        try:
+            lease.check()
+        except BaseException:
+            self._close(ctx.issuer, ctx.targets)
+            raise
         ctx.run.append(S.RUN, "resumed", after=record.outcome)
-        self._say(ctx, f"run {record.run_id}: resuming {secret.name} (was {record.outcome})")
+        was = "interrupted" if record.outcome == "running" else record.outcome  # we hold its lease: it died
+        self._say(ctx, f"run {record.run_id}: resuming {secret.name} (was {was})")
         rollback = next((e for e in record.entries if e.step == S.ROLLBACK and e.status == "start"), None)
         if rollback is not None:
             ctx.new = self._pending(ctx)
@@ -709,7 +851,7 @@ class Engine:
                 rollback.detail.get("failed_target"),
                 str(rollback.detail.get("reason", "see history")),
             )
-            return self._rollback(ctx, _StepFailed(fail, RotationError(fail.reason)))
+            return self._drive(ctx, rollback=_StepFailed(fail, RotationError(fail.reason)))
         return self._drive(ctx)
 
     # ------------------------------------------------------------ the run
@@ -728,6 +870,8 @@ class Engine:
     def _step(self, ctx: _Ctx, step: str, target: str | None = None) -> Iterator[dict[str, Any]]:
         if self.hook is not None:
             self.hook(step, target)
+        if step in _GUARDED:
+            self._check_lease(ctx, step, target)
         ctx.run.append(step, "start", target=target)
         detail: dict[str, Any] = {}
         try:
@@ -757,6 +901,29 @@ class Engine:
         check = f": {detail['check']}" if detail.get("check") and not skipped else ""  # what `verify` checked
         self._say(ctx, f"  {'skip' if skipped else 'ok  '} {label}" + (f" ({skipped})" if skipped else "") + check)
 
+    @staticmethod
+    def _check_lease(ctx: _Ctx, step: str, target: str | None) -> None:
+        """Before a step that changes the world: stop (`_LeaseLost`) unless this runner still holds the secret."""
+        try:
+            ctx.lease.check()
+        except LeaseLostError as exc:
+            raise _LeaseLost(step, target, exc) from exc
+
+    def _lease_lost(self, ctx: _Ctx, lost: _LeaseLost) -> RunResult:
+        """The run stopped at a step boundary: nothing half-done, resumable by whoever holds the lease next."""
+        where = f"{lost.step} {lost.target}" if lost.target else lost.step
+        self._say(ctx, f"  STOP before {where}: {lost.error.message}")
+        failure = Failure(lost.step, lost.target, lost.error.message, lost.error.hint, ExitCode.FINDINGS)
+        return RunResult(
+            ctx.secret.name,
+            ctx.run.run_id,
+            Outcome.INTERRUPTED,
+            lines=ctx.lines,
+            failure=failure,
+            next_step="another runner's `secretops rotate --due` takes the run over once the lease expires; "
+            f"or run `secretops resume {ctx.run.run_id}`",
+        )
+
     def _prior_done(self, ctx: _Ctx, step: str, target: str | None = None) -> bool:
         if ctx.prior is None:
             return False
@@ -775,33 +942,41 @@ class Engine:
             return current
         return None
 
-    def _drive(self, ctx: _Ctx) -> RunResult:
+    def _drive(self, ctx: _Ctx, *, rollback: _StepFailed | None = None) -> RunResult:
+        """Take the run's remaining steps (or finish the rollback a resumed run had begun)."""
         try:
-            promoted = self._promoted(ctx)
-            if promoted is None:
-                try:
-                    self._before_promote(ctx)
-                except _StepFailed as failed:
-                    return self._rollback(ctx, failed)
-            else:
-                ctx.new = promoted
-                ctx.new_cred = _cred(promoted)
-            try:
-                return self._after_promote(ctx)
-            except _StepFailed as failed:
-                f = failed.failure
-                ctx.run.append(S.RUN, "incomplete", failed_step=f.step, failed_target=f.target, reason=f.reason)
-                return RunResult(
-                    ctx.secret.name,
-                    ctx.run.run_id,
-                    Outcome.INCOMPLETE,
-                    lines=ctx.lines,
-                    failure=f,
-                    next_step=(f.hint + "; then " if f.hint else "")
-                    + f"run `secretops resume {ctx.run.run_id}` (the new value is live; the previous one still works)",
-                )
+            if rollback is not None:
+                return self._rollback(ctx, rollback)
+            return self._drive_steps(ctx)
+        except _LeaseLost as lost:
+            return self._lease_lost(ctx, lost)
         finally:
             self._close(ctx.issuer, ctx.targets)
+
+    def _drive_steps(self, ctx: _Ctx) -> RunResult:
+        promoted = self._promoted(ctx)
+        if promoted is None:
+            try:
+                self._before_promote(ctx)
+            except _StepFailed as failed:
+                return self._rollback(ctx, failed)
+        else:
+            ctx.new = promoted
+            ctx.new_cred = _cred(promoted)
+        try:
+            return self._after_promote(ctx)
+        except _StepFailed as failed:
+            f = failed.failure
+            ctx.run.append(S.RUN, "incomplete", failed_step=f.step, failed_target=f.target, reason=f.reason)
+            return RunResult(
+                ctx.secret.name,
+                ctx.run.run_id,
+                Outcome.INCOMPLETE,
+                lines=ctx.lines,
+                failure=f,
+                next_step=(f.hint + "; then " if f.hint else "")
+                + f"run `secretops resume {ctx.run.run_id}` (the new value is live; the previous one still works)",
+            )
 
     def _before_promote(self, ctx: _Ctx) -> None:
         secret, name = ctx.secret, ctx.secret.name
@@ -1225,6 +1400,7 @@ class Engine:
     def _rollback(self, ctx: _Ctx, failed: _StepFailed) -> RunResult:
         f = failed.failure
         name = ctx.secret.name
+        self._check_lease(ctx, S.ROLLBACK, None)
         ctx.run.append(S.ROLLBACK, "start", failed_step=f.step, failed_target=f.target, reason=f.reason)
         self._say(ctx, f"  rolling back after failure at {f.where()}")
         problems: list[str] = []
@@ -1239,6 +1415,7 @@ class Engine:
             fields = self._fields(_cred(ctx.old), ctx.older)
             for tname in to_restore:
                 target = ctx.targets[tname]
+                self._check_lease(ctx, S.ROLLBACK, tname)
                 if self._never_written(ctx, tname):
                     restored.append(tname)
                     ctx.run.append(S.ROLLBACK, "done", target=tname, restored=True, note="never written")
@@ -1264,6 +1441,7 @@ class Engine:
                     reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
                     problems.append(f"target {tname}: could not restore the previous value: {reason}")
                     ctx.run.append(S.ROLLBACK, "failed", target=tname, reason=reason)
+        self._check_lease(ctx, S.ROLLBACK, None)
         if ctx.new_cred is not None:
             try:
                 ctx.issuer.rollback(ctx.secret, ctx.new_cred, _cred(ctx.old) if ctx.old else None)

@@ -179,7 +179,7 @@ def test_rotate_finishes_expired_grace_first(world: World) -> None:
     world.clock.advance(hours=2)
     second = world.engine().rotate("shop/db")
     assert second.outcome is Outcome.AWAITING_REVOKE
-    assert world.engine().journal.load(first.run_id or "").outcome == "complete"
+    assert world.engine().state.load(first.run_id or "").outcome == "complete"
     assert not world.issuer.works("app_a", OLD) and world.issuer.works("app_a", middle)
 
 

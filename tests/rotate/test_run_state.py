@@ -81,7 +81,7 @@ def test_engine_runs_read_running_then_interrupted_then_complete(tmp_path: Path)
         if step == "promote":
             engine = world.engine()
             (record,) = engine.history("shop/db")
-            seen.append(engine.journal.state(record, world.clock.now))
+            seen.append(engine.state.state(record, world.clock.now))
             raise Crash
 
     with pytest.raises(Crash):
@@ -89,7 +89,7 @@ def test_engine_runs_read_running_then_interrupted_then_complete(tmp_path: Path)
     engine = world.engine()
     (record,) = engine.history("shop/db")
     assert seen == [RunState.RUNNING], "its process holds the lock"
-    assert engine.journal.state(record, world.clock.now) is RunState.INTERRUPTED
+    assert engine.state.state(record, world.clock.now) is RunState.INTERRUPTED
     (result,) = engine.resume()
     (record,) = engine.history("shop/db")
-    assert engine.journal.state(record, world.clock.now) is RunState.COMPLETE, result.summary()
+    assert engine.state.state(record, world.clock.now) is RunState.COMPLETE, result.summary()
