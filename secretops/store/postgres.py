@@ -189,10 +189,20 @@ def decode_store_key(text: str) -> bytes:
     try:
         raw = base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
+        if re.fullmatch(r"[0-9a-fA-F]+", text):
+            raise ConfigError(
+                f"{KEY_ENV} is {len(text)} hex characters; the store key is 32 bytes (64 hex characters)",
+                hint=_KEYGEN_HINT,
+            ) from None
         raise ConfigError(
             f"{KEY_ENV} is neither 64 hex characters nor base64 ({len(text)} characters given)", hint=_KEYGEN_HINT
         ) from None
     if len(raw) != 32:
+        if re.fullmatch(r"[0-9a-fA-F]+", text):
+            raise ConfigError(
+                f"{KEY_ENV} is {len(text)} hex characters; the store key is 32 bytes (64 hex characters)",
+                hint=_KEYGEN_HINT,
+            )
         raise ConfigError(f"{KEY_ENV} decodes to {len(raw)} bytes; the store key is 32 bytes", hint=_KEYGEN_HINT)
     return raw
 
@@ -281,7 +291,11 @@ class PostgresStore(RecordStore):
         self._vault_settings = vault
         self._vault_client = vault_client
         self._aead: AESGCM | None = None
-        self._open(key)
+        try:
+            self._open(key)
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"PostgresStore(url={self.where!r})"
