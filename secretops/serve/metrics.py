@@ -3,8 +3,8 @@
 The registry is per service (never the process-global one), so two apps in one process (tests)
 do not collide, and nothing else registered globally leaks into the scrape.
 
-- `secretops_rotations_total{outcome}`: runs by outcome (complete, awaiting-revoke, rolled-back,
-  failed, incomplete, nothing-to-do);
+- `secretops_rotations_total{outcome}`: runs by outcome (`secretops.rotate.engine.Outcome`:
+  complete, awaiting-revoke, rolled-back, failed, incomplete, skipped, ...);
 - `secretops_rotation_last_success_timestamp_seconds{secret}`: when the store's current version
   was made by a rotation;
 - `secretops_rotation_next_due_timestamp_seconds{secret}`;
@@ -30,7 +30,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from secretops.errors import SecretOpsError
 from secretops.inventory.status import SecretStatus, State
-from secretops.rotate.engine import RunResult
+from secretops.rotate.engine import Outcome, RunResult
 
 __all__ = ["CONTENT_TYPE", "ServiceMetrics"]
 
@@ -99,8 +99,8 @@ class ServiceMetrics:
             ["backend"],
             registry=reg,
         )
-        for outcome in ("complete", "awaiting-revoke", "rolled-back", "failed", "incomplete", "nothing-to-do"):
-            self.rotations.labels(outcome=outcome)
+        for outcome in Outcome:
+            self.rotations.labels(outcome=outcome.value)
 
     def observe_run(self, results: Sequence[RunResult], seconds: float) -> None:
         """Count a due run's results and its duration, then refresh the schedule gauges."""

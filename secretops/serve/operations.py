@@ -3,10 +3,10 @@
 Each operation builds a fresh engine (`engine_factory`, the CLI's `build_engine`), so a policy
 edited on disk is picked up at the next tick, and closes its store when done.
 
-- The due run is `Engine.run_due` for what is unfinished (revokes whose grace passed, crashed
-  runs), then one `Engine.rotate_many([name])` per due secret, at most `concurrency` at a time,
-  checking `should_stop()` before starting each: a shutdown lets the secrets in flight finish
-  their run and starts no other (they stay due for the next tick or replica).
+- The due run is `Engine.run_due` (unfinished runs taken over, then every due secret, at most
+  `concurrency` at a time, each under its lease with a second look): that second look also asks
+  `should_stop()`, so a shutdown lets the secrets in flight finish their run and starts no other
+  (they stay due for the next tick or replica).
 - Matching: by fingerprint against every version the store holds
   (`secretops.scan.inventory_match.fingerprint_index`), as `compromised --from-scan` does; for a
   GitHub alert with no value (and none fetched with the configured token), by provider and
@@ -24,8 +24,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,9 @@ from secretops.incident.findings import LeakedFinding
 from secretops.incident.report import Incident, write_report
 from secretops.incident.run import IncidentOptions, handle_findings, rotate_named
 from secretops.inventory.models import SecretSpec
-from secretops.inventory.status import SecretStatus, due, statuses
+from secretops.inventory.status import SecretStatus, State, status_of, statuses
 from secretops.rotate import steps as S
-from secretops.rotate.engine import Engine, InventoryView, Outcome, RunResult
+from secretops.rotate.engine import Engine, InventoryView
 from secretops.scan.inventory_match import fingerprint_index
 from secretops.serve.interface import DueReport, GitHubAlert, IncidentReport, Match, Operations
 from secretops.serve.webhooks import fetch_alert_secret
@@ -111,24 +111,23 @@ class EngineOperations(Operations):
     # ------------------------------------------------------------ schedule
 
     def run_due(self, should_stop: Callable[[], bool]) -> DueReport:
-        """See `Operations.run_due`."""
+        """See `Operations.run_due`: `Engine.run_due`, whose second look under each lease also asks `should_stop`."""
         engine = self.engine_factory()
-        try:
-            results: list[RunResult] = list(engine.run_due(concurrency=self.concurrency, due=list))
-            names = due(engine.inventory, engine.store, engine.clock())
-            busy = {r.secret for r in results if r.outcome is not Outcome.COMPLETE}
-            todo = [n for n in names if n not in busy]
-            not_started: list[str] = []
+        not_started: list[str] = []
+        lock = threading.Lock()
 
-            def one(name: str) -> RunResult | None:
-                if should_stop():
+        def still_due(name: str) -> bool:
+            if should_stop():
+                with lock:
                     not_started.append(name)
-                    return None
-                return engine.rotate_many([name])[0]
+                return False
+            row = status_of(engine.inventory, name, engine.store.state(name), engine.clock())
+            return row.state in (State.OVERDUE, State.NEVER_ROTATED)
 
-            workers = max(1, min(self.concurrency, len(todo)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="serve-rotate") as pool:
-                results.extend(r for r in pool.map(one, todo) if r is not None)
+        try:
+            results = engine.run_due(concurrency=self.concurrency, still_due=still_due)
+            left = set(not_started)
+            results = [r for r in results if not (r.secret in left and r.run_id is None)]
             if results:
                 record_runs(self.settings.state_dir, results, "rotate")
             for result in results:
@@ -137,7 +136,7 @@ class EngineOperations(Operations):
                 log.info("due run: not started (shutting down): %s", ", ".join(sorted(not_started)))
             return DueReport(tuple(results), tuple(sorted(not_started)))
         finally:
-            engine.store.close()
+            engine.close()
 
     def schedule(self) -> Sequence[SecretStatus]:
         """See `Operations.schedule`."""
@@ -145,7 +144,7 @@ class EngineOperations(Operations):
         try:
             return statuses(engine.inventory, engine.store, engine.clock())
         finally:
-            engine.store.close()
+            engine.close()
 
     def check_state(self) -> str | None:
         """See `Operations.check_state`: `open_state(settings)` answers `schema_version()`, or the folder is usable."""
@@ -176,7 +175,7 @@ class EngineOperations(Operations):
         except SecretOpsError:
             return []
         finally:
-            engine.store.close()
+            engine.close()
 
     # ------------------------------------------------------------ incidents
 
@@ -221,7 +220,7 @@ class EngineOperations(Operations):
                 note="no inventory secret matches (revoke it at the provider by hand)",
             )
         finally:
-            engine.store.close()
+            engine.close()
 
     def match_findings(self, findings: Sequence[LeakedFinding], source: str) -> Match:
         """See `Operations.match_findings`."""
@@ -229,7 +228,7 @@ class EngineOperations(Operations):
         try:
             index = fingerprint_index(engine.store)
         finally:
-            engine.store.close()
+            engine.close()
         matched = [f for f in findings if f.fingerprint in index]
         names = tuple(dict.fromkeys(index[f.fingerprint].secret for f in matched))
         unmatched = tuple(dict.fromkeys(f.fingerprint for f in findings if f.fingerprint not in index))
@@ -269,7 +268,7 @@ class EngineOperations(Operations):
             code = int(exc.exit_code)
             log.error("%s: the on-compromise flow stopped: %s", match.source, exc.message)
         finally:
-            engine.store.close()
+            engine.close()
         self._write_report(incident, match)
         log.info(
             "%s: %s (rotated: %s)",
