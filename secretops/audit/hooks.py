@@ -12,13 +12,16 @@ from pathlib import Path
 
 from secretops.audit import open_audit
 from secretops.rotate.engine import RunResult
+from secretops.state.interface import StateBackend
 
 __all__ = ["record_runs"]
 
 
-def record_runs(state_dir: Path, results: Sequence[RunResult], action: str, *, compromised: bool = False) -> None:
-    """Append one `rotate` (or `resume`) entry per result."""
-    log = open_audit(state_dir)
+def record_runs(
+    state: Path | StateBackend, results: Sequence[RunResult], action: str, *, compromised: bool = False
+) -> None:
+    """Append one `rotate` (or `resume`) entry per result, to `state`'s audit log (a path: the local file)."""
+    log = open_audit(state)
     for result in results:
         log.append(
             action,

@@ -141,18 +141,23 @@ def _json(command: str, path: Path, now: datetime, rows: Sequence[SecretStatus],
 
 
 def _latest_runs(settings: Settings, now: datetime) -> dict[str, RunInfo]:
-    """Each secret's run to show: its latest unfinished run, else its latest run."""
-    from secretops.rotate.journal import Journal, RunState
+    """Each secret's run to show: its latest unfinished run, else its latest run.
 
-    journal = Journal(settings.state_dir / "journal")
+    Where a run stands comes from the state backend (`SECRETOPS_STATE`): `running` while a runner
+    holds the secret (a live lock, or a Postgres lease not yet expired), else `interrupted`.
+    """
+    from secretops.rotate.journal import RunState
+    from secretops.state import open_state
+
     settled = {RunState.COMPLETE, RunState.ROLLED_BACK}
     chosen: dict[str, RunInfo] = {}
-    for record in journal.runs():  # oldest first: a later run replaces an earlier one
-        state = journal.state(record, now)
-        known = chosen.get(record.secret)
-        if known is not None and state in settled and known.state not in settled:
-            continue  # an unfinished run stays on show until it is finished
-        chosen[record.secret] = RunInfo(record.run_id, state.value, record.started_at, record.revoke_after)
+    with open_state(settings) as backend:
+        for record in backend.runs():  # oldest first: a later run replaces an earlier one
+            state = backend.state(record, now)
+            known = chosen.get(record.secret)
+            if known is not None and state in settled and known.state not in settled:
+                continue  # an unfinished run stays on show until it is finished
+            chosen[record.secret] = RunInfo(record.run_id, state.value, record.started_at, record.revoke_after)
     return chosen
 
 

@@ -21,9 +21,10 @@ from secretops.inventory.loader import load_inventory
 from secretops.inventory.models import IssuerSpec, TargetSpec
 from secretops.issuers import ConsoleManualInput, Issuer, build_issuer
 from secretops.issuers.interface import PlanStep
-from secretops.rotate.engine import Engine, RunResult, crash_hook_from_env
-from secretops.rotate.journal import Journal, RunRecord
+from secretops.rotate.engine import Engine, Outcome, RunResult, crash_hook_from_env
+from secretops.rotate.journal import RunRecord
 from secretops.settings import Settings
+from secretops.state import StateBackend, open_state
 from secretops.store import open_store
 from secretops.targets import Target, build_target
 
@@ -42,9 +43,18 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print every call 
 
 
 def build_engine(settings: Settings, *, value_file: Path | None = None, assume_yes: bool = False) -> Engine:
-    """An engine over the policies, store, issuers and targets that `settings` point at."""
+    """An engine over the policies, store, state, issuers and targets that `settings` point at.
+
+    The state is `open_state(settings)` (`SECRETOPS_STATE`: files under the state directory, or
+    PostgreSQL); `Engine.close()` closes it with the store.
+    """
     inventory = load_inventory(settings.policies_dir)
-    store = open_store(settings)
+    state = open_state(settings)
+    try:
+        store = open_store(settings)
+    except BaseException:
+        state.close()
+        raise
     env = dict(os.environ)
     manual = ConsoleManualInput(value_file=value_file, assume_yes=assume_yes)
 
@@ -57,7 +67,7 @@ def build_engine(settings: Settings, *, value_file: Path | None = None, assume_y
     return Engine(
         inventory,
         store,
-        state_dir=settings.state_dir,
+        state=state,
         key=settings.fingerprint_key(),
         issuer_factory=issuer,
         target_factory=target,
@@ -74,17 +84,18 @@ def _print_plan(name: str, steps: Sequence[PlanStep]) -> None:
         typer.echo(f"  {i:2d}. {step.actor.ljust(width)}  {step.action}{detail}")
 
 
-def _report(results: Sequence[RunResult], audit: tuple[Path, str, bool] | None = None) -> int:
+def _report(results: Sequence[RunResult], audit: tuple[StateBackend, str, bool] | None = None) -> int:
     if not results:
         typer.echo("nothing to do")
         return int(ExitCode.OK)
     typer.echo("")
     for result in results:
         typer.echo(result.summary())
-    if audit is not None:  # every run leaves an audit entry (secretops.audit.hooks)
+    runs = [r for r in results if r.outcome is not Outcome.SKIPPED]  # a skip is another runner's run
+    if audit is not None and runs:  # every run leaves an audit entry (secretops.audit.hooks)
         from secretops.audit.hooks import record_runs
 
-        record_runs(audit[0], results, audit[1], compromised=audit[2])
+        record_runs(audit[0], runs, audit[1], compromised=audit[2])
     return max(r.exit_code for r in results)
 
 
@@ -116,7 +127,7 @@ def rotate_command(
             for name in chosen:
                 _print_plan(name, engine.plan(name))
             return int(ExitCode.OK)
-        audit = (settings.state_dir, "rotate", False)
+        audit = (engine.state, "rotate", False)
         if due:
             return _report(engine.run_due(concurrency=concurrency), audit)
         assert names is not None
@@ -124,7 +135,7 @@ def rotate_command(
             return _report([engine.rotate(names[0])], audit)
         return _report(engine.rotate_many(names, concurrency=concurrency), audit)
     finally:
-        engine.store.close()
+        engine.close()
 
 
 def resume_command(
@@ -137,9 +148,9 @@ def resume_command(
     settings = Settings.from_env(policies_dir=policies)
     engine = build_engine(settings, value_file=value_file, assume_yes=yes)
     try:
-        return _report(engine.resume(run_id), (settings.state_dir, "resume", False))
+        return _report(engine.resume(run_id), (engine.state, "resume", False))
     finally:
-        engine.store.close()
+        engine.close()
 
 
 def compromised_command(
@@ -195,9 +206,9 @@ def compromised_command(
         if dry_run:
             _print_plan(name, engine.plan(name, compromised=True))
             return int(ExitCode.OK)
-        return _report([engine.rotate(name, compromised=True, force=force)], (settings.state_dir, "rotate", True))
+        return _report([engine.rotate(name, compromised=True, force=force)], (engine.state, "rotate", True))
     finally:
-        engine.store.close()
+        engine.close()
 
 
 def _print_run(record: RunRecord, steps: bool) -> None:
@@ -227,8 +238,8 @@ def history_command(
     steps: Annotated[bool, typer.Option("--steps", help="Show every run's steps.")] = False,
 ) -> int:
     """Past rotation runs and their steps, from the journal (fingerprints only, never values)."""
-    settings = Settings.from_env()
-    records = Journal(settings.state_dir / "journal").runs(name)
+    with open_state(Settings.from_env()) as state:
+        records = state.runs(name)
     if not records:
         typer.echo(f"no runs of {name}" if name else "no runs yet")
         return int(ExitCode.OK)

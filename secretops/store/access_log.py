@@ -23,9 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from secretops.errors import StoreError
+
+if TYPE_CHECKING:
+    from secretops.audit.interface import AuditLog
 
 __all__ = ["ACCESS_FILE", "AccessEntry", "AccessLog", "current_user"]
 
@@ -56,11 +59,18 @@ class AccessEntry:
 
 
 class AccessLog:
-    """Append-only access records under `state_dir/journal/`."""
+    """Append-only access records under `state_dir/journal/`.
 
-    def __init__(self, state_dir: Path, *, clock: Callable[[], datetime] | None = None) -> None:
+    Each record also goes to the hash-chained audit log: `audit` (the state backend's,
+    `open_state(settings).audit()`), else the local one of `state_dir`.
+    """
+
+    def __init__(
+        self, state_dir: Path, *, clock: Callable[[], datetime] | None = None, audit: AuditLog | None = None
+    ) -> None:
         self.path = Path(state_dir) / "journal" / ACCESS_FILE
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._audit = audit
 
     def append(
         self, event: str, secret: str, *, version: int | None, fingerprint: str | None, **detail: Scalar
@@ -95,7 +105,7 @@ class AccessLog:
             ) from exc
         from secretops.audit import open_audit  # the hash-chained audit log records it too
 
-        open_audit(self.path.parent.parent).append(
+        (self._audit or open_audit(self.path.parent.parent)).append(
             "reveal", secret=secret, event=event, version=version, fingerprint=fingerprint, **detail
         )
         return entry
