@@ -1,0 +1,382 @@
+"""PostgresState beyond the contract: leases across processes, heartbeats, lost leases, schema
+versions, racing migrations, append-only tables, connection errors, and no value in any table."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from secretops.errors import ExitCode
+from secretops.rotate.lock import RotationLockedError
+from secretops.state.interface import LeaseLostError, RunState, StateSchemaError, new_run_id
+from secretops.state.migrations import LATEST
+from secretops.state.pg_lease import lease_key
+from secretops.state.postgres import PostgresState, StateAuthError, StateUnavailableError
+from secretops.values import SecretValue
+from tests.helpers import free_port
+from tests.services import PgCluster
+from tests.state.conftest import TEST_LEASE, PgSchema
+
+pytestmark = pytest.mark.postgres
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def states() -> Iterator[list[PostgresState]]:
+    """A list the test appends its states to; all are closed afterwards."""
+    made: list[PostgresState] = []
+    yield made
+    for state in made:
+        state.close()
+
+
+def _state(pg_schema: PgSchema, made: list[PostgresState], lease: timedelta = TEST_LEASE) -> PostgresState:
+    state = PostgresState(pg_schema.url, lease=lease)
+    made.append(state)
+    return state
+
+
+def _wait_until(predicate: object, timeout: float, step: float = 0.05) -> float:
+    """Seconds until `predicate()` is true (fails after `timeout`)."""
+    start = time.monotonic()
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(step)
+    return time.monotonic() - start
+
+
+_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import UTC, datetime, timedelta
+    from secretops.state.postgres import PostgresState
+    url, secret, run_id, lease = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+    state = PostgresState(url, lease=timedelta(seconds=lease))
+    held = state.exclusive(secret)
+    held.acquire()
+    state.start_run(run_id, secret).append("run", "started", strategy="alternate")
+    print("held", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_a_runner_killed_holding_a_lease_stays_alive_until_the_lease_expires(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    secret, run_id = f"shop/db-{tag}", new_run_id(datetime.now(UTC))
+    lease = 1.5
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, pg_schema.url, secret, run_id, str(lease)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "held"
+        observer = _state(pg_schema, states)
+        taker = _state(pg_schema, states)
+        assert observer.alive(secret)
+        with pytest.raises(RotationLockedError, match="lock is held"):
+            taker.exclusive(secret).acquire()
+        # Let the heartbeat renew at least once, so expiry below is measured from the kill.
+        time.sleep(lease / 2)
+        os.kill(child.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
+
+    key = lease_key(secret)
+
+    def lock_free() -> bool:
+        rows = pg_schema.query(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = (%s::bigint & 4294967295)::oid",
+            (key,),
+        )
+        return rows[0][0] == 0
+
+    # The session's advisory lock goes with the process, at once...
+    _wait_until(lock_free, timeout=1.0)
+    # ...but the lease row keeps the secret alive, and the run `running`, until it expires.
+    assert observer.alive(secret)
+    assert observer.state(observer.load(run_id), datetime.now(UTC)) is RunState.RUNNING
+    with pytest.raises(RotationLockedError, match="lease has not expired") as info:
+        taker.exclusive(secret).acquire()
+    assert f":{child.pid}:" in info.value.message  # names the holder: hostname:pid:random
+
+    _wait_until(lambda: not observer.alive(secret), timeout=lease + 2)
+    waited = time.monotonic() - killed
+    assert waited <= lease + 2
+    assert observer.state(observer.load(run_id), datetime.now(UTC)) is RunState.INTERRUPTED
+    with taker.exclusive(secret) as taken:
+        taken.check()
+        assert observer.alive(secret)
+        taker.start_run(run_id, secret).append("run", "resumed")
+        rows = pg_schema.query("SELECT holder, run_id FROM secretops_leases WHERE secret = %s", (secret,))
+        assert rows == [(taken.holder, run_id)]  # type: ignore[attr-defined]
+    assert [e.status for e in observer.load(run_id).entries] == ["started", "resumed"]
+
+
+def test_the_heartbeat_keeps_a_short_lease_alive(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
+    secret, short = f"shop/db-{tag}", timedelta(seconds=1)
+    holder, other = _state(pg_schema, states, short), _state(pg_schema, states, short)
+    lease = holder.exclusive(secret)
+    lease.acquire()
+    try:
+        first = pg_schema.query("SELECT expires_at, acquired_at FROM secretops_leases WHERE secret = %s", (secret,))
+        deadline = time.monotonic() + 3 * short.total_seconds()  # three whole leases: nine heartbeats
+        while time.monotonic() < deadline:
+            lease.check()
+            assert other.alive(secret)
+            time.sleep(0.25)
+        with pytest.raises(RotationLockedError):
+            other.exclusive(secret).acquire()
+        later = pg_schema.query("SELECT expires_at, heartbeat_at FROM secretops_leases WHERE secret = %s", (secret,))
+        # Renewed: it now expires well past where the first claim put it.
+        assert later[0][0] > first[0][0] + short
+        assert later[0][1] > first[0][1]
+    finally:
+        lease.release()
+    assert not other.alive(secret)
+    assert pg_schema.query("SELECT count(*) FROM secretops_leases WHERE secret = %s", (secret,)) == [(0,)]
+
+
+def test_check_raises_once_another_runner_took_the_lease(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    secret = f"shop/db-{tag}"
+    first, second = _state(pg_schema, states), _state(pg_schema, states)
+    lease = first.exclusive(secret)
+    lease.acquire()
+    lease.check()
+    # A network partition: the server ends our session (so our advisory lock goes), and our row
+    # expires before we can renew it; another runner takes the secret.
+    key = lease_key(secret)
+    pg_schema.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+        "AND objid = (%s::bigint & 4294967295)::oid",
+        (key,),
+    )
+    pg_schema.query("UPDATE secretops_leases SET expires_at = now() - interval '1 second' WHERE secret = %s", (secret,))
+    taken = second.exclusive(secret)
+    _wait_until(lambda: _try(taken), timeout=2)
+    try:
+        with pytest.raises(LeaseLostError) as info:
+            lease.check()
+        assert secret in info.value.message
+        lease.release()  # must not delete the new holder's row
+        assert second.alive(secret)
+        holders = pg_schema.query("SELECT holder FROM secretops_leases WHERE secret = %s", (secret,))
+        assert holders == [(taken.holder,)]  # type: ignore[attr-defined]
+        taken.check()
+    finally:
+        taken.release()
+
+
+def _try(lease: object) -> bool:
+    try:
+        lease.acquire()  # type: ignore[attr-defined]
+    except RotationLockedError:
+        return False
+    return True
+
+
+def test_check_raises_when_the_row_names_another_holder(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    secret = f"shop/db-{tag}"
+    lease = _state(pg_schema, states).exclusive(secret)
+    with lease:
+        lease.check()
+        pg_schema.query("UPDATE secretops_leases SET holder = 'elsewhere:1:cafe' WHERE secret = %s", (secret,))
+        with pytest.raises(LeaseLostError, match="elsewhere:1:cafe holds it now"):
+            lease.check()
+    # Releasing did not delete the other holder's row.
+    assert pg_schema.query("SELECT holder FROM secretops_leases WHERE secret = %s", (secret,)) == [
+        ("elsewhere:1:cafe",)
+    ]
+
+
+def test_a_failed_renewal_loses_the_lease(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
+    secret = f"shop/db-{tag}"
+    lease = _state(pg_schema, states).exclusive(secret)
+    with lease:
+        pg_schema.query("DELETE FROM secretops_leases WHERE secret = %s", (secret,))
+        time.sleep(TEST_LEASE.total_seconds() / 3 + 0.3)  # one heartbeat finds no row to renew
+        with pytest.raises(LeaseLostError, match="another runner took it over"):
+            lease.check()
+
+
+# ---------------------------------------------------------------- schema
+
+
+def test_a_fresh_database_is_migrated_on_first_use(pg_schema: PgSchema, states: list[PostgresState]) -> None:
+    state = _state(pg_schema, states)
+    assert state.schema_version() == 0
+    assert state.runs() == []  # first use migrates
+    assert state.schema_version() == LATEST
+    tables = {
+        r[0]
+        for r in pg_schema.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (pg_schema.schema,)
+        )
+    }
+    assert {
+        "secretops_schema_version",
+        "secretops_runs",
+        "secretops_steps",
+        "secretops_leases",
+        "secretops_audit",
+        "secretops_audit_head",
+    } <= tables
+
+
+def test_a_newer_schema_is_refused(pg_schema: PgSchema, states: list[PostgresState]) -> None:
+    _state(pg_schema, states).migrate()
+    pg_schema.query(
+        "INSERT INTO secretops_schema_version (version, name) VALUES (%s, 'from-the-future')", (LATEST + 1,)
+    )
+    state = _state(pg_schema, states)
+    assert state.schema_version() == LATEST + 1
+    for call in (state.runs, state.migrate, lambda: state.exclusive("x").acquire(), lambda: state.audit().entries()):
+        with pytest.raises(StateSchemaError) as info:
+            call()
+        assert info.value.hint is not None and "upgrade secretops" in info.value.hint
+        assert f"schema {LATEST + 1}" in info.value.message
+        assert info.value.exit_code == 2
+
+
+def test_two_runners_migrating_at_once_both_succeed(pg_schema: PgSchema, states: list[PostgresState]) -> None:
+    racers = [_state(pg_schema, states) for _ in range(4)]
+    barrier = threading.Barrier(len(racers))
+    reports: list[object] = []
+    errors: list[BaseException] = []
+
+    def run(state: PostgresState) -> None:
+        try:
+            barrier.wait(5)
+            reports.append(state.migrate())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    applied = sorted(len(r.applied) for r in reports)  # type: ignore[attr-defined]
+    assert applied == [0, 0, 0, LATEST]
+    assert pg_schema.query("SELECT count(*) FROM secretops_schema_version") == [(LATEST,)]
+    assert all(s.schema_version() == LATEST for s in racers)
+
+
+def test_steps_and_audit_are_append_only(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
+    import psycopg
+
+    state = _state(pg_schema, states)
+    run_id = new_run_id(datetime.now(UTC))
+    state.start_run(run_id, f"s/{tag}").append("run", "started")
+    state.audit().append("rotate", secret=f"s/{tag}", outcome="complete")
+    for sql in (
+        "UPDATE secretops_steps SET status = 'complete'",
+        "DELETE FROM secretops_steps",
+        "TRUNCATE secretops_steps CASCADE",
+        "UPDATE secretops_audit SET action = 'reveal'",
+        "DELETE FROM secretops_audit",
+        "TRUNCATE secretops_audit",
+        "DELETE FROM secretops_audit_head",
+        "UPDATE secretops_audit_head SET seq = 0",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            pg_schema.query(sql)
+    assert [e.status for e in state.load(run_id).entries] == ["started"]
+    assert state.audit().verify().ok
+
+
+# ---------------------------------------------------------------- no values, no passwords
+
+
+def test_no_value_reaches_any_table(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
+    raw = "v-state-Kq93$not-a-real-password-" + tag
+    value = SecretValue(raw)
+    state = _state(pg_schema, states)
+    secret = f"shop/db-{tag}"
+    run_id = new_run_id(datetime.now(UTC))
+    with state.exclusive(secret):
+        log = state.start_run(run_id, secret)
+        log.append("run", "started")
+        for bad in ({"value": value}, {"values": [value, "x"]}, {"value": {"nested": raw}}):
+            with pytest.raises(TypeError):
+                log.append("generate", "done", **bad)  # type: ignore[arg-type]
+            with pytest.raises(TypeError):
+                state.audit().append("reveal", secret=secret, **bad)
+        log.append("generate", "done", preview=str(value), repr=repr(value))
+        state.audit().append("rotate", secret=secret, outcome="complete", preview=str(value))
+        dump = []
+        for (table,) in pg_schema.query(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = %s AND table_name LIKE 'secretops%%'",
+            (pg_schema.schema,),
+        ):
+            dump += [r[0] for r in pg_schema.query(f'SELECT t::text FROM "{table}" t')]
+    assert any(run_id in row for row in dump) and any("preview" in row for row in dump)  # we searched real rows
+    assert not any(raw in row for row in dump)
+
+
+def test_describe_and_errors_never_show_the_password(pg_cluster: PgCluster, states: list[PostgresState]) -> None:
+    password = "pw-Zr7@not-the-right-one"
+    url = pg_cluster.dsn("postgres", password)
+    state = PostgresState(url)
+    states.append(state)
+    assert state.describe() == f"postgresql://postgres:***@{pg_cluster.host}:{pg_cluster.port}/postgres"
+    assert password not in repr(state)
+    with pytest.raises(StateAuthError) as info:
+        state.runs()
+    assert info.value.exit_code == ExitCode.AUTH
+    assert password not in info.value.diagnostics() and "***" in info.value.message
+
+    down = PostgresState(f"postgresql://postgres:{password}@127.0.0.1:{free_port()}/postgres")
+    states.append(down)
+    with pytest.raises(StateUnavailableError) as info2:
+        down.schema_version()
+    assert info2.value.exit_code == ExitCode.UNAVAILABLE
+    assert password not in info2.value.diagnostics()
+    assert info2.value.hint
+
+
+def test_the_right_password_works_on_a_scram_cluster(pg_cluster: PgCluster, states: list[PostgresState]) -> None:
+    import psycopg
+
+    dbname = "secretops_state_scram"
+    with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {dbname}")
+        conn.execute(f"CREATE DATABASE {dbname}")
+    try:
+        state = PostgresState(pg_cluster.dsn(pg_cluster.admin_user, pg_cluster.admin_password, dbname))
+        states.append(state)
+        assert state.migrate().after == LATEST
+        with state.exclusive("scram/one"):
+            assert state.alive("scram/one")
+        state.close()
+    finally:
+        with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
