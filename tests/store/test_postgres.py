@@ -91,7 +91,11 @@ def test_tables_hold_ciphertext_and_metadata_never_the_value(store_pg: str) -> N
     store.mark_revoked("app/db", n1.number)
 
     assert sorted(
-        r[0] for r in _rows(store_pg, "SELECT tablename FROM pg_tables WHERE tablename LIKE 'secretops%'")
+        r[0]
+        for r in _rows(
+            store_pg,
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE 'secretops%'",
+        )
     ) == (sorted(TABLES))
     rows = _rows(
         store_pg,
