@@ -96,7 +96,12 @@ class LeaseInfo:
     run_id: str | None
     acquired_at: datetime
     expires_at: datetime
-    expired: bool
+    expires_in: float  # seconds left on the database's clock (negative once expired)
+
+    @property
+    def expired(self) -> bool:
+        """Whether the lease row has expired (another runner may take the secret once its lock is free)."""
+        return self.expires_in <= 0
 
 
 def _runner_id() -> str:
@@ -371,10 +376,10 @@ class PostgresState(StateBackend):
         """Every lease row, expired or not (the database's clock decides `expired`)."""
         with self._ready() as conn, translating(self.url, "list leases"):
             rows = conn.execute(
-                "SELECT secret, holder, run_id, acquired_at, expires_at, expires_at <= now() "
+                "SELECT secret, holder, run_id, acquired_at, expires_at, extract(epoch FROM expires_at - now()) "
                 'FROM secretops_leases ORDER BY secret COLLATE "C"'
             ).fetchall()
-        return [LeaseInfo(r[0], r[1], r[2], r[3].astimezone(UTC), r[4].astimezone(UTC), bool(r[5])) for r in rows]
+        return [LeaseInfo(r[0], r[1], r[2], r[3].astimezone(UTC), r[4].astimezone(UTC), float(r[5])) for r in rows]
 
     # ------------------------------------------------------------ audit
 
