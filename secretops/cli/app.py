@@ -40,6 +40,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "rotate": ("rotate", "resume", "history", "compromised"),
     "discover": ("discover",),
     "audit": ("audit",),
+    "state": ("state",),
     "serve": ("serve",),
 }
 
