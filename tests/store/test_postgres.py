@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import hvac
 import psycopg
 import pytest
 
@@ -27,7 +28,7 @@ from secretops.store.postgres import KEY_ENV, SCHEMA_VERSION, TABLES, decode_sto
 from secretops.values import SecretValue
 from tests.helpers import free_port
 from tests.services import PgCluster
-from tests.store.conftest import FP_KEY, PG_KEY, BaoServer
+from tests.store.conftest import FP_KEY, PG_KEY, BaoServer, PgStoreDatabase
 
 pytestmark = pytest.mark.postgres
 
@@ -410,3 +411,53 @@ def test_transit_refusal_is_an_auth_error(store_pg: str, transit: tuple[BaoServe
     assert token not in _chain(info.value)
     # Nothing was half-created: the first open's transaction (tables, key mode) was rolled back.
     assert _rows(store_pg, "SELECT to_regclass('secretops_store_meta')") == [(None,)]
+
+
+@pytest.mark.vault
+def test_transit_with_the_documented_policy(store_pg: str, transit: tuple[BaoServer, str, str]) -> None:
+    server, mount, name = transit
+    policy = f"""
+path "{mount}/datakey/plaintext/{name}" {{ capabilities = ["update"] }}
+path "{mount}/decrypt/{name}"           {{ capabilities = ["update"] }}
+"""
+    policy_name = f"store-{uuid.uuid4().hex[:8]}"
+    hvac.Client(url=server.addr, token=server.root_token).sys.create_or_update_policy(name=policy_name, policy=policy)
+    token = server.bao("token", "create", f"-policy={policy_name}", "-field=token").stdout.strip()
+    vault = server.settings(token=SecretValue(token))
+    store = _open(store_pg, environ={}, vault=vault, transit_key=name, transit_mount=mount)
+    n = store.put("svc", SecretValue(VALUE), labels=frozenset({Label.CURRENT})).number
+    again = _open(store_pg, environ={}, vault=vault)  # decrypt only
+    assert again.get_version("svc", n).value.reveal() == VALUE
+
+
+@pytest.fixture
+def limited_role(store_pg_database: PgStoreDatabase) -> Iterator[str]:
+    """A login role with no privileges (trust auth on 127.0.0.1:5432), dropped afterwards."""
+    role = f"store_limited_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(store_pg_database.url(), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")  # type: ignore[arg-type]
+    try:
+        yield role
+    finally:
+        with psycopg.connect(store_pg_database.url(), autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {role}")  # type: ignore[arg-type]
+            conn.execute(f"DROP ROLE {role}")  # type: ignore[arg-type]
+
+
+def test_the_documented_privileges(store_pg_database: PgStoreDatabase, limited_role: str) -> None:
+    schema = store_pg_database.new_schema()
+    as_owner = store_pg_database.url(schema)
+    as_role = store_pg_database.url(schema, user=limited_role)
+    _execute(as_owner, f"GRANT USAGE ON SCHEMA {schema} TO {limited_role}")
+    with pytest.raises(StoreAuthError, match="permission denied") as info:
+        _store(as_role)  # the first open creates tables: needs CREATE on the schema
+    assert info.value.exit_code == ExitCode.AUTH
+    _store(as_owner).put("svc", SecretValue(VALUE), labels=frozenset({Label.CURRENT}))
+    _execute(as_owner, f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {schema} TO {limited_role}")
+    store = _store(as_role)
+    n1 = store.get("svc")
+    assert n1 is not None and n1.value.reveal() == VALUE
+    n2 = store.put("svc", SecretValue(OTHER), run_id="r").number
+    store.promote("svc", n2, expected_current=n1.version.number, run_id="r")
+    store.mark_revoked("svc", n1.version.number)
+    assert store.names() == ["svc"]
