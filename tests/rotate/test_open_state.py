@@ -1,0 +1,118 @@
+"""`open_state`: SECRETOPS_STATE picks the backend; errors name the setting, never the password."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from secretops.errors import ConfigError, ExitCode
+from secretops.extras import MissingExtraError
+from secretops.settings import Settings
+from secretops.state import mask_url, open_state
+from secretops.state.files import FileState
+
+PASSWORD = "Tr0ub4dor-and-3"
+
+
+@pytest.mark.parametrize("value", [None, "", "files", " files "])
+def test_unset_or_files_is_the_file_state_under_state_dir(tmp_path: Path, value: str | None) -> None:
+    env = {"SECRETOPS_STATE_DIR": str(tmp_path / "st")}
+    if value is not None:
+        env["SECRETOPS_STATE"] = value
+    state = open_state(Settings.from_env(env))
+    assert isinstance(state, FileState) and state.state_dir == tmp_path / "st"
+    assert state.name == "files" and str(tmp_path / "st") in state.describe()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"mysql://admin:{PASSWORD}@db.internal/state",
+        f"redis://:{PASSWORD}@127.0.0.1:6379/0",
+        f"sqlite:///tmp/state.db?password={PASSWORD}",
+        PASSWORD,  # a password pasted into the wrong variable
+    ],
+)
+def test_unknown_backend_is_a_usage_error_with_the_password_masked(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        open_state(Settings.from_env({"SECRETOPS_STATE": url}))
+    err = info.value
+    assert err.exit_code is ExitCode.USAGE
+    assert "SECRETOPS_STATE" in err.message
+    assert PASSWORD not in err.message and PASSWORD not in (err.hint or "") and PASSWORD not in str(err)
+
+
+def test_settings_never_show_the_state_url() -> None:
+    settings = Settings.from_env({"SECRETOPS_STATE": f"postgresql://secretops:{PASSWORD}@db/state"})
+    assert settings.state is not None and settings.state.reveal().endswith("@db/state")
+    assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
+    assert PASSWORD not in repr(Settings(state=f"postgresql://u:{PASSWORD}@h/d"))
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgresql://bob:{PASSWORD}@db.example:5432/state", "postgresql://bob:***@db.example:5432/state"),
+        (
+            f"postgres://db/state?sslmode=require&password={PASSWORD}",
+            "postgres://db/state?sslmode=require&password=***",
+        ),
+        ("postgresql://db.example/state", "postgresql://db.example/state"),
+        ("postgresql://[::1]:5433/state", "postgresql://[::1]:5433/state"),
+        (f"postgresql://bob:{PASSWORD}@db:notaport/x", "***"),
+    ],
+)
+def test_mask_url(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+def _without(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    real = importlib.import_module
+
+    def fake(name: str, package: str | None = None) -> ModuleType:
+        if name == "secretops.state.postgres":
+            raise ModuleNotFoundError(f"No module named {missing!r}", name=missing)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", fake)
+
+
+def test_postgres_without_the_driver_names_the_postgres_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without(monkeypatch, "psycopg")
+    with pytest.raises(MissingExtraError) as info:
+        open_state(Settings.from_env({"SECRETOPS_STATE": f"postgresql://u:{PASSWORD}@127.0.0.1/state"}))
+    assert info.value.extra == "postgres" and "[postgres]" in info.value.message
+    assert PASSWORD not in info.value.message and "u:***@127.0.0.1" in info.value.message
+
+
+def test_postgres_backend_missing_from_this_build_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    _without(monkeypatch, "secretops.state.postgres")
+    with pytest.raises(ConfigError, match="no PostgreSQL state backend") as info:
+        open_state(Settings.from_env({"SECRETOPS_STATE": f"postgres://u:{PASSWORD}@h/state"}))
+    assert PASSWORD not in str(info.value)
+
+
+def test_postgres_url_builds_postgres_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The URL and clock reach `PostgresState` as given (no connection is made here)."""
+    pytest.importorskip("psycopg", reason="the [postgres] extra is not installed")
+    from secretops.state import postgres
+
+    seen: dict[str, object] = {}
+
+    class Fake:
+        name = "postgresql"
+
+        def __init__(self, url: str, **kw: object) -> None:
+            seen.update(url=url, **kw)
+
+    monkeypatch.setattr(postgres, "PostgresState", Fake)
+    clock = object()
+    got = open_state(
+        Settings.from_env({"SECRETOPS_STATE": "postgresql://u:pw@127.0.0.1/state"}),
+        clock=clock,  # type: ignore[arg-type]
+    )
+    assert isinstance(got, Fake)
+    assert seen == {"url": "postgresql://u:pw@127.0.0.1/state", "clock": clock}
