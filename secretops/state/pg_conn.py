@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import unquote, urlsplit
 
-from secretops.errors import AuthError, RotationError, SecretOpsError, UnavailableError
+from secretops.errors import AuthError, ConfigError, RotationError, SecretOpsError, UnavailableError
 
 if TYPE_CHECKING:
     import psycopg
@@ -75,7 +75,7 @@ def _params(url: str) -> dict[str, Any]:
         return dict(conninfo_to_dict(url))
     except psycopg.Error:
         # The driver's message may quote the string, password and all: do not chain it.
-        raise RotationError(
+        raise ConfigError(
             "SECRETOPS_STATE is not a valid PostgreSQL connection string",
             hint="use postgresql://user:<password>@host:5432/dbname",
         ) from None
@@ -92,7 +92,7 @@ def password_of(url: str) -> str | None:
             return unquote(raw)
     try:
         value = _params(url).get("password")
-    except RotationError:
+    except ConfigError:
         return None
     return str(value) if value else None
 
@@ -101,7 +101,7 @@ def where(url: str) -> str:
     """`postgresql://user:***@host:port/dbname`: `url` without its password or other options."""
     try:
         params = _params(url)
-    except RotationError:
+    except ConfigError:
         return "postgresql://<unparsable connection string>"
     user = params.get("user") or ""
     auth = f"{user}{':***' if params.get('password') else ''}@" if user or params.get("password") else ""
