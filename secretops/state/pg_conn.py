@@ -129,15 +129,26 @@ def _reason(exc: BaseException, url: str) -> str:
     return _scrub(first, url)
 
 
-def connect(url: str) -> psycopg.Connection[Any]:
-    """An autocommit connection to the state database, or `StateAuthError`/`StateUnavailableError`."""
+def connect(url: str, *, timeout: float | None = None) -> psycopg.Connection[Any]:
+    """An autocommit connection to the state database, or `StateAuthError`/`StateUnavailableError`.
+
+    With `timeout` (a lease's connection), a dead network is noticed within about that many
+    seconds instead of the kernel's minutes: TCP keepalives and `tcp_user_timeout` (unless the
+    URL sets them), and a `statement_timeout` of the same length.
+    """
     import psycopg
 
     params = _params(url)
+    defaults: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "application_name": "secretops"}
+    if timeout is not None:
+        seconds = max(1, int(timeout))
+        defaults.update(keepalives=1, keepalives_idle=seconds, keepalives_interval=1, keepalives_count=3)
+        if psycopg.pq.version() >= 120000:  # libpq 12 added tcp_user_timeout
+            defaults["tcp_user_timeout"] = seconds * 1000
     try:
-        conn = psycopg.connect(
-            **{"connect_timeout": CONNECT_TIMEOUT, "application_name": "secretops", **params}, autocommit=True
-        )
+        conn = psycopg.connect(**{**defaults, **params}, autocommit=True)
+        if timeout is not None:
+            conn.execute("SELECT set_config('statement_timeout', %s, false)", (f"{max(1, int(timeout * 1000))}ms",))
     except psycopg.OperationalError as exc:
         text = str(exc).lower()
         if any(p in text for p in _AUTH_PHRASES):

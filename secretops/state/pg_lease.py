@@ -125,7 +125,7 @@ class PgLease(SecretLease):
             )
         if self._ready is not None:
             self._ready()  # the schema is there (migrated on first use)
-        conn = connect(self._url)
+        conn = connect(self._url, timeout=self._lease.total_seconds())
         try:
             with translating(self._url, f"take the lease on {self.secret!r}"):
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
@@ -222,7 +222,10 @@ class PgLease(SecretLease):
             return self._lost
         if time.monotonic() - self._renewed >= self._lease.total_seconds():
             return "no renewal for a whole lease period"
-        with self._lock:
+        # The heartbeat may be stuck on a dead network, holding the connection: do not wait long.
+        if not self._lock.acquire(timeout=self.period):
+            return "its connection is not answering"
+        try:
             conn = self._conn
             if conn is None:
                 return "it is not held"
@@ -234,6 +237,8 @@ class PgLease(SecretLease):
             except Exception as exc:  # without our session, the advisory lock is gone too
                 self._lost = f"its connection failed ({type(exc).__name__})"
                 return self._lost
+        finally:
+            self._lock.release()
         if row is None:
             return "its lease row is gone"
         if row[0] != self.holder:
