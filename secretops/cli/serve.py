@@ -3,7 +3,8 @@
 Builds the `Service` (`secretops.serve.app`) over `EngineOperations` with the CLI's own
 `build_engine`, and runs it under uvicorn. Signals: the first SIGTERM/SIGINT stops scheduling and
 lets the runs in progress finish (up to `shutdown_timeout_seconds`); a second one stops waiting,
-logs what is left (resumable with `secretops resume`) and exits 1. docs/service.md.
+logs what is left (resumable with `secretops resume`) and exits 1. Exit 0 after a clean stop.
+docs/service.md.
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ def serve_command(
                 service.abandon()
             service.begin_shutdown()
             super().handle_exit(sig, frame)
+            # uvicorn re-raises the signal after shutting down; exit 0 or 1 by what was left instead.
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
 
     uv_config: Any = uvicorn.Config(
         app, host=cfg.host, port=cfg.port, log_level="info", access_log=False, lifespan="on", server_header=False
