@@ -101,7 +101,7 @@ def open_store(settings: Settings) -> Store:
     key = settings.fingerprint_key()
     chosen = settings.store.reveal().strip() if settings.store is not None else ""
     store: Store
-    if chosen.startswith(_POSTGRES_SCHEMES):
+    if chosen.lower().startswith(_POSTGRES_SCHEMES):
         postgres: Any = _load("postgres")
         store = postgres(chosen, fingerprint_key=key, vault=settings.vault)
         return store
