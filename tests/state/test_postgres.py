@@ -380,3 +380,59 @@ def test_the_right_password_works_on_a_scram_cluster(pg_cluster: PgCluster, stat
     finally:
         with psycopg.connect(pg_cluster.admin_dsn, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+
+
+# ---------------------------------------------------------------- privileges (docs/state.md)
+
+
+def _documented_grants() -> str:
+    text = (REPO / "docs" / "state.md").read_text()
+    block = text.split("<!-- privileges:begin -->", 1)[1].split("<!-- privileges:end -->", 1)[0]
+    return block.replace("```sql", "").replace("```", "").strip()
+
+
+def test_a_runner_role_with_only_the_documented_grants_can_do_everything(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    import psycopg
+
+    owner = _state(pg_schema, states)
+    owner.migrate()
+    role = f"secretops_runner_{tag}"
+    grants = (
+        _documented_grants().replace("secretops_runner", role).replace("SCHEMA public", f"SCHEMA {pg_schema.schema}")
+    )
+    pg_schema.query(f"CREATE ROLE {role} LOGIN")
+    try:
+        for statement in filter(None, (s.strip() for s in grants.split(";"))):
+            pg_schema.query(statement)
+        url = pg_schema.url.replace("postgresql://postgres@", f"postgresql://{role}@")
+        runner = PostgresState(url, lease=TEST_LEASE)
+        states.append(runner)
+        secret = f"shop/db-{tag}"
+        run_id = new_run_id(datetime.now(UTC))
+        with runner.exclusive(secret) as lease:
+            log = runner.start_run(run_id, secret)
+            log.append("run", "started")
+            time.sleep(TEST_LEASE.total_seconds() / 3 + 0.2)  # one heartbeat (UPDATE on leases)
+            lease.check()
+            assert runner.alive(secret) and runner.leases()[0].run_id == run_id
+            log.append("run", "complete")
+        runner.audit().append("rotate", secret=secret, outcome="complete", run=run_id)
+        runner.audit().append("rotate", secret=secret, outcome="complete", run=run_id)
+        assert runner.audit().verify().ok
+        assert [r.outcome for r in runner.runs(secret)] == ["complete"] and runner.count_runs() == 1
+        assert runner.schema_version() == LATEST and runner.migrate().applied == ()
+        # The role lacks the privileges to change the schema or history (checked before any trigger).
+        with psycopg.connect(url, autocommit=True) as conn:
+            for sql in (
+                "CREATE TABLE secretops_x (id int)",
+                "DELETE FROM secretops_audit",
+                "UPDATE secretops_steps SET status = 'x'",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(sql)
+        runner.close()
+    finally:
+        pg_schema.query(f"DROP OWNED BY {role}")
+        pg_schema.query(f"DROP ROLE {role}")
