@@ -77,3 +77,14 @@ def test_config_is_frozen() -> None:
     cfg = ServeConfig()
     with pytest.raises(ValueError):
         cfg.port = 1  # type: ignore[misc]
+
+
+def test_every_key_and_variable_is_in_docs_service_md(repo_root: Path) -> None:
+    from secretops.serve.config import _ENV, SECRET_KEYS
+
+    text = (repo_root / "docs" / "service.md").read_text()
+    for key in ServeConfig.model_fields:
+        documented = f"`{key}_file`" if key in SECRET_KEYS else f"`{key}`"
+        assert documented in text, key
+    for var in [*_ENV.values(), *(v for pair in SECRET_KEYS.values() for v in pair)]:
+        assert f"`{var}`" in text, var
