@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from secretops.audit.interface import AuditLog
 from secretops.errors import RotationError
+from secretops.extras import require
 from secretops.rotate.journal import _check as check_detail
 from secretops.state.interface import (
     DEFAULT_LEASE,
@@ -168,6 +169,7 @@ class PostgresState(StateBackend):
     ) -> None:
         if lease <= timedelta(0):
             raise ValueError("the lease must be a positive duration")
+        require(["psycopg"], "the PostgreSQL state (SECRETOPS_STATE=postgresql://...)")
         self.url = url
         self.lease = lease
         self.runner = _runner_id()
