@@ -7,6 +7,7 @@ import multiprocessing
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import hvac
@@ -461,3 +462,68 @@ def test_the_documented_privileges(store_pg_database: PgStoreDatabase, limited_r
     store.promote("svc", n2, expected_current=n1.version.number, run_id="r")
     store.mark_revoked("svc", n1.version.number)
     assert store.names() == ["svc"]
+
+
+POLICY = """\
+version: 1
+issuers:
+  django: {kind: app}
+targets:
+  web: {kind: dotenv, path: "%(dir)s/web.env"}
+secrets:
+  - name: shop/django
+    kind: django-secret-key
+    issuer: django
+    grace: 0s
+    drain: 0s
+    generator: {kind: django-secret-key}
+    consumers:
+      - {target: web, env: SECRET_KEY}
+"""
+
+
+def test_the_cli_rotates_with_values_in_the_postgres_store(
+    store_pg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from secretops.cli.app import run
+    from secretops.targets.dotenv import parse_dotenv
+
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "shop.yaml").write_text(POLICY % {"dir": tmp_path})
+    (tmp_path / "web.env").write_text(f"SECRET_KEY='{VALUE}'\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SECRETOPS_STATE_DIR", str(tmp_path / ".secretops"))
+    monkeypatch.setenv("SECRETOPS_POLICIES", str(tmp_path / "policies"))
+    monkeypatch.setenv("SECRETOPS_STORE", store_pg)
+    monkeypatch.setenv(KEY_ENV, PG_KEY_HEX)
+    assert run(["store", "import"]) == 0
+    store = _store(store_pg, fingerprint_key=Settings.from_env().fingerprint_key())
+    first = store.get("shop/django")
+    assert first is not None and first.value.reveal() == VALUE
+
+    assert run(["rotate", "shop/django"]) == 0
+    assert run(["compromised", "shop/django", "--yes"]) == 0
+    state = store.state("shop/django")
+    assert state is not None and len(state.versions) == 3
+    current = store.get("shop/django")
+    assert current is not None and current.value.reveal() != VALUE
+    written = parse_dotenv((tmp_path / "web.env").read_text())
+    assert written["SECRET_KEY"].value == current.value.reveal()
+    assert not (tmp_path / ".secretops" / "store.json").exists()  # values went to PostgreSQL only
+    out = capsys.readouterr()
+    assert VALUE not in out.out + out.err and current.value.reveal() not in out.out + out.err
+
+
+def test_a_dropped_connection_is_unavailable_once_then_reconnects(store_pg: str) -> None:
+    store = _store(store_pg)
+    store.put("svc", SecretValue(VALUE), labels=frozenset({Label.CURRENT}))
+    _execute(
+        store_pg,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'secretops-store' AND datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    with pytest.raises(StoreUnavailableError) as info:
+        store.names()
+    assert info.value.exit_code == ExitCode.UNAVAILABLE
+    got = store.get("svc")  # a new connection
+    assert got is not None and got.value.reveal() == VALUE
