@@ -42,15 +42,13 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
@@ -74,10 +72,11 @@ from secretops.rotate.generators import generate
 from secretops.rotate.health import check_health
 from secretops.rotate.journal import RunRecord, new_run_id
 from secretops.rotate.lock import RotationLockedError
-from secretops.rotate.plan_phases import split_issuer_plan
-from secretops.rotate.preflight import ALWAYS_WRITE_ONLY, check_consumers
+from secretops.rotate.preflight import check_consumers
+from secretops.rotate.results import Failure, InventoryView, Outcome, RunResult, StaticInventory
+from secretops.rotate.serialized import SerializedStore
 from secretops.state.interface import LeaseLostError, RunLog, SecretLease, StateBackend
-from secretops.store.interface import Label, SecretState, Store, StoredValue, Version
+from secretops.store.interface import Label, Store, StoredValue
 from secretops.targets.interface import Deployment, DeployState, EnvRef, Target, TargetError
 from secretops.values import FingerprintKey, SecretValue, fingerprint
 
@@ -122,106 +121,6 @@ def crash_hook_from_env(environ: Mapping[str, str]) -> StepHook | None:
     return hook
 
 
-class InventoryView(Protocol):
-    """What the engine needs from an inventory (`secretops.inventory.loader.Inventory` fits)."""
-
-    @property
-    def secrets(self) -> Mapping[str, SecretSpec]:
-        """Secrets by name."""
-
-    @property
-    def issuers(self) -> Mapping[str, IssuerSpec]:
-        """Issuer specs by name."""
-
-    @property
-    def targets(self) -> Mapping[str, TargetSpec]:
-        """Target specs by name."""
-
-
-@dataclass(frozen=True)
-class StaticInventory:
-    """An inventory assembled in code (tests, embedding)."""
-
-    secrets: Mapping[str, SecretSpec]
-    issuers: Mapping[str, IssuerSpec]
-    targets: Mapping[str, TargetSpec]
-
-
-class Outcome(StrEnum):
-    """How a run ended (or stands)."""
-
-    COMPLETE = "complete"
-    AWAITING_REVOKE = "awaiting-revoke"
-    ROLLED_BACK = "rolled-back"
-    FAILED = "failed"  # rolled back only in part, or could not start
-    INCOMPLETE = "incomplete"  # promoted, but revoke/proof failed: both values work
-    NOTHING = "nothing-to-do"
-    SKIPPED = "skipped"  # `run_due`: another runner holds the secret, or rotated it meanwhile
-    INTERRUPTED = "interrupted"  # this runner lost its lease: stopped at a step boundary, resumable
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """Which step failed, on which target, and why (never a value)."""
-
-    step: str
-    target: str | None
-    reason: str
-    hint: str | None = None
-    exit_code: ExitCode = ExitCode.FINDINGS
-
-    def where(self) -> str:
-        """`step distribute on target web`."""
-        return f"step {self.step}" + (f" on target {self.target}" if self.target else "")
-
-
-@dataclass
-class RunResult:
-    """The outcome of one run, with what to print."""
-
-    secret: str
-    run_id: str | None
-    outcome: Outcome
-    lines: list[str] = field(default_factory=list)
-    failure: Failure | None = None
-    problems: list[str] = field(default_factory=list)
-    next_step: str | None = None
-    revoke_after: datetime | None = None
-    proof: str | None = None
-    skipped_targets: list[Failure] = field(default_factory=list)
-    note: str | None = None  # why a run was skipped
-
-    @property
-    def exit_code(self) -> int:
-        """0 complete, awaiting revoke or skipped for another runner; 1 rolled back, incomplete or
-        interrupted; 3/4 when auth/reachability caused it."""
-        ok = (Outcome.COMPLETE, Outcome.AWAITING_REVOKE, Outcome.NOTHING, Outcome.SKIPPED)
-        if self.outcome in ok and not self.skipped_targets:
-            return int(ExitCode.OK)
-        if self.failure is not None and self.failure.exit_code in (ExitCode.AUTH, ExitCode.UNAVAILABLE, ExitCode.USAGE):
-            return int(self.failure.exit_code)
-        return int(ExitCode.FINDINGS)
-
-    def summary(self) -> str:
-        """One paragraph saying what happened and what to do next."""
-        head = f"{self.secret}: run {self.run_id or '-'}: {self.outcome.value}"
-        parts = [head]
-        if self.note:
-            parts.append(f"  {self.note}")
-        if self.failure is not None:
-            parts.append(f"  failed at {self.failure.where()}: {self.failure.reason}")
-        for skipped in self.skipped_targets:
-            parts.append(f"  NOT switched: target {skipped.target} ({skipped.step}): {skipped.reason}")
-        parts.extend(f"  problem: {p}" for p in self.problems)
-        if self.revoke_after is not None:
-            parts.append(f"  previous value stays valid until {self.revoke_after.isoformat(timespec='seconds')}")
-        if self.proof:
-            parts.append(f"  proof: {self.proof}")
-        if self.next_step:
-            parts.append(f"  next: {self.next_step}")
-        return "\n".join(parts)
-
-
 class _StepFailed(Exception):
     def __init__(self, failure: Failure, cause: BaseException) -> None:
         super().__init__(failure.reason)
@@ -255,90 +154,12 @@ def _held_elsewhere(secret: str, exc: RotationLockedError, run_id: str | None = 
     return _skip(secret, f"skipped: another runner is on it ({exc.message})", run_id)
 
 
-class SerializedStore(Store):
-    """A `Store` proxy that serializes calls from threads (`--concurrency`) in this process."""
-
-    def __init__(self, inner: Store) -> None:
-        self.inner = inner
-        self.id = inner.id
-        self._lock = threading.RLock()
-
-    def put(
-        self,
-        name: str,
-        value: SecretValue,
-        *,
-        attributes: Mapping[str, str] | None = None,
-        labels: frozenset[Label] = frozenset({Label.PENDING}),
-        run_id: str | None = None,
-    ) -> Version:
-        """See `Store.put`."""
-        with self._lock:
-            return self.inner.put(name, value, attributes=attributes, labels=labels, run_id=run_id)
-
-    def get(self, name: str, label: Label = Label.CURRENT) -> StoredValue | None:
-        """See `Store.get`."""
-        with self._lock:
-            return self.inner.get(name, label)
-
-    def get_version(self, name: str, number: int) -> StoredValue:
-        """See `Store.get_version`."""
-        with self._lock:
-            return self.inner.get_version(name, number)
-
-    def state(self, name: str) -> SecretState | None:
-        """See `Store.state`."""
-        with self._lock:
-            return self.inner.state(name)
-
-    def names(self) -> list[str]:
-        """See `Store.names`."""
-        with self._lock:
-            return self.inner.names()
-
-    def promote(self, name: str, number: int, *, expected_current: int | None, run_id: str | None = None) -> None:
-        """See `Store.promote`."""
-        with self._lock:
-            self.inner.promote(name, number, expected_current=expected_current, run_id=run_id)
-
-    def discard_pending(self, name: str, number: int) -> None:
-        """See `Store.discard_pending`."""
-        with self._lock:
-            self.inner.discard_pending(name, number)
-
-    def mark_revoked(self, name: str, number: int) -> None:
-        """See `Store.mark_revoked`."""
-        with self._lock:
-            self.inner.mark_revoked(name, number)
-
-    def set_attributes(
-        self, name: str, number: int, attributes: Mapping[str, str], *, run_id: str | None = None
-    ) -> Version:
-        """See `Store.set_attributes`."""
-        with self._lock:
-            return self.inner.set_attributes(name, number, attributes, run_id=run_id)
-
-    def close(self) -> None:
-        """See `Store.close`."""
-        self.inner.close()
-
-
 def consumer_refs(consumer: ConsumerSpec) -> list[EnvRef]:
     """The refs a consumer is written to: one per component, plus app level when asked (or none given)."""
     refs = [EnvRef(consumer.env, component) for component in consumer.components]
     if consumer.app_level or not consumer.components:
         refs.append(EnvRef(consumer.env))
     return refs
-
-
-def _restarts_nothing(target: Target) -> bool:
-    """For the plan: whether `target`'s redeploy will likely restart nothing (the run records the truth)."""
-    spec = getattr(target, "spec", None)
-    if target.kind == "dotenv":
-        return not getattr(spec, "restart", None)
-    if target.kind == "render":
-        return not getattr(spec, "deploy", True)
-    return target.kind in ALWAYS_WRITE_ONLY
 
 
 def _cred(stored: StoredValue) -> Credential:
@@ -600,102 +421,10 @@ class Engine:
         return row.state in (State.OVERDUE, State.NEVER_ROTATED)
 
     def plan(self, name: str, *, compromised: bool = False) -> list[PlanStep]:
-        """Every call a run of `name` would make, in order, masked. Touches nothing."""
-        secret = self._secret(name)
-        issuer, targets = self._build(secret)
-        try:
-            current = self.store.get(name, Label.CURRENT)
-            cur = _cred(current) if current else None
-            steps: list[PlanStep] = []
-            eng = "engine"
-            store = f"store:{self.store.id}"
-            actor = f"issuer:{issuer.kind}"
-            phases = split_issuer_plan(issuer.plan(secret, cur))
-            if secret.strategy.value == "replace":
-                warning = "consumers break until they are redeployed with the new value"
-                steps.append(PlanStep(eng, "WARNING strategy replace", warning))
-            try:
-                check_consumers(secret, targets, self.key)
-            except PolicyError as exc:
-                steps.append(PlanStep(eng, "STOP: the run would change nothing", exc.message))
-                return steps
-            steps.append(PlanStep(eng, "check every consumer's key is on its target", "nothing changes otherwise"))
-            if issuer.generates_value:
-                steps.extend(phases["apply"] or [PlanStep(actor, "apply: the issuer mints the new value")])
-                steps.append(PlanStep(store, f"put {name} as pending (at once)"))
-            else:
-                steps.append(PlanStep(eng, f"generate a {secret.generator.kind} value"))
-                steps.append(PlanStep(store, f"put {name} as pending"))
-                steps.extend(phases["apply"])
-                steps.append(PlanStep(store, "record the issuer's attributes on the pending version", "same version"))
-            ctx_targets = sorted({c.target for c in secret.consumers})
-            for tname in ctx_targets:
-                tgt = targets[tname]
-                for consumer in (c for c in secret.consumers if c.target == tname):
-                    for ref in consumer_refs(consumer):
-                        now_fp = current.version.fingerprint if current and consumer.template == "{value}" else None
-                        detail = f"template {consumer.template!r}" if consumer.template != "{value}" else "the value"
-                        if now_fp:
-                            detail += f" (now {now_fp})"
-                        steps.append(PlanStep(f"target:{tname}", f"set {ref}", f"{tgt.describe()}: {detail}"))
-                        steps.append(PlanStep(f"target:{tname}", f"read back {ref}", "compare fingerprints"))
-            for tname in ctx_targets:
-                tgt = targets[tname]
-                steps.append(PlanStep(f"target:{tname}", "redeploy", tgt.describe()))
-                steps.append(PlanStep(f"target:{tname}", "wait for deploy", f"timeout {self.deploy_timeout}"))
-            if secret.verify.credential:
-                steps.extend(phases["verify"] or [PlanStep(actor, "check the new credential")])
-            how = "parse it as the consumer's client does" + (
-                ", log in at the issuer with what it yields" if secret.verify.credential else ""
-            )
-            for consumer in secret.consumers:
-                steps.append(
-                    PlanStep(
-                        f"target:{consumer.target}",
-                        f"verify {consumer.env} as the app reads it",
-                        f"read it back (the rendered value on a write-only target), {how}",
-                    )
-                )
-            for hc in self._health_checks(secret):
-                steps.append(PlanStep(hc[0] or eng, f"GET {hc[1].url}", f"expect {hc[1].status}"))
-            steps.append(PlanStep(store, "promote pending to current (check-and-set)"))
-            if current is None:
-                steps.append(PlanStep(eng, "no previous value: nothing to revoke"))
-                return steps
-            if compromised or not secret.grace:
-                steps.append(PlanStep(eng, "no grace period: revoke at once"))
-            else:
-                steps.append(
-                    PlanStep(eng, f"grace {secret.grace}", "run ends awaiting-revoke; resume or rotate --due revokes")
-                )
-            steps.append(self._plan_drain(secret, ctx_targets, targets))
-            for tname in ctx_targets:
-                check = "must hold the new value"
-                if targets[tname].kind in ALWAYS_WRITE_ONLY:
-                    check = "write-only: the consumer's health check (or verify: accept-unverified) stands in"
-                steps.append(PlanStep(f"target:{tname}", "read back every ref", check))
-            revoke = phases["revoke"] or [PlanStep(actor, "revoke the previous value")]
-            tag = f"previous value {current.version.fingerprint}"
-            steps.append(PlanStep(revoke[0].actor, revoke[0].action, f"{revoke[0].detail}; {tag}".lstrip("; ")))
-            steps.extend(revoke[1:])
-            if secret.verify.prove_dead:
-                steps.extend(phases["prove-dead"] or [PlanStep(actor, "check the previous value is refused")])
-            steps.append(PlanStep(store, f"mark version {current.version.number} revoked"))
-            return steps
-        finally:
-            self._close(issuer, targets)
+        """Every call a run of `name` would make, in order, masked. Touches nothing (`rotate/planner.py`)."""
+        from secretops.rotate.planner import plan
 
-    def _plan_drain(self, secret: SecretSpec, names: Sequence[str], targets: Mapping[str, Target]) -> PlanStep:
-        """The plan's drain line: which targets restart nothing, so the revoke waits `drain` for their readers."""
-        drain = revoke_rules.duration(secret.drain)
-        quiet = [n for n in names if _restarts_nothing(targets[n])]
-        if quiet:
-            what = f"{', '.join(quiet)} restart(s) nothing: their readers re-read the new value on their own"
-        else:
-            what = "for any target whose redeploy restarts nothing (the run records each deploy)"
-        if secret.drain <= timedelta(0):
-            return PlanStep("engine", "drain 0s: revoke without waiting", what + "; readers that cached it may fail")
-        return PlanStep("engine", f"drain {drain} after the last write", what + " (not with compromised --force)")
+        return plan(self, name, compromised=compromised)
 
     def history(self, name: str | None = None) -> list[RunRecord]:
         """Runs (of `name`), oldest first."""
