@@ -76,6 +76,8 @@ class Service:
         state_dir: Path | None = None,
         scheduler_options: dict[str, Any] | None = None,
         start_scheduler: bool = True,
+        incident_retry_delay: float = 30.0,
+        incident_retries: int = 20,
     ) -> None:
         self.config = config
         self.ops = ops
@@ -93,7 +95,9 @@ class Service:
         self.start_scheduler = start_scheduler
         self.accepting = True
         self.abandoned = threading.Event()
-        self._incidents: queue.Queue[Match | None] = queue.Queue()
+        self.incident_retry_delay = incident_retry_delay
+        self.incident_retries = incident_retries
+        self._incidents: queue.Queue[tuple[Match, int] | None] = queue.Queue()
         self._incident_worker: threading.Thread | None = None
         self.incident_in_progress: str | None = None
         self.incidents_done = 0
@@ -164,7 +168,7 @@ class Service:
             except queue.Empty:
                 break
             if item is not None:
-                queued.append(item.source)
+                queued.append(item[0].source)
         for source in queued:
             log.warning("serve: not started: the on-compromise flow for %s (run secretops compromised)", source)
         try:
@@ -191,18 +195,37 @@ class Service:
         if isinstance(result, DueReport):
             self.metrics.observe_run(result.results, seconds)
 
-    def submit(self, match: Match) -> None:
+    def submit(self, match: Match, attempt: int = 0) -> None:
         """Queue the on-compromise flow for `match` (the incident worker runs one at a time)."""
-        self._incidents.put(match)
+        self._incidents.put((match, attempt))
+
+    def _retry_later(self, match: Match, attempt: int) -> None:
+        if attempt >= self.incident_retries:
+            log.error(
+                "%s: matched secrets stayed held by other runs; run `secretops compromised` by hand", match.source
+            )
+            return
+        timer = threading.Timer(self.incident_retry_delay, self._requeue, args=(match, attempt + 1))
+        timer.daemon = True
+        timer.start()
+
+    def _requeue(self, match: Match, attempt: int) -> None:
+        if self.accepting:
+            self.submit(match, attempt)
+        else:
+            log.warning("%s: not retried (shutting down): run `secretops compromised` by hand", match.source)
 
     def _incident_loop(self) -> None:
         while True:
-            match = self._incidents.get()
-            if match is None:
+            item = self._incidents.get()
+            if item is None:
                 return
+            match, attempt = item
             self.incident_in_progress = match.source
             try:
-                self.ops.respond(match)
+                report = self.ops.respond(match)
+                if report.retry:
+                    self._retry_later(match, attempt)
             except SecretOpsError as exc:
                 log.error("%s: the on-compromise flow failed: %s", match.source, exc.message)
             except Exception as exc:  # a bug: the next incident must still run

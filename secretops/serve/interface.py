@@ -86,13 +86,18 @@ class DueReport:
 
 @dataclass(frozen=True, slots=True)
 class IncidentReport:
-    """The on-compromise flow's outcome for one match: its exit code and the secrets it rotated."""
+    """The on-compromise flow's outcome for one match: its exit code and the secrets it rotated.
+
+    `retry` is True when it could not start because another run holds a matched secret (the
+    service runs it again a little later).
+    """
 
     source: str
     exit_code: int
     rotated: tuple[str, ...] = ()
     closed: bool = False
     todo: tuple[str, ...] = ()
+    retry: bool = False
 
 
 class Operations(ABC):

@@ -21,14 +21,12 @@ edited on disk is picked up at the next tick, and closes its store when done.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -41,11 +39,13 @@ from secretops.incident.run import IncidentOptions, handle_findings, rotate_name
 from secretops.inventory.models import SecretSpec
 from secretops.inventory.status import SecretStatus, State, status_of, statuses
 from secretops.rotate import steps as S
-from secretops.rotate.engine import Engine, InventoryView
+from secretops.rotate.engine import Engine, InventoryView, Outcome
+from secretops.rotate.lock import RotationLockedError
 from secretops.scan.inventory_match import fingerprint_index
 from secretops.serve.interface import DueReport, GitHubAlert, IncidentReport, Match, Operations
 from secretops.serve.webhooks import fetch_alert_secret
 from secretops.settings import Settings
+from secretops.state import open_state
 from secretops.values import SecretValue, fingerprint
 
 __all__ = ["EngineOperations", "provider_of", "secrets_for_alert"]
@@ -128,8 +128,9 @@ class EngineOperations(Operations):
             results = engine.run_due(concurrency=self.concurrency, still_due=still_due)
             left = set(not_started)
             results = [r for r in results if not (r.secret in left and r.run_id is None)]
-            if results:
-                record_runs(self.settings.state_dir, results, "rotate")
+            runs = [r for r in results if r.outcome is not Outcome.SKIPPED]  # a skip is another runner's run
+            if runs:
+                record_runs(engine.state, runs, "rotate")
             for result in results:
                 log.info("%s", result.summary().replace("\n", "; "))
             if not_started:
@@ -147,12 +148,12 @@ class EngineOperations(Operations):
             engine.close()
 
     def check_state(self) -> str | None:
-        """See `Operations.check_state`: `open_state(settings)` answers `schema_version()`, or the folder is usable."""
+        """See `Operations.check_state`: the backend answers `schema_version()` (files: the folder is usable)."""
         try:
-            module: Any = importlib.import_module("secretops.state")
-            open_state = getattr(module, "open_state", None)
-            if open_state is None:  # before the state seam's factory: the embedded file state
-                return _folder_problem(self.settings.state_dir)
+            if self.state_backend == "files":
+                problem = _folder_problem(self.settings.state_dir)
+                if problem is not None:
+                    return problem
             backend = open_state(self.settings)
             try:
                 backend.schema_version()
@@ -254,13 +255,16 @@ class EngineOperations(Operations):
         engine = self.engine_factory()
         incident = Incident()
         options = IncidentOptions(echo=lambda line: incident_log.info("%s", line), http=self.incident_http)
-        audit = open_audit(self.settings.state_dir)
+        audit = open_audit(engine.state)
         code = 1
         try:
             if match.findings:
                 code = handle_findings(list(match.findings), engine, options, incident, audit)
             else:
                 code = max(rotate_named(name, engine, options, incident, audit) for name in match.secrets)
+        except RotationLockedError as exc:
+            log.info("%s: another run holds a matched secret (%s): trying again later", match.source, exc.message)
+            return IncidentReport(match.source, int(exc.exit_code), retry=True)
         except SecretOpsError as exc:
             incident.log("failed", "compromised", exc.message)
             incident.must(f"fix: {exc.message}; then run secretops compromised again")
@@ -288,7 +292,7 @@ class EngineOperations(Operations):
 
 
 def _backend_name(settings: Settings) -> str:
-    url = str(getattr(settings, "state", None) or os.environ.get("SECRETOPS_STATE", ""))
+    url = settings.state.reveal().strip().lower() if settings.state is not None else ""
     return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "files"
 
 

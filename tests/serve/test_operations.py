@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import httpx
@@ -247,3 +248,44 @@ def test_webhook_value_that_is_not_in_the_store_is_not_acted_on_by_fingerprint(g
         assert "UNKNOWN" not in got.text
         service.wait_incidents()
     assert not (github_project / ".secretops" / "incidents").exists()
+
+
+def test_incident_waits_for_a_secret_another_run_holds(project: Path) -> None:
+    from secretops.state import open_state
+
+    ops, settings = _ops(project)
+    report = {
+        "findings": [
+            {
+                "rule_id": "django-secret-key",
+                "class": "leak",
+                "path": "settings.py",
+                "line": 1,
+                "fingerprint": fingerprint(FP_KEY, OLD_DJANGO),
+            }
+        ]
+    }
+    service = Service(config(), ops, state_dir=settings.state_dir, start_scheduler=False, incident_retry_delay=0.3)
+    state = open_state(settings)
+    lease = state.exclusive("shop/django")
+    lease.acquire()  # another runner is rotating it
+    try:
+        with Client(build_app(service)) as client:
+            got = client.post(
+                "/hooks/findings",
+                content=json.dumps(report).encode(),
+                headers={"Authorization": "Bearer findings-token-test-0123456789"},
+            )
+            assert got.status_code == 202
+            deadline = time.monotonic() + 10
+            while service.incidents_done < 1 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert _env(project / "web.env")["SECRET_KEY"] == OLD_DJANGO  # not rotated while held
+            lease.release()
+            while service.incidents_done < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert service.incidents_done == 2
+    finally:
+        lease.release()
+        state.close()
+    assert _env(project / "web.env")["SECRET_KEY"] != OLD_DJANGO
