@@ -436,3 +436,29 @@ def test_a_runner_role_with_only_the_documented_grants_can_do_everything(
     finally:
         pg_schema.query(f"DROP OWNED BY {role}")
         pg_schema.query(f"DROP ROLE {role}")
+
+
+def test_a_held_advisory_lock_keeps_the_secret_alive_after_its_row_expired(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    # A runner paused (SIGSTOP) keeps its session and lock but stops renewing: nobody may take
+    # the secret over. Secrets whose keys are negative and positive, to cover both halves.
+    names = [f"shop/db-{tag}-{n}" for n in range(40)]
+    picked = [next(s for s in names if lease_key(s) < 0), next(s for s in names if lease_key(s) > 0)]
+    holder, observer = _state(pg_schema, states), _state(pg_schema, states)
+    for secret in picked:
+        lease = holder.exclusive(secret)
+        lease.acquire()
+        try:
+            lease._stop.set()  # type: ignore[attr-defined] # the heartbeat stops, as in a paused process
+            pg_schema.query(
+                "UPDATE secretops_leases SET expires_at = now() - interval '1 second' WHERE secret = %s", (secret,)
+            )
+            assert observer.alive(secret)
+            with pytest.raises(RotationLockedError, match="lock is held"):
+                observer.exclusive(secret).acquire()
+            with pytest.raises(LeaseLostError, match="expired"):
+                lease.check()
+        finally:
+            lease.release()
+        assert not observer.alive(secret)
