@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,6 +26,7 @@ from secretops.store import LocalStore
 from secretops.store.interface import Label
 from secretops.targets.dotenv import parse_dotenv
 from secretops.values import FingerprintKey, SecretValue, fingerprint
+from tests.helpers import port_open, service_unavailable
 from tests.serve.conftest import Client, alert_body, config
 
 LOCAL_KEY = "5e" * 32
@@ -289,3 +293,58 @@ def test_incident_waits_for_a_secret_another_run_holds(project: Path) -> None:
         lease.release()
         state.close()
     assert _env(project / "web.env")["SECRET_KEY"] != OLD_DJANGO
+
+
+@pytest.fixture
+def pg_state_url() -> Iterator[str]:
+    """A fresh database on the shared PostgreSQL for the state, dropped afterwards."""
+    try:
+        import psycopg
+    except ImportError:
+        service_unavailable("psycopg is not installed (the postgres extra)")
+    if not port_open("127.0.0.1", 5432):
+        service_unavailable("PostgreSQL is not listening on 127.0.0.1:5432")
+    name = f"secretops_serve_test_{secrets.token_hex(4)}"
+    with psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_due_rotation_on_postgres_state(project: Path, pg_state_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRETOPS_STATE", pg_state_url)
+    ops, settings = _ops(project)
+    assert ops.state_backend == "postgresql"
+    service = Service(config(), ops, state_dir=settings.state_dir, start_scheduler=False)
+    with Client(build_app(service)) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["state_backend"] == "postgresql", health.text
+        service.scheduler.run_now()
+        assert service.scheduler.drain(60)
+        text = client.get("/metrics").text
+    assert 'secretops_rotations_total{outcome="complete"} 1.0' in text
+    assert 'secretops_state_backend_up{backend="postgresql"} 1.0' in text
+    assert _env(project / "web.env")["SECRET_KEY"] != OLD_DJANGO
+    from secretops.state import open_state
+
+    with open_state(settings) as state:
+        runs = state.runs("shop/django")
+    assert [r.outcome for r in runs] == ["complete"]
+
+
+def test_healthz_503_when_postgres_state_is_unreachable(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("psycopg")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("SECRETOPS_STATE", f"postgresql://runner:pw-NOT-SHOWN@127.0.0.1:{port}/state?connect_timeout=2")
+    ops, settings = _ops(project)
+    service = Service(config(), ops, state_dir=settings.state_dir, start_scheduler=False)
+    with Client(build_app(service)) as client:
+        got = client.get("/healthz")
+    assert got.status_code == 503 and got.json()["state"] != "ok"
+    assert "pw-NOT-SHOWN" not in got.text
