@@ -462,3 +462,26 @@ def test_a_held_advisory_lock_keeps_the_secret_alive_after_its_row_expired(
         finally:
             lease.release()
         assert not observer.alive(secret)
+
+
+def test_a_role_that_cannot_create_tables_gets_a_privilege_error_on_first_use(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    role = f"secretops_nocreate_{tag}"
+    pg_schema.query(f"CREATE ROLE {role} LOGIN")
+    try:
+        pg_schema.query(f"GRANT USAGE ON SCHEMA {pg_schema.schema} TO {role}")
+        state = PostgresState(pg_schema.url.replace("postgresql://postgres@", f"postgresql://{role}@"))
+        states.append(state)
+        with pytest.raises(StateAuthError) as info:
+            state.runs()
+        assert info.value.exit_code == ExitCode.AUTH
+        assert "migrate the state schema" in info.value.message
+        assert info.value.hint is not None and "docs/state.md" in info.value.hint
+        state.close()
+        assert pg_schema.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (pg_schema.schema,)
+        ) == [(0,)]
+    finally:
+        pg_schema.query(f"DROP OWNED BY {role}")
+        pg_schema.query(f"DROP ROLE {role}")
