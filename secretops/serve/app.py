@@ -10,8 +10,9 @@ Routes:
 
 Every hook reads at most `max_body_bytes` (413 past it), checks the signature or token before
 parsing anything (401), then parses (400); none of these, nor an ignored event (202), changes
-anything. An accepted delivery is answered 202 with what matched (secret names and fingerprints);
-the on-compromise flow then runs in the service's incident worker, one incident at a time.
+anything (an ignored delivery's id is not even remembered). An accepted delivery is answered
+202 with what matched (secret names and fingerprints); the on-compromise flow then runs in the
+service's incident worker, one incident at a time.
 
 `Service.shutdown` (the app's lifespan end, or the CLI after a signal) stops scheduling, stops
 accepting hooks, and waits for the run in progress and the incident in progress to finish; on
@@ -319,11 +320,9 @@ def build_app(service: Service) -> Starlette:
             log.info("github hook: delivery %s already handled: ignored", delivery)
             return JSONResponse({"ignored": "replayed delivery", "delivery": delivery}, status_code=202)
         if event == "ping":
-            service.deliveries.remember(delivery)
             count(hook, "ignored")
             return JSONResponse({"pong": True, "delivery": delivery}, status_code=200)
         if event != "secret_scanning_alert":
-            service.deliveries.remember(delivery)
             count(hook, "ignored")
             return JSONResponse({"ignored": f"event {event or '(none)'}", "delivery": delivery}, status_code=202)
         try:
@@ -332,7 +331,6 @@ def build_app(service: Service) -> Starlette:
             count(hook, "malformed")
             return _error(400, str(exc))
         if alert is None:
-            service.deliveries.remember(delivery)
             count(hook, "ignored")
             return JSONResponse({"ignored": f"action {action}", "delivery": delivery}, status_code=202)
         try:
