@@ -77,7 +77,7 @@ def test_a_runner_killed_holding_a_lease_stays_alive_until_the_lease_expires(
     pg_schema: PgSchema, states: list[PostgresState], tag: str
 ) -> None:
     secret, run_id = f"shop/db-{tag}", new_run_id(datetime.now(UTC))
-    lease = 1.5
+    lease = 3.0  # long enough that the checks below run before the row expires, even on a busy machine
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, pg_schema.url, secret, run_id, str(lease)],
         cwd=REPO,
@@ -114,7 +114,7 @@ def test_a_runner_killed_holding_a_lease_stays_alive_until_the_lease_expires(
         return rows[0][0] == 0
 
     # The session's advisory lock goes with the process, at once...
-    _wait_until(lock_free, timeout=1.0)
+    _wait_until(lock_free, timeout=1.5)
     # ...but the lease row keeps the secret alive, and the run `running`, until it expires.
     assert observer.alive(secret)
     assert observer.state(observer.load(run_id), datetime.now(UTC)) is RunState.RUNNING
