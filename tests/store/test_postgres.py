@@ -30,6 +30,7 @@ from secretops.values import SecretValue
 from tests.helpers import free_port
 from tests.services import PgCluster
 from tests.store.conftest import FP_KEY, PG_KEY, BaoServer, PgStoreDatabase
+from tests.store.pg_race import race_promote
 
 pytestmark = pytest.mark.postgres
 
@@ -243,37 +244,40 @@ def test_concurrent_first_opens_create_the_tables_once(store_pg: str) -> None:
 # ---------------------------------------------------------------- promote across processes
 
 
-def _race_promote(url: str, number: int, expected: int, i: int, barrier: Any, results: Any) -> None:
-    store = PostgresStore(url, key=PG_KEY, fingerprint_key=FP_KEY)
-    barrier.wait(timeout=60)
-    try:
-        store.promote("race", number, expected_current=expected, run_id=f"proc-{i}")
-        results.put((i, "won"))
-    except StoreConflictError:
-        results.put((i, "conflict"))
-    finally:
-        store.close()
+ROUNDS = 8
 
 
 def test_processes_racing_promote_exactly_one_wins(store_pg: str) -> None:
     setup = _store(store_pg)
-    n1 = setup.put("race", SecretValue(VALUE), labels=frozenset({Label.CURRENT})).number
-    n2 = setup.put("race", SecretValue(OTHER), run_id="stage").number
+    rounds = []
+    for r in range(ROUNDS):
+        n1 = setup.put(f"race-{r}", SecretValue(VALUE), labels=frozenset({Label.CURRENT})).number
+        rounds.append((setup.put(f"race-{r}", SecretValue(OTHER), run_id="stage").number, n1))
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_race_promote, args=(store_pg, n2, n1, i, barrier, results)) for i in range(4)]
+    fp = b"\x07" * 32  # FP_KEY's bytes (a FingerprintKey does not pickle its key)
+    procs = [
+        ctx.Process(target=race_promote, args=(store_pg, PG_KEY, fp, rounds, i, barrier, results)) for i in range(4)
+    ]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=120)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    outcomes = dict(results.get(timeout=5) for _ in procs)
-    assert sorted(outcomes.values()) == ["conflict"] * 3 + ["won"]
-    winner = next(i for i, outcome in outcomes.items() if outcome == "won")
-    state = setup.state("race")
-    assert state is not None and state.last_run_id == f"proc-{winner}"
-    assert {label: v.number for v in state.versions for label in v.labels} == {Label.CURRENT: n2, Label.PREVIOUS: n1}
+    outcomes: dict[int, dict[int, str]] = {}
+    for _ in range(ROUNDS * len(procs)):
+        r, i, outcome = results.get(timeout=5)
+        outcomes.setdefault(r, {})[i] = outcome
+    for r, (n2, n1) in enumerate(rounds):
+        assert sorted(outcomes[r].values()) == ["conflict"] * 3 + ["won"], f"round {r}: {outcomes[r]}"
+        winner = next(i for i, outcome in outcomes[r].items() if outcome == "won")
+        state = setup.state(f"race-{r}")
+        assert state is not None and state.last_run_id == f"proc-{winner}"
+        assert {label: v.number for v in state.versions for label in v.labels} == {
+            Label.CURRENT: n2,
+            Label.PREVIOUS: n1,
+        }
 
 
 # ---------------------------------------------------------------- settings, masking, connection errors
