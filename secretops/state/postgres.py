@@ -170,7 +170,7 @@ class PostgresState(StateBackend):
         if lease <= timedelta(0):
             raise ValueError("the lease must be a positive duration")
         require(["psycopg"], "the PostgreSQL state (SECRETOPS_STATE=postgresql://...)")
-        self.url = url
+        self._url = url
         self.lease = lease
         self.runner = _runner_id()
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -188,7 +188,7 @@ class PostgresState(StateBackend):
 
     def describe(self) -> str:
         """`postgresql://user:***@host:port/dbname`: where the state is, without the password."""
-        return where(self.url)
+        return where(self._url)
 
     def __repr__(self) -> str:
         return f"PostgresState({self.describe()!r}, lease={self.lease})"
@@ -200,7 +200,7 @@ class PostgresState(StateBackend):
             if self._conn is None or self._conn.closed or self._conn.broken:
                 if self._conn is not None:
                     self._conn.close()
-                self._conn = connect(self.url)
+                self._conn = connect(self._url)
             try:
                 yield self._conn
             finally:
@@ -242,7 +242,7 @@ class PostgresState(StateBackend):
 
     def schema_version(self) -> int:
         """The newest migration applied (0 before the first)."""
-        with self._connection() as conn, translating(self.url, "read the schema version", StateSchemaError):
+        with self._connection() as conn, translating(self._url, "read the schema version", StateSchemaError):
             return self._version(conn)
 
     @staticmethod
@@ -263,7 +263,7 @@ class PostgresState(StateBackend):
         """Apply pending migrations in one transaction, under an advisory lock (safe to race)."""
         with (
             self._connection() as conn,
-            translating(self.url, "migrate the state schema", StateSchemaError),
+            translating(self._url, "migrate the state schema", StateSchemaError),
             conn.transaction(),
         ):
             # Two runners migrating at once: the second waits here, then finds nothing to do.
@@ -292,7 +292,7 @@ class PostgresState(StateBackend):
 
     def start_run(self, run_id: str, secret: str) -> RunLog:
         """Record run `run_id` of `secret` (once), and tag our lease on `secret` with it."""
-        with self._ready() as conn, translating(self.url, f"start run {run_id}"):
+        with self._ready() as conn, translating(self._url, f"start run {run_id}"):
             row = conn.execute(
                 "INSERT INTO secretops_runs (run_id, secret, started_at, runner) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (run_id) DO NOTHING RETURNING secret",
@@ -316,7 +316,7 @@ class PostgresState(StateBackend):
     def _insert_step(self, entry: Entry) -> None:
         from psycopg.types.json import Jsonb
 
-        with self._ready() as conn, translating(self.url, f"journal step {entry.step} of run {entry.run}"):
+        with self._ready() as conn, translating(self._url, f"journal step {entry.step} of run {entry.run}"):
             conn.execute(
                 "INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -331,13 +331,13 @@ class PostgresState(StateBackend):
             query += " WHERE r.secret = %s"
             params = (secret,)
         query += ' ORDER BY s.run_id COLLATE "C", s.id'
-        with self._ready() as conn, translating(self.url, "list runs"):
+        with self._ready() as conn, translating(self._url, "list runs"):
             rows = conn.execute(query, params).fetchall()
         return _records(rows)
 
     def load(self, run_id: str) -> RunRecord:
         """One run by id; `RotationError` with a hint to `secretops history` when unknown."""
-        with self._ready() as conn, translating(self.url, f"read run {run_id}"):
+        with self._ready() as conn, translating(self._url, f"read run {run_id}"):
             rows = conn.execute(_LOAD, (run_id,)).fetchall()
         records = _records(rows)
         if not records:
@@ -346,7 +346,7 @@ class PostgresState(StateBackend):
 
     def count_runs(self) -> int:
         """How many runs the state holds (for `secretops state show`)."""
-        with self._ready() as conn, translating(self.url, "count runs"):
+        with self._ready() as conn, translating(self._url, "count runs"):
             row = conn.execute(
                 "SELECT count(*) FROM secretops_runs r WHERE EXISTS "
                 "(SELECT 1 FROM secretops_steps s WHERE s.run_id = r.run_id)"
@@ -359,13 +359,13 @@ class PostgresState(StateBackend):
         """Whether some runner holds `secret`: its advisory lock is held, or its lease row has not expired."""
         key = lease_key(secret)
         params = {"secret": secret, "hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}
-        with self._ready() as conn, translating(self.url, f"check whether {secret!r} is held"):
+        with self._ready() as conn, translating(self._url, f"check whether {secret!r} is held"):
             row = conn.execute(_ALIVE, params).fetchone()
         return bool(row and row[0])
 
     def exclusive(self, secret: str) -> SecretLease:
         """A lease on `secret` (not yet acquired), on a connection of its own."""
-        return PgLease(self.url, secret, self.lease, ready=self.ensure_schema, on_change=self._lease_changed)
+        return PgLease(self._url, secret, self.lease, ready=self.ensure_schema, on_change=self._lease_changed)
 
     def _lease_changed(self, lease: PgLease, held: bool) -> None:
         with self._lock:
@@ -376,7 +376,7 @@ class PostgresState(StateBackend):
 
     def leases(self) -> list[LeaseInfo]:
         """Every lease row, expired or not (the database's clock decides `expired`)."""
-        with self._ready() as conn, translating(self.url, "list leases"):
+        with self._ready() as conn, translating(self._url, "list leases"):
             rows = conn.execute(
                 "SELECT secret, holder, run_id, acquired_at, expires_at, extract(epoch FROM expires_at - now()) "
                 'FROM secretops_leases ORDER BY secret COLLATE "C"'
@@ -388,5 +388,5 @@ class PostgresState(StateBackend):
     def audit(self) -> AuditLog:
         """The hash-chained audit log in `secretops_audit`."""
         if self._audit is None:
-            self._audit = PgAuditLog(self.url, self._ready, clock=self._clock)
+            self._audit = PgAuditLog(self._url, self._ready, clock=self._clock)
         return self._audit
