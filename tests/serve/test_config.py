@@ -88,3 +88,14 @@ def test_every_key_and_variable_is_in_docs_service_md(repo_root: Path) -> None:
         assert documented in text, key
     for var in [*_ENV.values(), *(v for pair in SECRET_KEYS.values() for v in pair)]:
         assert f"`{var}`" in text, var
+
+
+def test_serve_without_its_extra_names_it(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from secretops.cli.app import run
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the serve extra were not installed
+    assert run(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "[serve] extra" in err and "Traceback" not in err
