@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from secretops.audit.interface import AuditLog
-from secretops.errors import RotationError
+from secretops.errors import ExitCode, RotationError
 from secretops.rotate.journal import Entry, RunRecord, RunState, new_run_id
 
 __all__ = [
@@ -60,7 +60,7 @@ class LeaseLostError(RotationError):
 class StateSchemaError(RotationError):
     """The state's schema is newer than this secretops knows, or migrating it failed (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True, slots=True)
