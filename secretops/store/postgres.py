@@ -358,22 +358,38 @@ class PostgresStore(RecordStore):
             self._conn = conn
         return conn
 
+    def _begin(self, stack: contextlib.ExitStack) -> psycopg.Cursor[tuple[Any, ...]]:
+        """Open a transaction and a cursor in `stack` (callers hold the lock, inside `_translate`).
+
+        A connection the server dropped while idle (a restart, an idle timeout: `serve` holds
+        its store for days) fails at `BEGIN`, before anything ran; it is replaced once, then the
+        transaction starts on the new connection.
+        """
+        conn = self._connection()
+        try:
+            stack.enter_context(conn.transaction())
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+            log.debug("postgres store: the connection to %s was dropped; reconnecting", self.where)
+            self._conn = None
+            conn = self._connection()
+            stack.enter_context(conn.transaction())
+        return stack.enter_context(conn.cursor())
+
     @contextlib.contextmanager
     def _tx(self, what: str) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
         """A transaction (READ COMMITTED; changes lock the secret's row) on this store's connection."""
-        with self._lock, self._translate(what):
-            conn = self._connection()
-            with conn.transaction(), conn.cursor() as cur:
-                yield cur
+        with self._lock, self._translate(what), contextlib.ExitStack() as stack:
+            yield self._begin(stack)
 
     def _retrying(self, what: str, body: Callable[[psycopg.Cursor[tuple[Any, ...]]], Any]) -> Any:
         """Run `body` in a transaction, again (up to 5 times) on a deadlock or serialization failure."""
         for attempt in range(_RETRIES):
             with self._lock, self._translate(what):
-                conn = self._connection()
                 try:
-                    with conn.transaction(), conn.cursor() as cur:
-                        return body(cur)
+                    with contextlib.ExitStack() as stack:
+                        return body(self._begin(stack))
                 except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
                     if attempt == _RETRIES - 1:
                         raise

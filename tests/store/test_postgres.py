@@ -518,16 +518,29 @@ def test_the_cli_rotates_with_values_in_the_postgres_store(
     assert VALUE not in out.out + out.err and current.value.reveal() not in out.out + out.err
 
 
-def test_a_dropped_connection_is_unavailable_once_then_reconnects(store_pg: str) -> None:
+def _backends(url: str) -> list[int]:
+    return [
+        int(r[0])
+        for r in _rows(
+            url,
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'secretops-store' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()",
+        )
+    ]
+
+
+def test_a_connection_dropped_while_idle_is_replaced(store_pg: str) -> None:
     store = _store(store_pg)
     store.put("svc", SecretValue(VALUE), labels=frozenset({Label.CURRENT}))
-    _execute(
-        store_pg,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE application_name = 'secretops-store' AND datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    with pytest.raises(StoreUnavailableError) as info:
-        store.names()
-    assert info.value.exit_code == ExitCode.UNAVAILABLE
-    got = store.get("svc")  # a new connection
+    before = _backends(store_pg)
+    assert len(before) == 1
+    _execute(store_pg, "SELECT pg_terminate_backend(%s)", (before[0],))
+    got = store.get("svc")  # BEGIN fails on the dead connection; a new one serves the read
     assert got is not None and got.value.reveal() == VALUE
+    n = store.put("svc", SecretValue(OTHER), run_id="r").number
+    _execute(store_pg, "SELECT pg_terminate_backend(%s)", (_backends(store_pg)[0],))
+    store.promote("svc", n, expected_current=got.version.number, run_id="r")  # a change, the same way
+    after = _backends(store_pg)
+    assert len(after) == 1 and after[0] not in before
+    current = store.get("svc")
+    assert current is not None and current.value.reveal() == OTHER
