@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from secretops.audit.interface import ACTIONS, AuditEntry, AuditError, AuditLog, AuditVerdict, check_detail
 from secretops.audit.local import GENESIS, _canonical, _self_hash, line_hash
-from secretops.state.pg_conn import advisory_key, translating
+from secretops.state.pg_conn import advisory_key, storable, translating
 from secretops.store.access_log import current_user
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class PgAuditLog(AuditLog):
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
         clean = check_detail(detail)
+        storable("audit entry", secret, clean)
         with self._connection() as conn, translating(self._url, "write the audit log", AuditError):
             from psycopg.types.json import Jsonb
 

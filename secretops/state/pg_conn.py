@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -29,6 +30,7 @@ __all__ = [
     "advisory_key",
     "connect",
     "password_of",
+    "storable",
     "translating",
     "where",
 ]
@@ -64,6 +66,21 @@ def advisory_key(namespace: str, name: str = "") -> int:
     """
     digest = hashlib.sha256(f"secretops:{namespace}\0{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def storable(what: str, *values: object) -> None:
+    """`ValueError` for what PostgreSQL cannot store as given: a NUL character in text (text and
+    jsonb refuse it) or a non-finite number (JSON has no NaN or infinity). Checked before writing,
+    so the caller sees a plain error rather than a driver message quoting the data."""
+    for value in values:
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            if isinstance(item, list | tuple):
+                storable(what, *item)
+            elif isinstance(item, str) and "\0" in item:
+                raise ValueError(f"{what}: text with a NUL character cannot be stored in PostgreSQL")
+            elif isinstance(item, float) and not math.isfinite(item):
+                raise ValueError(f"{what}: {item} cannot be stored (JSON has no NaN or infinity)")
 
 
 def _params(url: str) -> dict[str, Any]:

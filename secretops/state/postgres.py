@@ -50,6 +50,7 @@ from secretops.state.pg_conn import (
     StateUnavailableError,
     advisory_key,
     connect,
+    storable,
     translating,
     where,
 )
@@ -140,6 +141,7 @@ class PgRunLog(RunLog):
     def append(self, step: str, status: str, *, target: str | None = None, **detail: Any) -> Entry:
         """Insert one step row (committed before returning). Details must be plain scalars or lists of them."""
         clean = check_detail(detail)
+        storable("journal entry", step, status, target, clean)
         entry = Entry(self._state.now(), self.run_id, self.secret, step, status, target, clean)
         self._state._insert_step(entry)
         return entry
@@ -292,6 +294,7 @@ class PostgresState(StateBackend):
 
     def start_run(self, run_id: str, secret: str) -> RunLog:
         """Record run `run_id` of `secret` (once), and tag our lease on `secret` with it."""
+        storable("run", run_id, secret)
         with self._ready() as conn, translating(self._url, f"start run {run_id}"):
             row = conn.execute(
                 "INSERT INTO secretops_runs (run_id, secret, started_at, runner) VALUES (%s, %s, %s, %s) "

@@ -485,3 +485,22 @@ def test_a_role_that_cannot_create_tables_gets_a_privilege_error_on_first_use(
     finally:
         pg_schema.query(f"DROP OWNED BY {role}")
         pg_schema.query(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [{"ratio": float("nan")}, {"ratio": float("inf")}, {"note": "a\x00b"}, {"notes": ["ok", "a\x00b"]}],
+    ids=["nan", "inf", "nul", "nul-in-list"],
+)
+def test_what_postgres_cannot_store_is_a_value_error_before_writing(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str, detail: dict[str, object]
+) -> None:
+    state = _state(pg_schema, states)
+    run_id = new_run_id(datetime.now(UTC))
+    log = state.start_run(run_id, f"s/{tag}")
+    log.append("run", "started")
+    with pytest.raises(ValueError, match="cannot be stored"):
+        log.append("verify", "done", **detail)
+    with pytest.raises(ValueError, match="cannot be stored"):
+        state.audit().append("rotate", secret=f"s/{tag}", **detail)
+    assert len(state.load(run_id).entries) == 1 and state.audit().entries() == []
