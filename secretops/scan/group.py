@@ -94,6 +94,12 @@ _KV = re.compile(
         \s*(?::|=)\s*(?:\*\*)?\s*["'`]?(?P<value>[^\s"'`,;|]+)""",
     re.VERBOSE,
 )
+#: A two-column Markdown table row of connection details: `| Host | db.example.net |`.
+_TABLE_KV = re.compile(
+    r"""^[ \t>]*\|[ \t]*(?:\*\*)?`?(?P<key>[A-Za-z][A-Za-z0-9_. -]{0,40}?)`?(?:\*\*)?[ \t]*\|
+        [ \t]*(?:\*\*)?`?(?P<value>[^\s`|]+)`?(?:\*\*)?[ \t]*\|""",
+    re.VERBOSE,
+)
 _FLAG = re.compile(
     r"(?:^|\s)(?:-(?P<short>[hpUd])\s*(?P<sv>[A-Za-z0-9_.][A-Za-z0-9_.-]*)"
     r"|--(?P<long>host|port|username|user|dbname|database)[= ](?P<lv>[A-Za-z0-9_.][A-Za-z0-9_.-]*))"
@@ -190,7 +196,7 @@ def attach_context(candidate: Candidate, text: str, line_start: int) -> None:
             for m in _FLAG.finditer(line) if flags_apply else ():
                 attr = _FLAG_NAMES[m.group("short") or m.group("long")]
                 found.append((attr, m.group("sv") or m.group("lv"), False))
-            kv = _KV.match(line)
+            kv = _KV.match(line) or _TABLE_KV.match(line)
             if kv and distance > 0:
                 attr_name = _key_attr(kv.group("key"))
                 if attr_name:
