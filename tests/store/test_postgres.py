@@ -458,14 +458,22 @@ def test_the_documented_privileges(store_pg_database: PgStoreDatabase, limited_r
         _store(as_role)  # the first open creates tables: needs CREATE on the schema
     assert info.value.exit_code == ExitCode.AUTH
     _store(as_owner).put("svc", SecretValue(VALUE), labels=frozenset({Label.CURRENT}))
-    _execute(as_owner, f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA {schema} TO {limited_role}")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "store.md").read_text()
+    block = doc.split("<!-- store-privileges:begin -->")[1].split("<!-- store-privileges:end -->")[0]
+    grants = [line for line in block.splitlines() if line.startswith("GRANT ")]
+    assert len(grants) == 3
+    for grant in grants:
+        _execute(as_owner, grant.replace("secretops_runner", limited_role).replace("SCHEMA public", f"SCHEMA {schema}"))
     store = _store(as_role)
     n1 = store.get("svc")
     assert n1 is not None and n1.value.reveal() == VALUE
     n2 = store.put("svc", SecretValue(OTHER), run_id="r").number
     store.promote("svc", n2, expected_current=n1.version.number, run_id="r")
     store.mark_revoked("svc", n1.version.number)
+    store.discard_pending("svc", store.put("svc", SecretValue(VALUE), run_id="r2").number)
     assert store.names() == ["svc"]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # no more than the grants say
+        _execute(as_role, "DELETE FROM secretops_store_versions")
 
 
 POLICY = """\
