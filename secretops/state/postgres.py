@@ -23,6 +23,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +65,9 @@ __all__ = ["LeaseInfo", "PostgresState", "StateAuthError", "StateUnavailableErro
 log = logging.getLogger(__name__)
 
 _MIGRATE_KEY = advisory_key("migrate")
+
+#: Seconds a connection may sit idle before it is probed again on reuse.
+_PROBE_AFTER = 10.0
 
 _VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS secretops_schema_version (
@@ -181,6 +185,7 @@ class PostgresState(StateBackend):
         self._ready_checked = False
         self._held: dict[str, PgLease] = {}
         self._audit: PgAuditLog | None = None
+        self._used = 0.0  # time.monotonic() when the connection last served a call
 
     # ------------------------------------------------------------ plumbing
 
@@ -197,8 +202,14 @@ class PostgresState(StateBackend):
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """The state's connection, held under the lock; reconnects when the last one broke."""
+        """The state's connection, held under the lock; reconnects when the last one broke.
+
+        A connection idle for a while (`secretops serve` between ticks) is probed first, so a
+        server restart or an idle-session timeout in between costs a reconnect, not an error.
+        """
         with self._lock:
+            if self._conn is not None and time.monotonic() - self._used > _PROBE_AFTER:
+                self._probe()
             if self._conn is None or self._conn.closed or self._conn.broken:
                 if self._conn is not None:
                     self._conn.close()
@@ -206,9 +217,21 @@ class PostgresState(StateBackend):
             try:
                 yield self._conn
             finally:
+                self._used = time.monotonic()
                 if self._conn is not None and self._conn.broken:
                     self._conn.close()
                     self._conn = None
+
+    def _probe(self) -> None:
+        import psycopg
+
+        assert self._conn is not None
+        try:
+            self._conn.execute("SELECT 1")
+        except psycopg.Error:
+            log.debug("state connection to %s went away while idle; reconnecting", self.describe())
+            self._conn.close()
+            self._conn = None
 
     @contextmanager
     def _ready(self) -> Iterator[psycopg.Connection[Any]]:

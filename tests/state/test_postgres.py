@@ -504,3 +504,31 @@ def test_what_postgres_cannot_store_is_a_value_error_before_writing(
     with pytest.raises(ValueError, match="cannot be stored"):
         state.audit().append("rotate", secret=f"s/{tag}", **detail)
     assert len(state.load(run_id).entries) == 1 and state.audit().entries() == []
+
+
+def test_a_connection_lost_while_idle_is_replaced(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import secretops.state.postgres as module
+
+    state = _state(pg_schema, states)
+    run_id = new_run_id(datetime.now(UTC))
+    state.start_run(run_id, f"s/{tag}").append("run", "started")
+
+    def kill_its_session() -> None:
+        pid = state._conn.info.backend_pid  # type: ignore[union-attr]
+        pg_schema.query("SELECT pg_terminate_backend(%s)", (pid,))
+        _wait_until(lambda: not pg_schema.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)), timeout=5)
+
+    # Idle long enough to be probed (a server restart between `serve` ticks): reconnects quietly.
+    kill_its_session()
+    monkeypatch.setattr(module, "_PROBE_AFTER", 0.0)
+    assert [r.run_id for r in state.runs()] == [run_id]
+
+    # Lost mid-use (no probe): one StateUnavailableError (exit 4), then the next call reconnects.
+    monkeypatch.setattr(module, "_PROBE_AFTER", 3600.0)
+    kill_its_session()
+    with pytest.raises(StateUnavailableError) as info:
+        state.runs()
+    assert info.value.exit_code == ExitCode.UNAVAILABLE
+    assert [r.run_id for r in state.runs()] == [run_id]
