@@ -361,8 +361,16 @@ class Engine:
         seen = {r.run_id for r in records}
         results: list[RunResult] = []
         for record in records:
-            if record.outcome in S.UNFINISHED:
-                results.append(self._take_over(record))
+            if record.outcome not in S.UNFINISHED:
+                continue
+            after = self._grace_runs(record)
+            if after is not None:  # nothing to do yet: no lease taken, nothing journaled
+                line = f"run {record.run_id}: previous value kept until {after.isoformat(timespec='seconds')}"
+                results.append(
+                    RunResult(record.secret, record.run_id, Outcome.AWAITING_REVOKE, [line], revoke_after=after)
+                )
+                continue
+            results.append(self._take_over(record))
         if due is None:
             from secretops.inventory.loader import Inventory
             from secretops.inventory.status import due as status_due
@@ -377,6 +385,22 @@ class Engine:
         todo = [n for n in names if n not in busy]
         results.extend(self._each(todo, concurrency, lambda name: self._rotate_if_due(name, seen, check)))
         return results
+
+    def _grace_runs(self, record: RunRecord) -> datetime | None:
+        """When `record` is `awaiting-revoke` with its grace still running: when the grace ends.
+
+        The same reckoning as the run's own (promote time + the policy's grace), so `run_due`
+        passes by such a run without a lease or a journal line (a service polls every few minutes).
+        """
+        secret = self.inventory.secrets.get(record.secret)
+        started = record.started()
+        promote = record.done(S.PROMOTE)
+        if record.outcome != "awaiting-revoke" or secret is None or promote is None or started is None:
+            return None
+        if started.detail.get("compromised") or secret.grace <= timedelta(0):
+            return None
+        after = promote.ts + secret.grace
+        return after if self.clock() < after else None
 
     def _take_over(self, record: RunRecord) -> RunResult:
         """Resume unfinished `record` under its secret's lease (skipped when another runner holds it)."""

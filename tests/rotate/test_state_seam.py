@@ -258,3 +258,19 @@ def test_lost_lease_before_rollback_stops_and_resume_finishes_the_run(world: Wor
     (done,) = world.engine().resume()
     assert done.run_id == result.run_id and done.outcome is Outcome.COMPLETE, done.summary()
     assert not world.issuer.works("app_a", OLD) and _versions(world, "shop/db") == 2
+
+
+def test_run_due_passes_a_run_in_its_grace_without_a_lease_or_a_journal_line(world: World) -> None:
+    world.add(secret(grace="1h"))
+    first = world.engine().rotate("shop/db")
+    assert first.outcome is Outcome.AWAITING_REVOKE
+    before = world.journal_text()
+    world.clock.advance(minutes=10)
+    with FileState(world.tmp / "state").exclusive("shop/db"):  # another runner holds it: no matter
+        (waiting,) = world.engine().run_due(due=list)
+    assert waiting.outcome is Outcome.AWAITING_REVOKE and waiting.run_id == first.run_id
+    assert waiting.revoke_after == first.revoke_after and waiting.exit_code == 0
+    assert world.journal_text() == before
+    world.clock.advance(minutes=51)
+    (done,) = world.engine().run_due(due=list)
+    assert done.outcome is Outcome.COMPLETE and not world.issuer.works("app_a", OLD)
