@@ -223,3 +223,31 @@ def test_rotate_due_and_concurrency(project: Path, capsys: pytest.CaptureFixture
     assert len(worker["JWT_KEY"]) == 43 and worker["JWT_KEY"] not in out
     assert run(["rotate", "--due"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_rotate_due_skips_a_secret_another_runner_holds(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = project / "policies" / "shop.yaml"
+    text = policy.read_text()
+    policy.write_text(text[: text.index("  - name: shop/stripe")])  # shop/django only: due (adopted)
+    with SecretLock(project / ".secretops" / "locks", "shop/django"):
+        assert run(["rotate", "--due"]) == 0
+    out = capsys.readouterr().out
+    assert "shop/django: run -: skipped" in out and "another runner is on it" in out
+    assert env_of(project / "worker.env")["SECRET_KEY"] == "old-django-key"
+    assert run(["audit", "show"]) == 0
+    assert "shop/django" not in capsys.readouterr().out, "a skip is not a run: no audit entry"
+    assert run(["rotate", "--due"]) == 0  # lock gone: this runner does it
+    assert "shop/django: run r-" in capsys.readouterr().out
+    assert env_of(project / "worker.env")["SECRET_KEY"] != "old-django-key"
+
+
+def test_unknown_state_backend_is_exit_2_without_the_password(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SECRETOPS_STATE", "mysql://ops:Sup3r-s3cret-pw@db.internal/state")
+    for argv in (["rotate", "shop/django"], ["history"], ["status"], ["audit", "verify"]):
+        assert run(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "SECRETOPS_STATE" in err and "ops:***@db.internal" in err, err
+        assert "Sup3r-s3cret-pw" not in err
+    assert env_of(project / "worker.env")["SECRET_KEY"] == "old-django-key"
