@@ -34,6 +34,13 @@ value while a consumer's read-back differs from the new value, nor before verifi
 `compromised` runs skip the grace. If some target cannot be switched, such a run rolls back
 like any other, unless `force` is set: then failing targets are reported and skipped, and the
 old value is revoked anyway.
+
+State (runs, the step journal, per-secret leases) goes through `secretops.state.StateBackend`
+only: files on one machine, or PostgreSQL shared by several runners. Every run holds its
+secret's lease, checked before each step that changes the world (`_GUARDED`); a runner that lost
+it stops at that boundary (`Outcome.INTERRUPTED`, resumable). `run_due` takes over runs whose
+runner died, and re-checks each due secret under its lease, so each is rotated once
+(`secretops/state/interface.py`, docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -209,6 +216,10 @@ class Engine:
     CLI passes `secretops.issuers.build_issuer` and `secretops.targets.build_target`; tests pass
     fakes). `echo` receives progress lines as they happen (never a value). `sleep` waits out a
     `drain` (default `time.sleep`; tests pass one that moves their clock).
+
+    `state` is where runs, journals and leases live (the CLI passes `open_state(settings)`);
+    without it, `state_dir` builds the `FileState` there (stamped with `clock`). `close()`
+    closes the store and the state.
     """
 
     def __init__(
