@@ -243,6 +243,14 @@ class _Batch:
     stats: ScanStats = field(default_factory=ScanStats)
     hidden: dict[str, int] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    error: SecretOpsError | None = None  # a source task's source failed part-way (git exited)
+
+
+@dataclass(frozen=True, slots=True)
+class _SourceTask:
+    """One task that reads its own fragments in the worker: a chunk of a git history."""
+
+    source: Source
 
 
 Expander = Callable[[Fragment], list[Fragment]]
@@ -455,11 +463,44 @@ class _Worker:
                 self.note(batch, Skipped(fragment.path, SkipReason.ERROR, f"scanner failed: {type(exc).__name__}"))
         return batch
 
-    def scan_items(self, items: Sequence[FileEntry] | Sequence[Fragment]) -> _Batch:
+    def scan_items(self, items: Sequence[FileEntry] | Sequence[Fragment] | Sequence[_SourceTask]) -> _Batch:
         """One task: a batch of files to read, or of fragments to scan as they are."""
         if items and isinstance(items[0], Fragment):
             return self.scan_fragments(items)  # type: ignore[arg-type]
+        if items and isinstance(items[0], _SourceTask):
+            return self.scan_source(items[0].source)
         return self.scan_entries(items)  # type: ignore[arg-type]
+
+    def scan_source(self, source: Source) -> _Batch:
+        """Read one source here and scan its fragments (a chunk of history, in a worker).
+
+        Counts and skips as the parent's feed does for a source it reads itself; a source that
+        fails part-way keeps what it yielded and returns the error for the parent to raise.
+        """
+        batch = _Batch()
+        prefix = getattr(source, "prefix", "")
+        repo = getattr(source, "repo", None)
+        last: tuple[str | None, str] | None = None
+        try:
+            for item in source.fragments():
+                if isinstance(item, Skipped):
+                    self.note(batch, item)
+                    continue
+                if fragment_allowed(self.policy, item.path, prefix, repo):
+                    batch.stats.skip(SkipReason.ALLOWLISTED)
+                    continue
+                if (item.commit, item.path) != last:
+                    last = (item.commit, item.path)
+                    batch.stats.files += 1
+                batch.stats.bytes += len(item.text)
+                try:
+                    self.scan_fragment(item, batch)
+                except Exception as exc:  # an engine bug on one fragment: say so, go on
+                    log.debug("engine failed on %s", item.path, exc_info=True)
+                    self.note(batch, Skipped(item.path, SkipReason.ERROR, f"scanner failed: {type(exc).__name__}"))
+        except SecretOpsError as exc:
+            batch.error = exc
+        return batch
 
     def scan_data(self, display: str, data: bytes, batch: _Batch) -> None:
         """Scan one file's bytes: prefiltered before decoding when the scanner can, else decoded whole."""
@@ -650,7 +691,7 @@ def _init_worker(factory: ScannerFactory | None, options: ScanOptions, policy: P
         _INIT_ERROR = f"{type(exc).__name__}: {exc}"
 
 
-def _run_batch(items: list[FileEntry] | list[Fragment]) -> _Batch:
+def _run_batch(items: _Task) -> _Batch:
     if _STATE is None:
         raise SecretOpsError(f"scan worker could not start ({_INIT_ERROR})", hint="rerun with --jobs 1")
     return _STATE.scan_items(items)
@@ -732,19 +773,28 @@ class _Feed:
     skipped: list[Skipped] = field(default_factory=list)
     error: SecretOpsError | None = None
 
-    def batches(self) -> Iterator[list[Fragment]]:
+    def batches(self) -> Iterator[list[Fragment] | list[_SourceTask]]:
         limits = self.options.batch
         batch: list[Fragment] = []
         size = 0
         last: tuple[str | None, str] | None = None
         try:
             for source in self.sources:
+                split = getattr(source, "split", None)  # a long history: chunks read by the workers
+                chunks = split(self.options.jobs) if split is not None else None
+                if chunks:
+                    if batch:
+                        yield batch
+                        batch, size = [], 0
+                    for chunk in chunks:
+                        yield [_SourceTask(chunk)]
+                    continue
                 prefix = getattr(source, "prefix", "")  # what the source puts before repository paths
                 for item in source.fragments():
                     if isinstance(item, Skipped):
                         _note(self.stats, self.skipped, item)
                         continue
-                    if self._allowed(item.path, prefix, getattr(source, "repo", None)):
+                    if fragment_allowed(self.policy, item.path, prefix, getattr(source, "repo", None)):
                         self.stats.skip(SkipReason.ALLOWLISTED)
                         continue
                     if (item.commit, item.path) != last:
@@ -760,18 +810,19 @@ class _Feed:
         if batch:
             yield batch
 
-    def _allowed(self, path: str, prefix: str, repo: str | None = None) -> bool:
-        """The policy's path allowlist, on the path as shown and relative to its repository."""
-        if self.policy is None:
-            return False
-        rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
-        if self.policy.path_allowed(rel) or (rel != path and self.policy.path_allowed(path)):
-            return True
-        file_allowed = getattr(self.policy, "file_allowed", None)  # .secretopsignore, discovered config
-        if file_allowed is None or repo is None:
-            return False
-        top = find_git_top(repo) or repo  # git names paths from the top of the work tree
-        return bool(file_allowed(os.path.join(top, rel)))
+
+def fragment_allowed(policy: PathPolicy | None, path: str, prefix: str, repo: str | None = None) -> bool:
+    """The policy's path allowlist on a source's fragment: the path as shown and relative to its repository."""
+    if policy is None:
+        return False
+    rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
+    if policy.path_allowed(rel) or (rel != path and policy.path_allowed(path)):
+        return True
+    file_allowed = getattr(policy, "file_allowed", None)  # .secretopsignore, discovered config
+    if file_allowed is None or repo is None:
+        return False
+    top = find_git_top(repo) or repo  # git names paths from the top of the work tree
+    return bool(file_allowed(os.path.join(top, rel)))
 
 
 def _note(stats: ScanStats, skipped: list[Skipped], skip: Skipped) -> None:
@@ -782,6 +833,8 @@ def _note(stats: ScanStats, skipped: list[Skipped], skip: Skipped) -> None:
 
 
 def _merge(into: _Batch, part: _Batch) -> None:
+    if part.error is not None and into.error is None:
+        into.error = part.error
     into.found.extend(part.found)
     into.stats.files += part.stats.files
     into.stats.bytes += part.stats.bytes
@@ -832,7 +885,7 @@ def scan_paths(
 
     walker = _Walker(targets, opts, policy)
     feed = _Feed(sources, opts, policy)
-    batches: Iterator[list[FileEntry] | list[Fragment]] = itertools.chain(walker.batches(), feed.batches())
+    batches: Iterator[_Task] = itertools.chain(walker.batches(), feed.batches())
 
     def report() -> None:
         if progress is not None:
@@ -871,6 +924,8 @@ def scan_paths(
     _merge(total, _Batch(stats=feed.stats, skipped=feed.skipped))
     if feed.error is not None:
         raise feed.error
+    if total.error is not None:  # a chunk's git failed in a worker
+        raise total.error
     total.found.sort(key=lambda pair: sort_key(pair[0]))
     total.skipped.sort(key=lambda s: (s.path, s.reason))
     total.stats.seconds = time.perf_counter() - started
@@ -883,7 +938,7 @@ def scan_paths(
     )
 
 
-_Task = list[FileEntry] | list[Fragment]
+_Task = list[FileEntry] | list[Fragment] | list[_SourceTask]
 
 
 def _chain(first: _Task, second: _Task | None, rest: Iterator[_Task]) -> Iterator[_Task]:

@@ -224,3 +224,73 @@ def test_a_hunk_over_the_size_limit_is_skipped(tmp_path: Path) -> None:
     skipped = [i for i in items if not isinstance(i, Fragment)]
     assert [(s.path.rsplit("/", 1)[-1], s.reason) for s in skipped] == [("dump.sql", "too-large")]
     assert [i.path.rsplit("/", 1)[-1] for i in items if isinstance(i, Fragment)] == ["app.env"]
+
+
+def _fast_history(root: Path, commits: int) -> None:
+    """A repository of `commits` commits built by `git fast-import` (seconds, not minutes)."""
+    Repo(root)
+    out: list[bytes] = []
+    for i in range(1, commits + 1):
+        files = {f"src/mod{i % 17}.py": f"VALUE_{i} = {i}\n"}
+        if i % 10 == 0:
+            files[f"deploy/app{i}.env"] = f"DB_PASSWORD={PW1[:-3]}{i:03}\n"
+        if i % 25 == 0:
+            files["tests/fixture.env"] = f"DB_PASSWORD={PW1[:-3]}{i:03}\n"
+        message = f"c{i}".encode()
+        out.append(b"commit refs/heads/main\n")
+        out.append(b"mark :%d\n" % i)
+        out.append(b"committer Dev <dev@example.org> %d +0000\n" % (1_700_000_000 + i * 60))
+        out.append(b"data %d\n%s\n" % (len(message), message))
+        if i > 1:
+            out.append(b"from :%d\n" % (i - 1))
+        for name, text in files.items():
+            data = text.encode()
+            out.append(b"M 100644 inline %s\ndata %d\n%s\n" % (name.encode(), len(data), data))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, input=b"".join(out), check=True)
+
+
+def test_a_long_history_is_split_across_workers_with_the_same_findings(tmp_path: Path) -> None:
+    _fast_history(tmp_path / "r", 400)
+    source = GitDiffSource(str(tmp_path / "r"), history_args())
+    chunks = source.split(2)
+    assert chunks is not None and len(chunks) > 2
+    # The chunks partition the history in git log's order: every commit once, newest first.
+    listed = subprocess.run(
+        ["git", "rev-list", "--all"], cwd=tmp_path / "r", capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [c for chunk in chunks for c in chunk.commits] == listed
+    assert source.split(1) is None and chunks[0].split(2) is None
+
+    class Policy:
+        def path_allowed(self, rel_path: str) -> bool:
+            return rel_path.startswith("tests/")
+
+    def run(jobs: int) -> ScanResult:
+        return scan_paths(
+            [],
+            lambda: Scanner(load_rules(), KEY),
+            policy=Policy(),
+            options=ScanOptions(jobs=jobs, respect_gitignore=False),
+            sources=[GitDiffSource(str(tmp_path / "r"), history_args())],
+        )
+
+    one, two = run(1), run(2)
+    assert len(one.findings) == 40  # deploy/app10.env ... app400.env; tests/ is allowlisted
+    assert _where(two) == _where(one)
+    assert [f.fingerprint for f in two.findings] == [f.fingerprint for f in one.findings]
+    assert two.stats.files == one.stats.files and two.stats.bytes == one.stats.bytes
+    assert two.stats.skipped.get("allowlisted") == one.stats.skipped.get("allowlisted") == 16
+
+
+def test_a_chunk_whose_git_fails_fails_the_scan(tmp_path: Path) -> None:
+    _fast_history(tmp_path / "r", 200)
+    source = GitDiffSource(str(tmp_path / "r"), history_args())
+    chunks = source.split(2)
+    assert chunks is not None
+    broken = GitDiffSource(str(tmp_path / "r"), chunks[0].args, commits=["0" * 40])
+    with pytest.raises(GitError, match="git log failed"):
+        list(broken.fragments())
+    from secretops.scan import runner
+
+    batch = runner._Worker(Scanner(load_rules(), KEY), ScanOptions(), None).scan_source(broken)
+    assert isinstance(batch.error, GitError)

@@ -10,6 +10,11 @@ hunk is scanned. Merge commits show no diff of their own (their changes come fro
 git itself is run as a subprocess (`git` must be on PATH) and read as a stream, so a long
 history is never held in memory. Paths are repository-relative, prefixed like file paths when
 the repository is not `.`; binary diffs are skipped.
+
+A history source can `split` itself into chunks of consecutive commits (`git rev-list` once,
+then one `git log --no-walk --stdin` per chunk), so that with `--jobs N` the workers each run
+their own git and parse and scan their own chunk: `git log -p` alone is most of a long history's
+cost, and one git process would be the floor for one reader.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Final
 
@@ -46,7 +51,13 @@ def history_args(rev_range: str | None = None) -> list[str]:
     if rev_range is not None and (not rev_range.strip() or rev_range.lstrip().startswith("-")):
         raise GitError(f"{rev_range!r} is not a revision range", hint="for example origin/main..HEAD")
     revs = [rev_range] if rev_range else ["--all"]
-    return ["log", *_DIFF_OPTS, "--format=%x1e%H%x1f%aI", *revs, "--"]
+    return ["log", *_DIFF_OPTS, _FORMAT, *revs, "--"]
+
+
+_FORMAT: Final = "--format=%x1e%H%x1f%aI"
+#: Chunks a history is split into per job, so a chunk of big commits does not leave a worker idle.
+_CHUNKS_PER_JOB: Final = 16
+_MIN_CHUNK: Final = 64
 
 
 def staged_args() -> list[str]:
@@ -72,21 +83,73 @@ class GitDiffSource(Source):
 
     id = "git"
 
-    def __init__(self, repo: str, args: list[str], *, max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+    def __init__(
+        self,
+        repo: str,
+        args: list[str],
+        *,
+        max_size: int = DEFAULT_MAX_FILE_SIZE,
+        commits: Sequence[str] = (),
+    ) -> None:
         self.repo = repo
         self.args = args
         self.max_size = max_size
         self.prefix = display_path(repo, "")
+        self.commits = tuple(commits)  # a chunk: exactly these commits, given to git on stdin
 
-    def fragments(self) -> Iterator[Fragment | Skipped]:
-        """Every hunk of added lines, in git's order (newest commit first for history)."""
+    def split(self, jobs: int) -> list[GitDiffSource] | None:
+        """This history as chunks of consecutive commits (newest first, as `git log` lists them),
+        about `_CHUNKS_PER_JOB` per job; None when it is not a history (staged changes), is
+        already a chunk, or is too short to be worth more than one git process.
+
+        Raises `GitError` as `fragments` would (not a repository, a bad range, git missing).
+        """
+        if jobs <= 1 or self.commits or not self.args or self.args[0] != "log":
+            return None
+        revs = self.args[self.args.index(_FORMAT) + 1 : self.args.index("--")]
+        listed = self._run_text(["rev-list", *revs, "--"], shown="log")
+        commits = listed.split()
+        if len(commits) < 2 * _MIN_CHUNK:
+            return None
+        size = max(_MIN_CHUNK, -(-len(commits) // (jobs * _CHUNKS_PER_JOB)))
+        chunk_args = ["log", *_DIFF_OPTS, _FORMAT, "--no-walk=unsorted", "--stdin", "--"]
+        return [
+            GitDiffSource(self.repo, chunk_args, max_size=self.max_size, commits=commits[i : i + size])
+            for i in range(0, len(commits), size)
+        ]
+
+    def _git(self) -> str:
         git = shutil.which("git")
         if git is None:
             raise GitError("git is not installed (not on PATH)", hint="install git, or scan the files instead")
+        return git
+
+    def _run_text(self, args: list[str], *, shown: str) -> str:
+        command = [self._git(), "-C", self.repo, *args]
+        try:
+            done = subprocess.run(command, capture_output=True, stdin=subprocess.DEVNULL, check=False)
+        except OSError as exc:
+            raise GitError(f"cannot run git in {self.repo}: {exc.strerror}", hint="check the path") from exc
+        if done.returncode != 0:
+            err = done.stderr.decode("utf-8", "replace").strip()
+            first = err.splitlines()[0] if err else f"exit code {done.returncode}"
+            raise GitError(
+                f"git {shown} failed in {self.repo}: {first}",
+                hint="run inside a git repository (or pass its path), with a range git understands (A..B)",
+            )
+        return done.stdout.decode("ascii", "replace")
+
+    def fragments(self) -> Iterator[Fragment | Skipped]:
+        """Every hunk of added lines, in git's order (newest commit first for history)."""
+        git = self._git()
         command = [git, "-C", self.repo, "-c", "core.quotepath=off", "-c", "diff.noprefix=false", *self.args]
-        with tempfile.TemporaryFile() as errors:  # a file, not a pipe: git never blocks on stderr
+        with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as revs:
+            # Files, not pipes: git never blocks on stderr, and a chunk's commits need no writer thread.
+            revs.write("".join(f"{c}\n" for c in self.commits).encode("ascii"))
+            revs.seek(0)
+            stdin = revs if self.commits else subprocess.DEVNULL
             try:
-                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=subprocess.DEVNULL)
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, stdin=stdin)
             except OSError as exc:
                 raise GitError(f"cannot run git in {self.repo}: {exc.strerror}", hint="check the path") from exc
             assert proc.stdout is not None
