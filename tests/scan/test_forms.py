@@ -177,3 +177,19 @@ def test_labeled_bullets_under_headings(scanner: Scanner) -> None:
     assert set(found) == {"google-app-password", "generic-password-assignment"}
     assert found["generic-password-assignment"].context.get("host") == "pg.internal.example-corp.net"
     assert found["generic-password-assignment"].context.get("user") == "billing"
+
+
+@pytest.mark.parametrize(
+    ("header", "rule"),
+    [
+        (
+            'curl -H "Authorization: Bearer figd_iuOH1MjUgJmTBn6Cpf_lPX0_VaNpN-lo_oyv0Avx" https://api.figma.com/v1/me\n',
+            "figma-pat",
+        ),
+        ('curl -H "Authorization: Bearer Zk2Lm9Qv8Xn3Wp4RzT7bQx" https://api.internal/\n', "http-bearer-token"),
+    ],
+)
+def test_a_provider_token_in_a_bearer_header_is_reported_as_that_provider(
+    scanner: Scanner, header: str, rule: str
+) -> None:
+    assert [f.rule_id for f in _leaks(scanner, header, "scripts/check.sh")] == [rule]
