@@ -185,7 +185,7 @@ class ScanPolicy:
         is ignored by a `.secretopsignore` or by a path allowlist relative to `base`."""
         if not (self.ignores or (self.base and self.allow_paths)):
             return False
-        absolute = os.path.abspath(fs_path)
+        absolute = _absolute(fs_path)
         for folder, spec in self.ignores:
             rel = _inside(absolute, folder)
             if rel is not None and spec.match_file(rel):
@@ -223,6 +223,21 @@ def _union(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
     except re.error:
         return None
+
+
+def _absolute(path: str) -> str:
+    """`os.path.abspath(path)` without its `normpath` work for the walk's plain paths.
+
+    This runs once per walked file, and `abspath` costs several times what the allowlist test
+    itself does. A path with no `.`/`..` part and no doubled slash is already normal: joined to
+    the working folder, it is what `abspath` would return.
+    """
+    if "/." in path or "//" in path or path.startswith(".") or path.endswith("/") or os.sep != "/":
+        return os.path.abspath(path)
+    if path.startswith("/"):
+        return path
+    cwd = os.getcwd()
+    return cwd + path if cwd == "/" else f"{cwd}/{path}"
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from secretops.scan.config import ScanPolicy
@@ -21,3 +24,31 @@ from secretops.scan.config import ScanPolicy
 def test_path_allowlist_patterns_are_searched_as_one(patterns: tuple[str, ...], path: str, allowed: bool) -> None:
     policy = ScanPolicy.from_mapping({"allowlist": {"paths": list(patterns)}})
     assert policy.path_allowed(path) is allowed
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "a/b.txt",
+        "./a/b",
+        "../x/y",
+        "/abs/p",
+        "/abs/./p",
+        "a//b",
+        ".env",
+        "a/.env",
+        "x/../y",
+        "dir/",
+        ".",
+        "a..b/c",
+        "/",
+    ],
+)
+def test_the_walks_absolute_path_is_what_abspath_gives(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretops.scan.config import _absolute
+
+    for cwd in (tmp_path, Path("/")):
+        monkeypatch.chdir(cwd)
+        assert _absolute(path) == os.path.abspath(path)
