@@ -52,7 +52,6 @@ import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -72,9 +71,10 @@ from secretops.errors import (
 from secretops.inventory.models import ConsumerSpec, IssuerSpec, SecretSpec, TargetSpec
 from secretops.inventory.templates import Template, TemplateError
 from secretops.issuers.interface import Credential, Issuer, PlanStep
-from secretops.rotate import revoke_rules
+from secretops.rotate import planner, revoke_rules, rollback
 from secretops.rotate import steps as S
 from secretops.rotate.consumer_check import check_consumer
+from secretops.rotate.context import LeaseLost, RunContext, StepFailed, consumer_refs, credential_of
 from secretops.rotate.generators import generate
 from secretops.rotate.health import check_health
 from secretops.rotate.journal import RunRecord, new_run_id
@@ -82,9 +82,9 @@ from secretops.rotate.lock import RotationLockedError
 from secretops.rotate.preflight import check_consumers
 from secretops.rotate.results import Failure, InventoryView, Outcome, RunResult, StaticInventory
 from secretops.rotate.serialized import SerializedStore
-from secretops.state.interface import LeaseLostError, RunLog, SecretLease, StateBackend
+from secretops.state.interface import LeaseLostError, SecretLease, StateBackend
 from secretops.store.interface import Label, Store, StoredValue
-from secretops.targets.interface import Deployment, DeployState, EnvRef, Target, TargetError
+from secretops.targets.interface import Deployment, DeployState, Target, TargetError
 from secretops.values import FingerprintKey, SecretValue, fingerprint
 
 __all__ = [
@@ -128,28 +128,11 @@ def crash_hook_from_env(environ: Mapping[str, str]) -> StepHook | None:
     return hook
 
 
-class _StepFailed(Exception):
-    def __init__(self, failure: Failure, cause: BaseException) -> None:
-        super().__init__(failure.reason)
-        self.failure = failure
-        self.cause = cause
-
-
 #: Steps that change the world: the lease is checked before each, so a runner that lost it stops
 #: at a step boundary (`Outcome.INTERRUPTED`) and the run stays resumable.
 _GUARDED: frozenset[str] = frozenset(
     {S.STAGE, S.APPLY, S.DISTRIBUTE, S.REDEPLOY, S.PROMOTE, S.REVOKE, S.MARK_REVOKED, S.ROLLBACK}
 )
-
-
-class _LeaseLost(Exception):
-    """`LeaseLostError` before step `step` (on `target`): unwinds the run without journaling a failure."""
-
-    def __init__(self, step: str, target: str | None, error: LeaseLostError) -> None:
-        super().__init__(error.message)
-        self.step = step
-        self.target = target
-        self.error = error
 
 
 def _skip(secret: str, note: str, run_id: str | None = None) -> RunResult:
@@ -159,54 +142,6 @@ def _skip(secret: str, note: str, run_id: str | None = None) -> RunResult:
 def _held_elsewhere(secret: str, exc: RotationLockedError, run_id: str | None = None) -> RunResult:
     """`run_due`/`resume`: another runner holds `secret`, so it is doing this work (not a failure)."""
     return _skip(secret, f"skipped: another runner is on it ({exc.message})", run_id)
-
-
-def consumer_refs(consumer: ConsumerSpec) -> list[EnvRef]:
-    """The refs a consumer is written to: one per component, plus app level when asked (or none given)."""
-    refs = [EnvRef(consumer.env, component) for component in consumer.components]
-    if consumer.app_level or not consumer.components:
-        refs.append(EnvRef(consumer.env))
-    return refs
-
-
-def _cred(stored: StoredValue) -> Credential:
-    return Credential(stored.value, dict(stored.version.attributes))
-
-
-@dataclass
-class _Ctx:
-    secret: SecretSpec
-    run: RunLog
-    lease: SecretLease
-    issuer: Issuer
-    targets: dict[str, Target]
-    old: StoredValue | None
-    older: SecretValue | None  # the value before `old` (`{previous}` of the old rendering)
-    compromised: bool
-    force: bool
-    prior: RunRecord | None = None  # the journal as it stood when a resume began
-    new: StoredValue | None = None
-    new_cred: Credential | None = None  # known as soon as `apply` returned
-    touched: set[str] = field(default_factory=set)
-    distributed: set[str] = field(default_factory=set)
-    skipped: dict[str, Failure] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
-
-    def by_target(self) -> dict[str, list[ConsumerSpec]]:
-        out: dict[str, list[ConsumerSpec]] = {}
-        for consumer in self.secret.consumers:
-            out.setdefault(consumer.target, []).append(consumer)
-        return out
-
-    def secrets_in_play(self) -> list[str]:
-        vals: list[SecretValue] = [v for v in (self.older,) if v is not None]
-        if self.old is not None:
-            vals.append(self.old.value)
-        if self.new is not None:
-            vals.append(self.new.value)
-        if self.new_cred is not None:
-            vals.append(self.new_cred.value)
-        return [v.reveal() for v in vals if len(v) >= 4]
 
 
 class Engine:
@@ -457,9 +392,7 @@ class Engine:
 
     def plan(self, name: str, *, compromised: bool = False) -> list[PlanStep]:
         """Every call a run of `name` would make, in order, masked. Touches nothing (`rotate/planner.py`)."""
-        from secretops.rotate.planner import plan
-
-        return plan(self, name, compromised=compromised)
+        return planner.plan(self, name, compromised=compromised)
 
     def history(self, name: str | None = None) -> list[RunRecord]:
         """Runs (of `name`), oldest first."""
@@ -517,7 +450,7 @@ class Engine:
         compromised: bool,
         force: bool,
         prior: RunRecord | None,
-    ) -> _Ctx:
+    ) -> RunContext:
         issuer, targets = self._build(secret)
         old: StoredValue | None
         if prior is None:
@@ -527,7 +460,7 @@ class Engine:
             number = started.detail.get("old_version") if started else None
             old = self.store.get_version(secret.name, int(number)) if number is not None else None
         older = self._value_before(secret.name, old)
-        return _Ctx(
+        return RunContext(
             secret=secret,
             run=self.state.start_run(run_id, secret.name),
             lease=lease,
@@ -609,29 +542,29 @@ class Engine:
         if rollback is not None:
             ctx.new = self._pending(ctx)
             if ctx.new is not None:
-                ctx.new_cred = _cred(ctx.new)
+                ctx.new_cred = credential_of(ctx.new)
             fail = Failure(
                 str(rollback.detail.get("failed_step", "?")),
                 rollback.detail.get("failed_target"),
                 str(rollback.detail.get("reason", "see history")),
             )
-            return self._drive(ctx, rollback=_StepFailed(fail, RotationError(fail.reason)))
+            return self._drive(ctx, rollback=StepFailed(fail, RotationError(fail.reason)))
         return self._drive(ctx)
 
     # ------------------------------------------------------------ the run
 
-    def _say(self, ctx: _Ctx, line: str) -> None:
+    def _say(self, ctx: RunContext, line: str) -> None:
         ctx.lines.append(line)
         if self._echo is not None:
             self._echo(line)
 
-    def _scrub(self, ctx: _Ctx, text: str) -> str:
+    def _scrub(self, ctx: RunContext, text: str) -> str:
         for raw in ctx.secrets_in_play():
             text = text.replace(raw, "***").replace(quote(raw, safe=""), "***")
         return text
 
     @contextlib.contextmanager
-    def _step(self, ctx: _Ctx, step: str, target: str | None = None) -> Iterator[dict[str, Any]]:
+    def _step(self, ctx: RunContext, step: str, target: str | None = None) -> Iterator[dict[str, Any]]:
         if self.hook is not None:
             self.hook(step, target)
         if step in _GUARDED:
@@ -640,7 +573,7 @@ class Engine:
         detail: dict[str, Any] = {}
         try:
             yield detail
-        except _StepFailed:
+        except StepFailed:
             raise
         except Exception as exc:
             if isinstance(exc, SecretOpsError):
@@ -658,7 +591,7 @@ class Engine:
             ctx.run.append(step, "failed", target=target, reason=reason)
             label = f"{step} {target}" if target else step
             self._say(ctx, f"  FAIL {label}: {reason}")
-            raise _StepFailed(Failure(step, target, reason, hint, code), exc) from exc
+            raise StepFailed(Failure(step, target, reason, hint, code), exc) from exc
         skipped = detail.pop("_skipped", None)
         ctx.run.append(step, "skipped" if skipped else "done", target=target, **detail)
         label = f"{step} {target}" if target else step
@@ -666,14 +599,14 @@ class Engine:
         self._say(ctx, f"  {'skip' if skipped else 'ok  '} {label}" + (f" ({skipped})" if skipped else "") + check)
 
     @staticmethod
-    def _check_lease(ctx: _Ctx, step: str, target: str | None) -> None:
-        """Before a step that changes the world: stop (`_LeaseLost`) unless this runner still holds the secret."""
+    def _check_lease(ctx: RunContext, step: str, target: str | None) -> None:
+        """Before a step that changes the world: stop (`LeaseLost`) unless this runner still holds the secret."""
         try:
             ctx.lease.check()
         except LeaseLostError as exc:
-            raise _LeaseLost(step, target, exc) from exc
+            raise LeaseLost(step, target, exc) from exc
 
-    def _lease_lost(self, ctx: _Ctx, lost: _LeaseLost) -> RunResult:
+    def _lease_lost(self, ctx: RunContext, lost: LeaseLost) -> RunResult:
         """The run stopped at a step boundary: nothing half-done, resumable by whoever holds the lease next."""
         where = f"{lost.step} {lost.target}" if lost.target else lost.step
         self._say(ctx, f"  STOP before {where}: {lost.error.message}")
@@ -688,48 +621,48 @@ class Engine:
             f"or run `secretops resume {ctx.run.run_id}`",
         )
 
-    def _prior_done(self, ctx: _Ctx, step: str, target: str | None = None) -> bool:
+    def _prior_done(self, ctx: RunContext, step: str, target: str | None = None) -> bool:
         if ctx.prior is None:
             return False
         entry = ctx.prior.done(step, target)
         return entry is not None
 
-    def _pending(self, ctx: _Ctx) -> StoredValue | None:
+    def _pending(self, ctx: RunContext) -> StoredValue | None:
         pending = self.store.get(ctx.secret.name, Label.PENDING)
         if pending is not None and pending.version.run_id == ctx.run.run_id:
             return pending
         return None
 
-    def _promoted(self, ctx: _Ctx) -> StoredValue | None:
+    def _promoted(self, ctx: RunContext) -> StoredValue | None:
         current = self.store.get(ctx.secret.name, Label.CURRENT)
         if current is not None and current.version.run_id == ctx.run.run_id:
             return current
         return None
 
-    def _drive(self, ctx: _Ctx, *, rollback: _StepFailed | None = None) -> RunResult:
+    def _drive(self, ctx: RunContext, *, rollback: StepFailed | None = None) -> RunResult:
         """Take the run's remaining steps (or finish the rollback a resumed run had begun)."""
         try:
             if rollback is not None:
                 return self._rollback(ctx, rollback)
             return self._drive_steps(ctx)
-        except _LeaseLost as lost:
+        except LeaseLost as lost:
             return self._lease_lost(ctx, lost)
         finally:
             self._close(ctx.issuer, ctx.targets)
 
-    def _drive_steps(self, ctx: _Ctx) -> RunResult:
+    def _drive_steps(self, ctx: RunContext) -> RunResult:
         promoted = self._promoted(ctx)
         if promoted is None:
             try:
                 self._before_promote(ctx)
-            except _StepFailed as failed:
+            except StepFailed as failed:
                 return self._rollback(ctx, failed)
         else:
             ctx.new = promoted
-            ctx.new_cred = _cred(promoted)
+            ctx.new_cred = credential_of(promoted)
         try:
             return self._after_promote(ctx)
-        except _StepFailed as failed:
+        except StepFailed as failed:
             f = failed.failure
             ctx.run.append(S.RUN, "incomplete", failed_step=f.step, failed_target=f.target, reason=f.reason)
             return RunResult(
@@ -742,9 +675,9 @@ class Engine:
                 + f"run `secretops resume {ctx.run.run_id}` (the new value is live; the previous one still works)",
             )
 
-    def _before_promote(self, ctx: _Ctx) -> None:
+    def _before_promote(self, ctx: RunContext) -> None:
         secret, name = ctx.secret, ctx.secret.name
-        old_cred = _cred(ctx.old) if ctx.old else None
+        old_cred = credential_of(ctx.old) if ctx.old else None
         pending = self._pending(ctx)
         if ctx.issuer.generates_value:
             if pending is None:
@@ -768,7 +701,7 @@ class Engine:
                 with self._step(ctx, S.APPLY) as d:
                     d["_skipped"] = f"already applied and staged as version {pending.version.number}"
             ctx.new = pending
-            ctx.new_cred = _cred(pending)
+            ctx.new_cred = credential_of(pending)
         else:
             if pending is None:
                 with self._step(ctx, S.GENERATE) as d:
@@ -782,7 +715,7 @@ class Engine:
                     d["version"] = pending.version.number
                     d["fingerprint"] = pending.version.fingerprint
             ctx.new = pending
-            ctx.new_cred = _cred(pending)
+            ctx.new_cred = credential_of(pending)
             with self._step(ctx, S.APPLY) as d:
                 if self._prior_done(ctx, S.APPLY) and ctx.issuer.check(secret, ctx.new_cred):
                     d["_skipped"] = "the new value already works at the issuer"
@@ -796,7 +729,7 @@ class Engine:
                         pending = self._pending(ctx)
                         assert pending is not None
                     ctx.new = pending
-                    ctx.new_cred = _cred(pending)
+                    ctx.new_cred = credential_of(pending)
                     d["version"] = pending.version.number
                     d.update({k: v for k, v in merged.items() if k in ("username", "access_key_id", "kid")})
         self._distribute(ctx)
@@ -826,7 +759,9 @@ class Engine:
                 hint="use only fields this issuer provides (value, username, ...) in the template",
             ) from None
 
-    def _target_step(self, ctx: _Ctx, step: str, target: str) -> contextlib.AbstractContextManager[dict[str, Any]]:
+    def _target_step(
+        self, ctx: RunContext, step: str, target: str
+    ) -> contextlib.AbstractContextManager[dict[str, Any]]:
         """A per-target step; with `compromised --force` a failure is recorded and skipped."""
         inner = self._step(ctx, step, target)
         if not (ctx.compromised and ctx.force):
@@ -837,14 +772,14 @@ class Engine:
             try:
                 with inner as d:
                     yield d
-            except _StepFailed as failed:
+            except StepFailed as failed:
                 if failed.failure.exit_code is ExitCode.USAGE:
                     raise
                 ctx.skipped[target] = failed.failure
 
         return tolerant()
 
-    def _distribute(self, ctx: _Ctx) -> None:
+    def _distribute(self, ctx: RunContext) -> None:
         assert ctx.new_cred is not None
         fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
         for tname, consumers in ctx.by_target().items():
@@ -886,7 +821,7 @@ class Engine:
             raise TargetError(f"{target.describe()}: deployment {deployment.id} did not finish")
         return deployment
 
-    def _redeploy(self, ctx: _Ctx) -> None:
+    def _redeploy(self, ctx: RunContext) -> None:
         for tname in ctx.by_target():
             if tname in ctx.skipped:
                 continue
@@ -903,7 +838,7 @@ class Engine:
         checks.extend((c.target, c.health) for c in secret.consumers if c.health is not None)
         return checks
 
-    def _verify(self, ctx: _Ctx) -> None:
+    def _verify(self, ctx: RunContext) -> None:
         """The issuer's check of the new value, then each consumer's own value, then health checks.
 
         Each consumer's value is read back (or, on a write-only target, taken as rendered),
@@ -971,7 +906,7 @@ class Engine:
             if self._http is None:
                 client.close()
 
-    def _after_promote(self, ctx: _Ctx) -> RunResult:
+    def _after_promote(self, ctx: RunContext) -> RunResult:
         secret, name = ctx.secret, ctx.secret.name
         assert ctx.new is not None and ctx.new_cred is not None
         old = ctx.old
@@ -1005,7 +940,7 @@ class Engine:
                 "no grace" if ctx.compromised or not secret.grace else str(secret.grace)
             )
         self._drain(ctx)
-        old_cred = _cred(old)
+        old_cred = credential_of(old)
         with self._step(ctx, S.REVOKE) as d:
             d.update(self._assert_not_served(ctx))
             ctx.issuer.revoke(secret, old_cred, ctx.new_cred)
@@ -1035,7 +970,7 @@ class Engine:
         ctx.run.append(S.RUN, "incomplete" if ctx.skipped else "complete", skipped_targets=sorted(ctx.skipped))
         return self._done(ctx, proof=proof)
 
-    def _done(self, ctx: _Ctx, *, proof: str | None = None) -> RunResult:
+    def _done(self, ctx: RunContext, *, proof: str | None = None) -> RunResult:
         result = RunResult(
             ctx.secret.name,
             ctx.run.run_id,
@@ -1051,7 +986,7 @@ class Engine:
             )
         return result
 
-    def _drain(self, ctx: _Ctx) -> None:
+    def _drain(self, ctx: RunContext) -> None:
         """Before revoking: every redeploy finished; wait `drain` for readers nothing restarted."""
         with self._step(ctx, S.DRAIN) as d:
             record = ctx.run.record()
@@ -1085,7 +1020,7 @@ class Engine:
                 self._sleep(seconds)
                 d["waited"] = round(seconds, 3)
 
-    def _assert_not_served(self, ctx: _Ctx) -> dict[str, list[str]]:
+    def _assert_not_served(self, ctx: RunContext) -> dict[str, list[str]]:
         """Refuse to revoke while any consumer may still use the previous value; say how each was checked.
 
         A ref that reads back must hold the new rendering; one that reads nothing on a target
@@ -1136,115 +1071,6 @@ class Engine:
 
     # ------------------------------------------------------------ rollback
 
-    def _never_written(self, ctx: _Ctx, tname: str) -> bool:
-        """True when this run provably never wrote target `tname`: nothing there to restore.
-
-        A target whose first write was refused (a `.env` path that does not exist) is in
-        `ctx.distributed` but holds nothing new; "restoring" it would fail the same way and turn a
-        clean rollback into a `failed` run. Only a target that can be read back qualifies: a
-        write-only one is restored regardless, since nothing proves it was not written.
-        """
-        if tname in ctx.touched or ctx.new_cred is None:
-            return False
-        if ctx.prior is not None and any(e.step == S.DISTRIBUTE and e.target == tname for e in ctx.prior.entries):
-            return False
-        target = ctx.targets[tname]
-        if not target.reads_values():
-            return False
-        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
-        try:
-            for consumer in ctx.by_target()[tname]:
-                fp = fingerprint(self.key, self._render(consumer, fields))
-                if any(target.read_fingerprint(ref, self.key) == fp for ref in consumer_refs(consumer)):
-                    return False
-        except Exception:  # unreadable now: restore as usual, and let that report the problem
-            return False
-        return True
-
-    def _rollback(self, ctx: _Ctx, failed: _StepFailed) -> RunResult:
-        f = failed.failure
-        name = ctx.secret.name
-        self._check_lease(ctx, S.ROLLBACK, None)
-        ctx.run.append(S.ROLLBACK, "start", failed_step=f.step, failed_target=f.target, reason=f.reason)
-        self._say(ctx, f"  rolling back after failure at {f.where()}")
-        problems: list[str] = []
-        restored: list[str] = []
-        prior_distributed = {
-            e.target for e in (ctx.prior.entries if ctx.prior else ()) if e.step == S.DISTRIBUTE and e.target
-        }
-        to_restore = [t for t in ctx.by_target() if t in ctx.distributed or t in prior_distributed]
-        if ctx.old is None and to_restore:
-            problems.append("no previous value in the store: consumers keep the new value")
-        elif ctx.old is not None:
-            fields = self._fields(_cred(ctx.old), ctx.older)
-            for tname in to_restore:
-                target = ctx.targets[tname]
-                self._check_lease(ctx, S.ROLLBACK, tname)
-                if self._never_written(ctx, tname):
-                    restored.append(tname)
-                    ctx.run.append(S.ROLLBACK, "done", target=tname, restored=True, note="never written")
-                    continue
-                try:
-                    changed = False
-                    for consumer in ctx.by_target()[tname]:
-                        rendered = self._render(consumer, fields)
-                        fp = fingerprint(self.key, rendered)
-                        for ref in consumer_refs(consumer):
-                            if target.read_fingerprint(ref, self.key) == fp:
-                                continue
-                            target.set_env(ref, SecretValue(rendered))
-                            changed = True
-                            back = target.read_fingerprint(ref, self.key)
-                            if back is not None and back != fp:
-                                raise TargetError(f"{target.describe()}: {ref} reads back {back}, not the old value")
-                    if changed or tname in ctx.touched or tname in prior_distributed:
-                        self._deploy(target)
-                    restored.append(tname)
-                    ctx.run.append(S.ROLLBACK, "done", target=tname, restored=True)
-                except Exception as exc:
-                    reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
-                    problems.append(f"target {tname}: could not restore the previous value: {reason}")
-                    ctx.run.append(S.ROLLBACK, "failed", target=tname, reason=reason)
-        self._check_lease(ctx, S.ROLLBACK, None)
-        if ctx.new_cred is not None:
-            try:
-                ctx.issuer.rollback(ctx.secret, ctx.new_cred, _cred(ctx.old) if ctx.old else None)
-            except Exception as exc:
-                reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
-                problems.append(f"issuer rollback: {reason}")
-        pending = self._pending(ctx)
-        if pending is not None:
-            try:
-                self.store.discard_pending(name, pending.version.number)
-            except Exception as exc:
-                problems.append(f"store: could not discard the pending version: {exc}")
-        if ctx.old is not None and getattr(ctx.issuer, "verifiable", True):
-            try:
-                if not ctx.issuer.check(ctx.secret, _cred(ctx.old)):
-                    problems.append("the previous value no longer works at the issuer")
-            except Exception as exc:
-                reason = self._scrub(ctx, exc.message if isinstance(exc, SecretOpsError) else repr(exc))
-                problems.append(f"could not check the previous value: {reason}")
-        outcome = Outcome.FAILED if problems else Outcome.ROLLED_BACK
-        ctx.run.append(
-            S.RUN,
-            outcome.value,
-            failed_step=f.step,
-            failed_target=f.target,
-            reason=f.reason,
-            restored=restored,
-            problems=problems,
-        )
-        if problems:
-            next_step = f"fix the problems above, then `secretops resume {ctx.run.run_id}` to finish the rollback"
-        else:
-            what = "consumers hold the previous value again and it still works" if ctx.old else "nothing was in use"
-            self._say(ctx, f"  rolled back: {what}")
-            again = f"`secretops compromised {name}` again" if ctx.compromised else f"`secretops rotate {name}` again"
-            next_step = (f.hint + "; then " if f.hint else "fix the cause, then ") + again
-            if ctx.compromised:
-                next_step += f" (or `secretops compromised {name} --force` to revoke even if {f.target or 'it'} "
-                next_step += "cannot be switched)"
-        return RunResult(
-            name, ctx.run.run_id, outcome, lines=ctx.lines, failure=f, problems=problems, next_step=next_step
-        )
+    def _rollback(self, ctx: RunContext, failed: StepFailed) -> RunResult:
+        """Undo what the run did before `promote` (`secretops.rotate.rollback`)."""
+        return rollback.rollback(self, ctx, failed)

@@ -1,6 +1,6 @@
 """`Engine.plan`: every call a run would make, in order, masked (`rotate --dry-run`). Touches nothing.
 
-The engine imports this module when `plan` is called (it imports the engine for its helpers).
+Called by `Engine.plan` with the engine itself (for its builders, store and key).
 
 The plan reads the store's current version and asks the issuer for its own steps
 (`plan_phases.split_issuer_plan` places them), then lists every target write, read-back,
@@ -11,16 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from secretops.errors import PolicyError
 from secretops.inventory.models import SecretSpec
-from secretops.issuers.interface import Credential, PlanStep
+from secretops.issuers.interface import PlanStep
 from secretops.rotate import revoke_rules
-from secretops.rotate.engine import Engine, consumer_refs
+from secretops.rotate.context import consumer_refs, credential_of
 from secretops.rotate.plan_phases import split_issuer_plan
 from secretops.rotate.preflight import ALWAYS_WRITE_ONLY, check_consumers
-from secretops.store.interface import Label, StoredValue
+from secretops.store.interface import Label
 from secretops.targets.interface import Target
+
+if TYPE_CHECKING:
+    from secretops.rotate.engine import Engine
 
 __all__ = ["plan"]
 
@@ -31,7 +35,7 @@ def plan(engine: Engine, name: str, *, compromised: bool = False) -> list[PlanSt
     issuer, targets = engine._build(secret)
     try:
         current = engine.store.get(name, Label.CURRENT)
-        cur = _cred(current) if current else None
+        cur = credential_of(current) if current else None
         steps: list[PlanStep] = []
         eng = "engine"
         store = f"store:{engine.store.id}"
@@ -133,7 +137,3 @@ def _restarts_nothing(target: Target) -> bool:
     if target.kind == "render":
         return not getattr(spec, "deploy", True)
     return target.kind in ALWAYS_WRITE_ONLY
-
-
-def _cred(stored: StoredValue) -> Credential:
-    return Credential(stored.value, dict(stored.version.attributes))
