@@ -6,7 +6,10 @@ DB`) or a CI `services:` block name the host, port, database and user nearby. `a
 fills a password candidate's `context` from its block (the lines around it up to a blank line or
 a code fence), and infers the provider and kind (a `*.neon.tech` host is Neon Postgres).
 `absorb_identifiers` folds a public identifier (an AWS access key id) into the nearby secret of
-the same provider, so the pair is one finding with the id in its context.
+the same provider, so the pair is one finding with the id in its context. A rule tagged
+`identifier` is folded the same way, but stays a finding of its own (at its rule's, lower,
+severity) when no secret is near: a lone AWS access key id is worth reporting, a pair is one
+credential.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ __all__ = ["Candidate", "absorb_identifiers", "attach_context", "infer_provider"
 
 BLOCK_LINES: Final = 8
 PAIR_LINES: Final = 8
+IDENTIFIER_TAG: Final = "identifier"
 
 
 @dataclass(slots=True)
@@ -242,14 +246,22 @@ def _infer(candidate: Candidate, rule: Rule) -> None:
 
 
 def absorb_identifiers(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Fold each public identifier into the nearest non-public candidate of the same provider.
+    """Fold each identifier into the nearest secret candidate of the same provider.
 
-    The identifier's value goes into the secret's context under its kind minus the provider
-    prefix (`aws-access-key-id` -> `access_key_id`). Identifiers with no secret nearby are
-    dropped: they are never leaks.
+    Identifiers are public rules and rules tagged `identifier`. The identifier's value goes into
+    the secret's context under its kind minus the provider prefix (`aws-access-key-id` ->
+    `access_key_id`), and the identifier is no candidate of its own any more. With no secret of
+    its provider within `PAIR_LINES`, a tagged identifier joins a secret on its own line (an AWS
+    SES SMTP user name beside its password), or else stays a candidate: it is reported alone at
+    its rule's severity. A public identifier with no secret nearby is dropped: never a leak.
     """
-    secrets = [c for c in candidates if not c.rule.public]
-    for ident in (c for c in candidates if c.rule.public):
+
+    def identifier(c: Candidate) -> bool:
+        return c.rule.public or IDENTIFIER_TAG in c.rule.tags
+
+    secrets = [c for c in candidates if not identifier(c)]
+    alone: set[int] = set()
+    for ident in (c for c in candidates if identifier(c)):
         best: Candidate | None = None
         best_distance = PAIR_LINES + 1
         for secret in secrets:
@@ -258,9 +270,15 @@ def absorb_identifiers(candidates: Sequence[Candidate]) -> list[Candidate]:
             distance = abs(secret.line - ident.line)
             if distance < best_distance:
                 best, best_distance = secret, distance
+        if best is None and not ident.rule.public:
+            best = next((s for s in secrets if s.line == ident.line), None)
         if best is not None:
             kind = ident.rule.kind
             if kind.startswith(ident.rule.provider + "-"):
                 kind = kind[len(ident.rule.provider) + 1 :]
             best.context.setdefault(kind.replace("-", "_"), ident.value)
-    return secrets
+        elif not ident.rule.public:
+            alone.add(id(ident))
+    if not alone:
+        return secrets
+    return [c for c in candidates if not identifier(c) or id(c) in alone]
