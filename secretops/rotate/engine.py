@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -71,6 +71,7 @@ from secretops.errors import (
 from secretops.inventory.models import ConsumerSpec, IssuerSpec, SecretSpec, TargetSpec
 from secretops.inventory.templates import Template, TemplateError
 from secretops.issuers.interface import Credential, Issuer, PlanStep
+from secretops.rotate import due as due_runs
 from secretops.rotate import planner, revoke_rules, rollback
 from secretops.rotate import steps as S
 from secretops.rotate.consumer_check import check_consumer
@@ -133,15 +134,6 @@ def crash_hook_from_env(environ: Mapping[str, str]) -> StepHook | None:
 _GUARDED: frozenset[str] = frozenset(
     {S.STAGE, S.APPLY, S.DISTRIBUTE, S.REDEPLOY, S.PROMOTE, S.REVOKE, S.MARK_REVOKED, S.ROLLBACK}
 )
-
-
-def _skip(secret: str, note: str, run_id: str | None = None) -> RunResult:
-    return RunResult(secret, run_id, Outcome.SKIPPED, lines=[f"{secret}: {note}"], note=note)
-
-
-def _held_elsewhere(secret: str, exc: RotationLockedError, run_id: str | None = None) -> RunResult:
-    """`run_due`/`resume`: another runner holds `secret`, so it is doing this work (not a failure)."""
-    return _skip(secret, f"skipped: another runner is on it ({exc.message})", run_id)
 
 
 class Engine:
@@ -260,7 +252,7 @@ class Engine:
                 with self.state.exclusive(record.secret) as lease:
                     results.append(self._resume(secret, self.state.load(record.run_id), lease, compromised=False))
             except RotationLockedError as exc:
-                results.append(_held_elsewhere(record.secret, exc, record.run_id))
+                results.append(due_runs.held_elsewhere(record.secret, exc, record.run_id))
         return results
 
     def rotate_many(
@@ -289,106 +281,19 @@ class Engine:
         due: Callable[[], list[str]] | None = None,
         still_due: Callable[[str], bool] | None = None,
     ) -> list[RunResult]:
-        """Finish unfinished runs (revokes whose grace passed, runs whose runner died), then rotate
-        every secret past its period. Safe with several runners on one shared state:
+        """Finish unfinished runs, then rotate every secret past its period; safe with several
+        runners on one shared state (`secretops.rotate.due`).
 
-        - an unfinished run is taken over under its secret's lease (a dead runner's run, once its
-          lease expired, is resumed from its journal); one whose secret another runner holds is
-          `skipped`;
-        - the due list is computed before any lease is taken, so after taking a secret's lease the
-          engine looks again: a run of it that this pass had not seen (another runner rotated it
-          meanwhile), or a store state that is no longer due, makes it `skipped`, never a second
-          rotation. `still_due(name)` is that second look (default: the store's state against the
-          policy's period; with an injected `due` and no `still_due`, only the run check).
-
-        A `skipped` result exits 0: with several runners, another one doing the work is expected.
+        `due()` lists what to rotate (default: the store's state against the policies); after
+        taking each secret's lease, `still_due(name)` is the second look (default `is_due`; with
+        an injected `due` and no `still_due`, only the check for runs this pass had not seen).
+        A result is `skipped` (exit 0) when another runner holds the secret or rotated it meanwhile.
         """
-        records = self.state.runs()
-        seen = {r.run_id for r in records}
-        results: list[RunResult] = []
-        for record in records:
-            if record.outcome not in S.UNFINISHED:
-                continue
-            after = self._grace_runs(record)
-            if after is not None:  # nothing to do yet: no lease taken, nothing journaled
-                line = f"run {record.run_id}: previous value kept until {after.isoformat(timespec='seconds')}"
-                results.append(
-                    RunResult(record.secret, record.run_id, Outcome.AWAITING_REVOKE, [line], revoke_after=after)
-                )
-                continue
-            results.append(self._take_over(record))
-        if due is None:
-            from secretops.inventory.loader import Inventory
-            from secretops.inventory.status import due as status_due
+        return due_runs.run_due(self, concurrency=concurrency, due=due, still_due=still_due)
 
-            names = status_due(cast("Inventory", self.inventory), self.store, self.clock())
-        else:
-            names = due()
-        if still_due is None:
-            still_due = self._still_due if due is None else (lambda _name: True)
-        check = still_due
-        busy = {r.secret for r in results if r.outcome is not Outcome.COMPLETE}
-        todo = [n for n in names if n not in busy]
-        results.extend(self._each(todo, concurrency, lambda name: self._rotate_if_due(name, seen, check)))
-        return results
-
-    def _grace_runs(self, record: RunRecord) -> datetime | None:
-        """When `record` is `awaiting-revoke` with its grace still running: when the grace ends.
-
-        The same reckoning as the run's own (promote time + the policy's grace), so `run_due`
-        passes by such a run without a lease or a journal line (a service polls every few minutes).
-        """
-        secret = self.inventory.secrets.get(record.secret)
-        started = record.started()
-        promote = record.done(S.PROMOTE)
-        if record.outcome != "awaiting-revoke" or secret is None or promote is None or started is None:
-            return None
-        if started.detail.get("compromised") or secret.grace <= timedelta(0):
-            return None
-        after = promote.ts + secret.grace
-        return after if self.clock() < after else None
-
-    def _take_over(self, record: RunRecord) -> RunResult:
-        """Resume unfinished `record` under its secret's lease (skipped when another runner holds it)."""
-        try:
-            secret = self._secret(record.secret)
-            with self.state.exclusive(record.secret) as lease:
-                return self._resume(secret, self.state.load(record.run_id), lease, compromised=False)
-        except RotationLockedError as exc:
-            return _held_elsewhere(record.secret, exc, record.run_id)
-        except SecretOpsError as exc:
-            failure = Failure("resume", None, exc.message, exc.hint, exc.exit_code)
-            return RunResult(record.secret, record.run_id, Outcome.FAILED, failure=failure)
-
-    def _rotate_if_due(self, name: str, seen: set[str], still_due: Callable[[str], bool]) -> RunResult:
-        """`run_due`'s rotation of `name`: under its lease, and only if nobody rotated it meanwhile."""
-        secret = self._secret(name)
-        try:
-            lease = self.state.exclusive(name)
-            lease.acquire()
-        except RotationLockedError as exc:
-            return _held_elsewhere(name, exc)
-        try:
-            newer = [r for r in self.state.runs(name) if r.run_id not in seen]
-            if newer:
-                last = newer[-1]
-                note = (
-                    f"skipped: already rotated by another runner (run {last.run_id}: {last.outcome}) "
-                    "since this pass listed what is due"
-                )
-                return _skip(name, note)
-            if not still_due(name):
-                return _skip(name, "skipped: no longer due (the store shows it rotated by another runner)")
-            return self._rotate_held(secret, lease, compromised=False, force=False)
-        finally:
-            lease.release()
-
-    def _still_due(self, name: str) -> bool:
+    def is_due(self, name: str) -> bool:
         """Whether `name` is due by the store's state now (overdue or never rotated)."""
-        from secretops.inventory.status import State, status_of
-
-        row = status_of(self.inventory, name, self.store.state(name), self.clock())
-        return row.state in (State.OVERDUE, State.NEVER_ROTATED)
+        return due_runs.is_due(self, name)
 
     def plan(self, name: str, *, compromised: bool = False) -> list[PlanStep]:
         """Every call a run of `name` would make, in order, masked. Touches nothing (`rotate/planner.py`)."""

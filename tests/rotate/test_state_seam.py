@@ -100,7 +100,7 @@ def test_store_recheck_catches_a_rotation_this_state_never_saw(world: World) -> 
         assert runner_a.rotate("shop/db").outcome is Outcome.COMPLETE
         return ["shop/db"]
 
-    (result,) = runner_b.run_due(due=due_then_a_rotates, still_due=runner_b._still_due)
+    (result,) = runner_b.run_due(due=due_then_a_rotates, still_due=runner_b.is_due)
     assert result.outcome is Outcome.SKIPPED and "no longer due" in (result.note or "")
     assert _versions(world, "shop/db") == 2
 
