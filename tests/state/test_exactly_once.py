@@ -402,10 +402,13 @@ def check_exactly_once(world: World) -> None:
         assert len(rows[name]["runs"]) == 1, f"{name}: {len(rows[name]['runs'])} runs"
         assert rows[name]["promoted"] == 1, f"{name}: promoted {rows[name]['promoted']} times"
         assert rows[name]["events"].count("started") == 1, f"{name}: {rows[name]['events']}"
-    with PostgresState(world.state_url) as state:
+    state = PostgresState(world.state_url)
+    try:
         outcomes = {r.secret: r.outcome for r in state.runs()}
         assert outcomes == dict.fromkeys(names, "complete")
         assert not [lease for lease in state.leases() if not lease.expired]
+    finally:
+        state.close()
     store = world.store()
     try:
         for name in names:
