@@ -46,9 +46,13 @@ class Label:
     path: str
     line: int
     end_line: int
-    cls: str  # "leak" | "test-credential"
+    cls: str  # "leak" | "test-credential" | "negative" (a hard negative: any finding on it is false)
     kind: str
     id: str
+    family: str = ""  # provider group: aws, azure, github, databases, ...
+    form: str = ""  # how it is written: env, yaml, sql, markdown-table, url-userinfo, ...
+    designed: bool = True  # False: a layout no rule was written from (reported apart)
+    neg: str = ""  # for negatives: identifier, doc-example, placeholder, off-format
 
 
 @dataclass
@@ -99,9 +103,7 @@ class Gen:
         return self.s(ALNUM + "!#%^*-_", self.r.randint(14, 28))
 
     def word(self) -> str:
-        return self.pick(
-            ["ledger", "atlas", "orbit", "harbor", "maple", "quartz", "falcon", "cedar", "nova", "pilot"]
-        )
+        return self.pick(["ledger", "atlas", "orbit", "harbor", "maple", "quartz", "falcon", "cedar", "nova", "pilot"])
 
     @staticmethod
     def _b62(num: int, width: int) -> str:
@@ -121,9 +123,7 @@ class Gen:
             "github-token": lambda: self.checksummed("ghp_"),
             "github-fine-grained": lambda: f"github_pat_{self.s(ALNUM, 22)}_{self.s(ALNUM, 59)}",
             "gitlab-token": lambda: "glpat-" + self.s(URLSAFE, 20),
-            "slack-token": lambda: (
-                f"xoxb-{self.s(string.digits, 12)}-{self.s(string.digits, 13)}-{self.s(ALNUM, 24)}"
-            ),
+            "slack-token": lambda: f"xoxb-{self.s(string.digits, 12)}-{self.s(string.digits, 13)}-{self.s(ALNUM, 24)}",
             "stripe-key": lambda: "sk_live_" + self.s(ALNUM, self.r.choice([24, 99])),
             "stripe-restricted-key": lambda: "rk_live_" + self.s(ALNUM, 99),
             "stripe-webhook-secret": lambda: "whsec_" + self.s(ALNUM, 32),
@@ -154,9 +154,7 @@ class Gen:
 
     def jwt(self, payload: dict[str, object]) -> str:
         def enc(obj: dict[str, object]) -> str:
-            return (
-                base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
-            )
+            return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
 
         return enc({"alg": "HS256", "typ": "JWT"}) + "." + enc(payload) + "." + self.s(URLSAFE, 43)
 
@@ -511,9 +509,7 @@ class Corpus:
         s = self.doc(f"{root}/server/lib/clients.ts")
         s.add("import OpenAI from 'openai';", "import { createClient } from '@supabase/supabase-js';", "")
         s.secret(f"const openai = new OpenAI({{ apiKey: '{self.g.token('openai-key')}' }});", "openai-key")
-        role = self.g.jwt(
-            {"iss": "supabase", "ref": self.g.s(string.ascii_lowercase, 20), "role": "service_role"}
-        )
+        role = self.g.jwt({"iss": "supabase", "ref": self.g.s(string.ascii_lowercase, 20), "role": "service_role"})
         s.secret(f"const SUPABASE_SERVICE_ROLE_KEY = '{role}';", "supabase-service-role")
         s.add(
             "const token = req.headers.authorization?.split(' ')[1];",
@@ -599,9 +595,7 @@ class Corpus:
                 "cell_type": "code",
                 "metadata": {},
                 "execution_count": 2,
-                "outputs": [
-                    {"output_type": "stream", "name": "stdout", "text": [f"run id {self.g.uuid()}\n"]}
-                ],
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": [f"run id {self.g.uuid()}\n"]}],
                 "source": ["print(run())\n"],
             },
         ]
@@ -821,10 +815,7 @@ class Corpus:
         for i in range(scale):
             root = self.project(i)
             for make in makers:
-                if (
-                    make in (self.go, self.java, self.ruby, self.notebook, self.keys)
-                    and self.g.r.random() < 0.4
-                ):
+                if make in (self.go, self.java, self.ruby, self.notebook, self.keys) and self.g.r.random() < 0.4:
                     continue
                 make(root)
 
@@ -832,14 +823,16 @@ class Corpus:
         if out.exists():
             shutil.rmtree(out)
         labels: list[Label] = []
+        files: dict[str, dict[str, object]] = {}
         n = 0
         for d in self.docs:
             path = out / "repo" / d.path
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("\n".join(d.lines) + "\n")
+            files[d.path] = {"family": "", "form": legacy_form(d.path), "designed": True}
             for start, end, cls, kind in d.marks:
                 n += 1
-                labels.append(Label(d.path, start, end, cls, kind, f"c{n:05d}"))
+                labels.append(Label(d.path, start, end, cls, kind, f"c{n:05d}", family_of(kind), legacy_form(d.path)))
         for rel, text, labs in self.raw:
             path = out / "repo" / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -847,15 +840,108 @@ class Corpus:
             for lab in labs:
                 n += 1
                 lab.id = f"c{n:05d}"
+                lab.family = lab.family or family_of(lab.kind)
+                lab.form = lab.form or legacy_form(rel)
                 labels.append(lab)
+            first = labs[0] if labs else None
+            files[rel] = {
+                "family": first.family if first and rel.startswith("forms/") else "",
+                "form": first.form if first else legacy_form(rel),
+                "designed": first.designed if first else True,
+            }
         (out / "labels.json").write_text(json.dumps([asdict(x) for x in labels], indent=1) + "\n")
+        (out / "files.json").write_text(json.dumps(files, indent=1, sort_keys=True) + "\n")
         return labels
 
 
-def generate(out: Path, seed: int = 1337, scale: int = 16) -> list[Label]:
-    """Write the corpus under `out/repo` and `out/labels.json`; return the labels."""
+FAMILY_OF_KIND = {
+    "aws-secret-key": "aws",
+    "github-token": "github",
+    "github-fine-grained": "github",
+    "gitlab-token": "gitlab",
+    "slack-token": "slack",
+    "stripe-key": "stripe",
+    "stripe-restricted-key": "stripe",
+    "stripe-webhook-secret": "stripe",
+    "openai-key": "ai",
+    "anthropic-key": "ai",
+    "huggingface-token": "ai",
+    "sendgrid-key": "email",
+    "mailgun-key": "email",
+    "twilio-auth-token": "twilio",
+    "digitalocean-token": "hosting",
+    "render-key": "hosting",
+    "vercel-token": "hosting",
+    "heroku-key": "hosting",
+    "npm-token": "registries",
+    "pypi-token": "registries",
+    "google-api-key": "gcp",
+    "supabase-token": "databases",
+    "supabase-service-role": "databases",
+    "neon-password": "databases",
+    "postgres-password": "databases",
+    "mysql-password": "databases",
+    "redis-password": "databases",
+    "password": "databases",
+    "datadog-api-key": "observability",
+    "sentry-token": "observability",
+    "telegram-bot-token": "messaging",
+    "shopify-token": "commerce",
+    "django-secret-key": "app-secrets",
+    "jwt-secret": "app-secrets",
+    "jwt": "app-secrets",
+    "private-key": "keys",
+}
+
+
+def family_of(kind: str) -> str:
+    """The provider group of a credential kind (the per-family tables' rows)."""
+    return FAMILY_OF_KIND.get(kind, "other")
+
+
+def legacy_form(path: str) -> str:
+    """The form of a file of the project corpus, from its name (the per-form tables' rows)."""
+    name = path.rsplit("/", 1)[-1]
+    if path.startswith("forms/"):
+        return path.split("/")[1]
+    if name.startswith(".env") or name.endswith(".env"):
+        return "env"
+    if "k8s/" in path:
+        return "k8s-secret"
+    if name.endswith((".yml", ".yaml")):
+        return "yaml"
+    if name.endswith(".ipynb"):
+        return "notebook"
+    if name.endswith(".tfvars"):
+        return "tfvars"
+    if name.endswith(".log"):
+        return "log"
+    if name.endswith(".md"):
+        return "markdown-prose"
+    if name.endswith((".py", ".ts", ".js", ".go", ".rb", ".properties")):
+        return "code-constant"
+    if name.endswith((".json", ".lock")):
+        return "lockfile"
+    return "key-file"
+
+
+def forms_reps(scale: int) -> int:
+    """How many cases of each family x form the forms part holds at `scale` (1 at scale 1..7)."""
+    return max(1, scale // 8)
+
+
+def generate(out: Path, seed: int = 1337, scale: int = 16, forms: bool = True) -> list[Label]:
+    """Write the corpus under `out/repo`, `out/labels.json` and `out/files.json`; return the labels.
+
+    `forms` adds the families x forms part (`benchmarks/quality/forms.py`) under `repo/forms/`,
+    from its own RNG stream (seed + 1), so the project part is the same with or without it.
+    """
     corpus = Corpus(seed)
     corpus.build(scale)
+    if forms:
+        from benchmarks.quality import forms as forms_mod
+
+        corpus.raw.extend(forms_mod.build(Gen(seed + 1), forms_reps(scale)))
     return corpus.write(out)
 
 
@@ -864,8 +950,9 @@ def main() -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--scale", type=int, default=16, help="number of synthetic projects")
+    parser.add_argument("--no-forms", action="store_true", help="only the projects, not the families x forms part")
     args = parser.parse_args()
-    labels = generate(args.out, args.seed, args.scale)
+    labels = generate(args.out, args.seed, args.scale, forms=not args.no_forms)
     files = sum(1 for p in (args.out / "repo").rglob("*") if p.is_file())
     print(f"{files} files, {len(labels)} labeled credentials in {args.out}")
     return 0

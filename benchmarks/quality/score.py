@@ -8,24 +8,23 @@ too, and counts towards the test-credential leakage rate. secretops is scored on
 classifies as `leak` or `weak-default` (what fails a scan); peers have no classes, so every
 finding of theirs counts.
 
+A finding on a labeled hard negative (`cls` "negative", from forms.py) is a false positive.
+
 Usage: python -m benchmarks.quality.score [--corpus DIR] [--seed N] [--scale N] [--tools a,b]
+(the same as `python -m benchmarks.quality.run`, which adds per-family and per-form tables)
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.peers import gitleaks_binary, venv_bin
-from benchmarks.quality.corpus import generate
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS = HERE.parent / ".work" / "quality"
@@ -50,6 +49,7 @@ class Score:
     leaks: int = 0
     test_total: int = 0
     test_hit: int = 0
+    neg_hit: int = 0
     seconds: float = 0.0
     missed: list[dict[str, object]] = field(default_factory=list)
     false_pos: list[Hit] = field(default_factory=list)
@@ -188,9 +188,7 @@ def run_detect_secrets(repo: Path, out: Path) -> list[Hit]:
     )
     (out / "detect-secrets.json").write_text(proc.stdout)
     data = json.loads(proc.stdout)
-    return [
-        Hit(_norm(path), int(r["line_number"]), r["type"]) for path, rs in data["results"].items() for r in rs
-    ]
+    return [Hit(_norm(path), int(r["line_number"]), r["type"]) for path, rs in data["results"].items() for r in rs]
 
 
 TOOLS: dict[str, Callable[[Path, Path], list[Hit]]] = {
@@ -234,11 +232,13 @@ def score(tool: str, hits: list[Hit], labels: list[dict[str, object]]) -> Score:
                 counts[0] += 1
             else:
                 s.missed.append(lab)
-        else:
+        elif lab["cls"] == "test-credential":
             s.test_total += 1
             if lab["id"] in found:
                 s.test_hit += 1
-    s.fp = len(fp_keys) + s.test_hit
+        elif lab["id"] in found:  # a hard negative (forms.py): any finding on it is a false positive
+            s.neg_hit += 1
+    s.fp = len(fp_keys) + s.test_hit + s.neg_hit
     return s
 
 
@@ -275,61 +275,10 @@ def kind_table(s: Score) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Score secretops and peers on the labeled corpus.")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--scale", type=int, default=16)
-    parser.add_argument("--tools", default=",".join(TOOLS))
-    parser.add_argument("--details", action="store_true", help="list secretops misses and false positives")
-    args = parser.parse_args()
-    labels_raw = generate(args.corpus, args.seed, args.scale)
-    labels = [dict(vars(x)) for x in labels_raw]
-    repo = args.corpus / "repo"
-    files = sum(1 for p in repo.rglob("*") if p.is_file())
-    scores: list[Score] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in args.tools.split(","):
-            start = time.perf_counter()
-            try:
-                hits = TOOLS[name](repo, Path(tmp))
-            except (OSError, ValueError, KeyError) as exc:
-                s = Score(name, error=type(exc).__name__)
-            else:
-                s = score(name, hits, labels)
-            s.seconds = time.perf_counter() - start
-            scores.append(s)
-    leaks = sum(1 for x in labels if x["cls"] == "leak")
-    print(
-        f"corpus: {files} files, {leaks} leaks, {len(labels) - leaks} test credentials "
-        f"(seed {args.seed}, scale {args.scale})\n"
-    )
-    print(table(scores))
-    ours = next((s for s in scores if s.tool == "secretops" and not s.error), None)
-    if ours is not None:
-        print()
-        print(kind_table(ours))
-        if args.details:
-            print("\nsecretops misses:")
-            for lab in ours.missed:
-                print(f"  {lab['path']}:{lab['line']}-{lab['end_line']} {lab['kind']}")
-            print("secretops false positives:")
-            for h in ours.false_pos:
-                print(f"  {h.path}:{h.line} {h.rule}")
-    results = {
-        s.tool: {
-            "precision": s.precision,
-            "recall": s.recall,
-            "f1": s.f1,
-            "tp": s.tp,
-            "fp": s.fp,
-            "leakage": s.leakage,
-            "seconds": s.seconds,
-            "error": s.error,
-        }
-        for s in scores
-    }
-    (args.corpus / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    return 0
+    """The old entry point: the same options, now the full run (`benchmarks.quality.run`)."""
+    from benchmarks.quality import run
+
+    return run.main()
 
 
 if __name__ == "__main__":
