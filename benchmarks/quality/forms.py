@@ -437,7 +437,7 @@ def f_bullet(g: Gen, fam: Family, pairs: Pairs) -> Rendered | None:
         return "RUNBOOK.md", [*before, f"- App password: {pw}", ""], len(before) - 1, len(before) + 1
     if fam.password_like:
         before = ["# Runbook", "", "## Database", "", f"- Host: {fam.host}", f"- User: {fam.user}"]
-        return "RUNBOOK.md", before + [f"- {label}: {pairs[-1][1]}", ""], len(before) - 1, len(before) + 1
+        return "RUNBOOK.md", [*before, f"- {label}: {pairs[-1][1]}", ""], len(before) - 1, len(before) + 1
     named = len(pairs) > 1 or pairs[0][0] in IDENTIFIER_NAMES
     body = [f"- {k.replace('_', ' ').title()}: {v}" for k, v in pairs] if named else [f"- {label}: {pairs[-1][1]}"]
     return _wrap("RUNBOOK.md", ["# Runbook", "", f"## {fam.name.title()}", ""], body, ["", "Rotate quarterly."])
@@ -674,7 +674,8 @@ def doc_layouts(g: Gen, neg: bool) -> list[DocCase]:
             "appsettings.json",
             ["{", '  "ConnectionStrings": {'],
             [
-                f'    "DefaultConnection": "Server=tcp:{g.word()}.database.windows.net,1433;Initial Catalog=app;User ID=app;Password={pw};Encrypt=True;"'
+                f'    "DefaultConnection": "Server=tcp:{g.word()}.database.windows.net,1433;'
+                f'Initial Catalog=app;User ID=app;Password={pw};Encrypt=True;"'
             ],
             ["  }", "}"],
         ),
@@ -749,7 +750,8 @@ def doc_layouts(g: Gen, neg: bool) -> list[DocCase]:
             "client.properties",
             ["bootstrap.servers=broker:9092", "security.protocol=SASL_SSL", "sasl.mechanism=PLAIN"],
             [
-                f'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="app" password="{pw}";'
+                "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="app" password="{pw}";'
             ],
             [],
         ),
@@ -881,7 +883,7 @@ def build(g: Gen, reps: int) -> list[Raw]:
 
     def add(form: str, family: str, designed: bool, case: Rendered, cls: str, kind: str, neg: str = "") -> None:
         name, lines, first, last = case
-        path = f"forms/{form}/{len(out):05d}/{name}"
+        path = f"forms/{form.replace('gitleaks-', 'samples-')}/{len(out):05d}/{name}"
         label = Label(path, first, last, cls, kind, "", family, form, designed, neg)
         out.append((path, "\n".join(lines) + "\n", [label]))
 

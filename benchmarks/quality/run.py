@@ -176,9 +176,8 @@ def overall_table(results: list[Result]) -> str:
         p, rc = g.precision, g.recall
         f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
         leak = f"{r.test_hit}/{r.test_total}"
-        rows.append(
-            f"| {r.tool} | {_f(p)} | {_f(rc)} | {_f(f1)} | {g.tp} | {g.fp} | {g.total - g.tp} | {leak} | {r.seconds:.1f} |"
-        )
+        counts = f"{g.tp} | {g.fp} | {g.total - g.tp}"
+        rows.append(f"| {r.tool} | {_f(p)} | {_f(rc)} | {_f(f1)} | {counts} | {leak} | {r.seconds:.1f} |")
     return "\n".join(rows)
 
 
