@@ -92,7 +92,7 @@ def run_incident(
         confirm=_confirm,
         echo=typer.echo,
     )
-    audit = None if dry_run else open_audit(settings.state_dir)
+    audit = None if dry_run else open_audit(engine.state)  # with the state: a table when it is PostgreSQL
     try:
         if name is not None:
             code = rotate_named(name, engine, options, incident, audit)
@@ -107,7 +107,7 @@ def run_incident(
             typer.echo(f"incident report (OPEN) written to {printable(report)}", err=True)
         raise
     finally:
-        engine.store.close()
+        engine.close()  # the store and the state (connections, lease heartbeats)
     if dry_run:
         return code
     typer.echo("")

@@ -246,14 +246,17 @@ def show_command(
                 f"secret {name!r} has no current version to reveal",
                 hint=f"see its versions with: secretops store show {name}",
             )
-        AccessLog(settings.state_dir).append(
-            "revealed",
-            name,
-            version=current.version.number,
-            fingerprint=current.version.fingerprint,
-            tty=_stdout_is_terminal(),
-            pid=os.getpid(),
-        )
+        from secretops.state import open_state
+
+        with open_state(settings) as backend:  # the reveal is audited where the state keeps its audit log
+            AccessLog(settings.state_dir, audit=backend.audit()).append(
+                "revealed",
+                name,
+                version=current.version.number,
+                fingerprint=current.version.fingerprint,
+                tty=_stdout_is_terminal(),
+                pid=os.getpid(),
+            )
         typer.echo(current.value.reveal())
         typer.echo(
             f"revealed {name} version {current.version.number} ({current.version.fingerprint}); "

@@ -44,3 +44,21 @@ def test_rotate_history_status_audit_on_postgres_state(
     assert "1 entries, chain intact" in verdict and "postgresql://" in verdict
     assert run(["audit", "show"]) == 0
     assert run_id in capsys.readouterr().out
+
+
+def test_reveal_and_compromised_are_audited_in_the_postgres_state(
+    project: Path,  # noqa: F811
+    pg_schema: PgSchema,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SECRETOPS_STATE", pg_schema.url)
+    assert run(["rotate", "shop/django"]) == 0
+    assert run(["store", "show", "shop/django", "--reveal", "--yes"]) == 0
+    assert run(["compromised", "shop/django", "--yes"]) == 0
+    capsys.readouterr()
+    actions = [r[0] for r in pg_schema.query("SELECT action FROM secretops_audit ORDER BY seq")]
+    assert actions.count("reveal") == 1, actions
+    assert actions.count("rotate") == 2, actions  # the scheduled rotation, then the compromised one
+    assert not (project / ".secretops" / "journal" / "audit.jsonl").exists()
+    assert run(["audit", "verify"]) == 0
