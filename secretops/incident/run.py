@@ -208,7 +208,12 @@ def _rotate_matched(
         for r in records:
             r.state, r.how = "dead", f"version {match.version} was already {match.state}"
         return 0
-    if match.state != "current":
+    if match.state in ("previous", "pending"):
+        # Still valid at the issuer: a promoted run in its grace (previous) or a staged value
+        # (pending). A compromised rotation settles that run first with no grace, revoking the
+        # leaked value now, then replaces the current one as well.
+        echo(f"  {name}: the leaked value is the {match.state} version {match.version}: revoking it now")
+    elif match.state != "current":
         for r in records:
             r.state, r.how = "open", f"the leaked value is the {match.state} version {match.version}"
         hint = f"finish the run that holds it: secretops resume (then compromised {name} if it is still live)"

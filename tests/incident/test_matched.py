@@ -148,3 +148,41 @@ def test_finding_fingerprint_alone_rotates_the_inventory_secret_it_matches(
     assert doc["closed"] is True and doc["findings"][0]["secret"] == "ci/token"
     assert {c["target"] for c in doc["consumers"]} == {"web", "render-web"}
     assert net.revocations == [] and token not in (root / "incident.json").read_text()
+
+
+def test_a_leaked_previous_value_in_its_grace_is_revoked_now(
+    world: tuple[Path, str, RevocationInternet], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduled rotation promoted a new value and keeps the old one valid for its 1 h grace;
+    the old value then leaks: compromised must revoke it at once, not say "finish the run"."""
+    root, token, _net = world
+    render = FakeRender()
+    render.add_service("srv-abc", {"TOKEN": token})
+
+    def build_target(name: str, spec: TargetSpec, env: Any, *, base_dir: Path | None = None) -> Target:
+        if isinstance(spec, RenderTargetSpec):
+            client = httpx.Client(transport=httpx.MockTransport(render.handle))
+            return RenderTarget(name, spec, SecretValue(render.token), client=client, sleep=lambda _s: None)
+        return real_build_target(name, spec, env, base_dir=base_dir)
+
+    monkeypatch.setattr("secretops.cli.rotate.build_target", build_target)
+    assert run(["rotate", "ci/token"]) == 0
+    assert "awaiting-revoke" in capsys.readouterr().out
+    fp = fingerprint(FingerprintKey(bytes.fromhex("ab" * 32)), token)
+    code = run(["compromised", "--finding", fp, "--report", "incident.json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    doc = json.loads((root / "incident.json").read_text())
+    assert doc["closed"] is True, doc
+    assert doc["findings"][0]["secret"] == "ci/token" and doc["findings"][0]["state"] == "dead"
+    store = LocalStore(
+        root / ".secretops", bytes.fromhex(LOCAL_KEY), fingerprint_key=FingerprintKey(bytes.fromhex("ab" * 32))
+    )
+    try:
+        state = store.state("ci/token")
+        assert state is not None
+        (old,) = [v for v in state.versions if v.fingerprint == fp]
+        assert old.revoked_at is not None  # revoked now, not after the grace
+    finally:
+        store.close()
+    assert token not in (root / "web.env").read_text() and render.services["srv-abc"]["TOKEN"] != token
