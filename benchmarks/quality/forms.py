@@ -95,6 +95,12 @@ def _slack(g: Gen) -> Pairs:
     return _one("SLACK_APP_TOKEN", value)
 
 
+def _gitlab(g: Gen) -> Pairs:
+    prefix = g.pick(["glpat-", "glptt-", "gldt-", "glrt-"])
+    # pipeline trigger tokens are 40 hex after the prefix; personal, deploy and runner tokens 20 URL-safe
+    return _one("GITLAB_TOKEN", prefix + (g.hex(40) if prefix == "glptt-" else g.s(URLSAFE, 20)))
+
+
 def _ai(g: Gen) -> Pairs:
     which = g.r.randrange(3)
     if which == 0:
@@ -173,7 +179,7 @@ FAMILIES: list[Family] = [
     Family(
         "gitlab",
         "gitlab-token",
-        lambda g: _one("GITLAB_TOKEN", g.pick(["glpat-", "glptt-", "gldt-", "glrt-"]) + g.s(URLSAFE, 20)),
+        _gitlab,
         lambda g: _one("GITLAB_TOKEN", "glpaz-" + g.s(URLSAFE, 20)),
         _one("GITLAB_TOKEN", "glpat-xxxxxxxxxxxxxxxxxxxx"),
         user="oauth2",

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.quality import forms
 from benchmarks.quality.corpus import Gen, generate
-from benchmarks.quality.run import MARK, evaluate, slice_table
+from benchmarks.quality.run import MARK, MARK_P, evaluate, slice_table
 from benchmarks.quality.score import Hit, score
 
 
@@ -167,7 +167,13 @@ def test_a_peer_that_finds_more_is_marked_and_listed() -> None:
     assert slack.endswith(f"1.00 / 1.00 {MARK} |")
     assert losses == ["family slack (n=1): gitleaks 1 vs 0"]
     github = next(line for line in text.splitlines() if line.startswith("| github "))
-    assert MARK not in github
+    assert MARK not in github and MARK_P not in github  # as many, as precise: no mark
+    noisy = evaluate(
+        "secretops", [Hit("forms/env/1/.env", 2, "r:leak"), Hit("forms/env/3/.env", 2, "r:leak")], labels, files
+    )
+    text, losses = slice_table("family", [noisy, peer], "family")
+    github = next(line for line in text.splitlines() if line.startswith("| github "))
+    assert github.endswith(f"1.00 / 1.00 {MARK_P} |") and "1.00 / 0.50 |" in github
 
 
 def test_score_counts_a_hit_on_a_negative_as_false_not_as_test() -> None:
