@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -89,6 +90,9 @@ class Settings(BaseModel):
     #: Where values live (`SECRETOPS_STORE`): unset for Vault when `vault` is set, else the local
     #: store; `local`, `vault`, or a `postgresql://` URL for `PostgresStore` (may hold a password).
     store: SecretValue | None = None
+    #: How long a PostgreSQL state lease outlives its runner's last heartbeat
+    #: (`SECRETOPS_STATE_LEASE`, a duration such as `30s` or `2m`; default 30 s).
+    state_lease: timedelta | None = None
     fingerprint_key_path: Path | None = Field(default_factory=default_key_path)
     policies_dir: Path = Field(default=Path("policies"))
     vault: VaultSettings | None = None
@@ -109,6 +113,8 @@ class Settings(BaseModel):
             values["state_dir"] = Path(env["SECRETOPS_STATE_DIR"])
         if env.get("SECRETOPS_STATE"):
             values["state"] = SecretValue(env["SECRETOPS_STATE"])
+        if env.get("SECRETOPS_STATE_LEASE"):
+            values["state_lease"] = _lease(env["SECRETOPS_STATE_LEASE"])
         if env.get("SECRETOPS_STORE"):
             values["store"] = SecretValue(env["SECRETOPS_STORE"])
         if env.get("SECRETOPS_FINGERPRINT_KEY_FILE"):
@@ -154,3 +160,29 @@ class Settings(BaseModel):
             if allow_ephemeral and exc.can_fall_back:
                 return FingerprintKey.ephemeral_key()
             raise ConfigError(exc.message, hint=exc.hint) from exc
+
+
+#: A lease shorter than this is renewed too often to survive a slow database; longer than the
+#: maximum, a dead runner's run waits too long for its takeover.
+_LEASE_RANGE = (timedelta(seconds=5), timedelta(hours=1))
+
+
+def _lease(raw: str) -> timedelta:
+    """`SECRETOPS_STATE_LEASE` as a duration between 5 s and 1 h (`ConfigError` otherwise, naming the variable)."""
+    from secretops.errors import ConfigError
+    from secretops.inventory.models import parse_duration
+
+    try:
+        lease = parse_duration(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(
+            f"SECRETOPS_STATE_LEASE={raw.strip()!r}: {exc}",
+            hint="a duration such as 30s or 2m (renewed every third of it)",
+        ) from None
+    low, high = _LEASE_RANGE
+    if not low <= lease <= high:
+        raise ConfigError(
+            f"SECRETOPS_STATE_LEASE={raw.strip()!r}: must be between 5s and 1h",
+            hint="30s (the default) suits most runners; a takeover waits about one lease after a runner dies",
+        )
+    return lease

@@ -13,7 +13,7 @@ The URL may hold a password: every message and `describe()` shows it masked (`ma
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -90,7 +90,7 @@ def open_state(settings: Settings, *, clock: Callable[[], datetime] | None = Non
         return FileState(settings.state_dir, clock=clock)
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme in POSTGRES_SCHEMES:
-        return _postgres(raw, clock)
+        return _postgres(raw, clock, settings.state_lease)
     shown = mask_url(raw)
     raise ConfigError(
         f"SECRETOPS_STATE={shown}: not a state backend secretops knows",
@@ -99,7 +99,7 @@ def open_state(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     )
 
 
-def _postgres(url: str, clock: Callable[[], datetime] | None) -> StateBackend:
+def _postgres(url: str, clock: Callable[[], datetime] | None, lease: timedelta | None = None) -> StateBackend:
     import importlib
 
     from secretops.extras import missing_extra
@@ -117,5 +117,8 @@ def _postgres(url: str, clock: Callable[[], datetime] | None) -> StateBackend:
                 hint="upgrade secretops, or leave SECRETOPS_STATE unset to keep state in files",
             ) from None
         raise
-    backend: StateBackend = postgres.PostgresState(url, clock=clock)
+    if lease is None:
+        backend: StateBackend = postgres.PostgresState(url, clock=clock)
+    else:
+        backend = postgres.PostgresState(url, clock=clock, lease=lease)
     return backend
