@@ -69,6 +69,7 @@ class Run:
     user_s: float
     sys_s: float
     exit_code: int
+    error: str = ""
     found: int | None = None
     recall_by_kind: dict[str, str] = field(default_factory=dict)
 
@@ -79,6 +80,7 @@ class Tool:
     argv: list[str]
     report: Path | None = None
     parse: Callable[[Any, str], list[tuple[str, str, str]]] | None = None
+    env: dict[str, str] | None = None
 
 
 def _secretops(data: Any, repo: str) -> list[tuple[str, str, str]]:
@@ -119,16 +121,43 @@ _GITLEAKS_QUIET = ["--no-banner", "--exit-code", "0", "--log-level", "error"]
 _KINGFISHER_OFFLINE = ["--no-validate", "--no-update-check", "--format", "json", "--quiet"]
 
 
-def tools(repo: Path, out: Path, jobs: list[int]) -> dict[str, Tool]:
+ROOT = Path(__file__).resolve().parents[2]
+_MAIN = "import sys; from secretops.cli.entry import main; sys.argv[0] = 'secretops'; sys.exit(main())"
+
+
+def snapshot(rev: str) -> tuple[Path | None, str]:
+    """secretops' package as of commit `rev`, exported under `.work/history/` (or the live checkout
+    for `worktree`), and the commit: other sessions edit the shared checkout while rounds run, and
+    every round must time the same code."""
+    if rev == "worktree":
+        return None, "worktree"
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--verify", rev + "^{commit}"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dest = WORK / f"secretops-{sha[:12]}"
+    if not (dest / "secretops" / "__init__.py").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "secretops"], capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(dest / "secretops")], check=True, stdout=subprocess.DEVNULL
+    )
+    return dest, sha
+
+
+def tools(repo: Path, out: Path, jobs: list[int], package: Path | None = None) -> dict[str, Tool]:
     r = str(repo)
+    # The snapshot comes first on the path: the venv's editable install finds secretops last.
+    ours = [sys.executable, "-c", _MAIN] if package is not None else [venv_bin("secretops")]
+    env = {**os.environ, "PYTHONPATH": str(package)} if package is not None else None
     found: dict[str, Tool] = {
         "git-log": Tool("git-log", ["sh", "-c", f"git -C '{r}' log -p -U0 --all > /dev/null"]),
     }
     for n in jobs:
         report = out / f"secretops-j{n}.json"
-        argv = [venv_bin("secretops"), "scan", r, "--git-history", "--jobs", str(n), "--format", "json"]
+        argv = [*ours, "scan", r, "--git-history", "--jobs", str(n), "--format", "json"]
         found[f"secretops-j{n}"] = Tool(
-            f"secretops-j{n}", [*argv, "--fail-on", "never", "-o", str(report)], report, _secretops
+            f"secretops-j{n}", [*argv, "--fail-on", "never", "-o", str(report)], report, _secretops, env
         )
     found["betterleaks"] = Tool(
         "betterleaks",
@@ -180,7 +209,7 @@ def timed(tool: Tool, round_no: int, repo: Path) -> Run:
         tool.report.unlink()
     with tempfile.TemporaryFile() as sink, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-v", *tool.argv], stdout=sink, stderr=err, check=False)
+        proc = subprocess.run(["/usr/bin/time", "-v", *tool.argv], stdout=sink, stderr=err, check=False, env=tool.env)
         seconds = time.perf_counter() - start
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")[-20000:]
@@ -220,6 +249,9 @@ def main() -> int:
     parser.add_argument("--tools", default="git-log,secretops,betterleaks,gitleaks,kingfisher")
     parser.add_argument("--commits", type=int, default=18000)
     parser.add_argument("--leaks", type=int, default=300)
+    parser.add_argument(
+        "--secretops-rev", default="HEAD", help="commit of secretops to time (exported), or 'worktree' (the checkout)"
+    )
     parser.add_argument("--dest", type=Path, default=WORK, help="where the repository is built")
     parser.add_argument("--json", type=Path, help="write every run and the summary here")
     args = parser.parse_args()
@@ -244,11 +276,12 @@ def main() -> int:
         f"{load_before[1]:.1f} {load_before[2]:.1f}\n",
         flush=True,
     )
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[2] / "secretops")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    package, ours_at = snapshot(args.secretops_rev)
+    if package is None:
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(ROOT / "secretops")], check=True, stdout=subprocess.DEVNULL
+        )
+    print(f"secretops at {ours_at}" + (f" (exported to {package})" if package else ""), flush=True)
 
     wanted: list[str] = []
     jobs = [int(j) for j in args.jobs.split(",")]
@@ -257,7 +290,7 @@ def main() -> int:
     runs: list[Run] = []
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        table = tools(repo, Path(tmp), jobs)
+        table = tools(repo, Path(tmp), jobs, package)
         for round_no in range(1, args.repeat + 1):
             for name in wanted:
                 tool = table[name]
@@ -267,6 +300,7 @@ def main() -> int:
                     run.found, run.recall_by_kind = recall(tool, repo, leaks)
                 runs.append(run)
                 got = "" if run.found is None else f", recall {run.found}/{len(leaks)}"
+                got += f"\n    error: {run.error.strip()}" if run.error else ""
                 print(
                     f"  round {round_no}: {name}: {run.seconds:.1f} s wall, {run.user_s + run.sys_s:.1f} s CPU, "
                     f"{run.peak_rss_mb:.0f} MB peak (exit {run.exit_code}){got}; load {loads[-1]:.1f}",
@@ -306,6 +340,7 @@ def main() -> int:
                 {
                     "repo": {"commits": commits, "log_bytes": log_bytes, "leaks": len(leaks), "seed": meta["seed"]},
                     "cpus": os.cpu_count(),
+                    "secretops_commit": ours_at,
                     "load_1min": loads,
                     "runs": [asdict(r) for r in runs],
                     "summary": summary,
