@@ -139,3 +139,12 @@ def test_bad_rule_file_through_the_cli_is_a_message_not_a_traceback(tmp_path: Pa
     except RuleError as exc:
         text = exc.diagnostics()
     assert "Traceback" not in text and "severity" in text and "hint:" in text
+
+
+def test_every_built_in_rule_carries_a_reference_for_its_sarif_help_uri() -> None:
+    """SARIF's `helpUri` is a rule's first reference (GitHub shows it as the rule's help link)."""
+    missing = [r.id for r in RULES if not r.references]
+    assert missing == []
+    for rule in RULES:
+        for url in rule.references:
+            assert url.startswith("https://") and " " not in url, (rule.id, url)
