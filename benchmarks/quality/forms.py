@@ -95,6 +95,16 @@ def _slack(g: Gen) -> Pairs:
     return _one("SLACK_APP_TOKEN", value)
 
 
+def _email(g: Gen) -> Pairs:
+    which = g.r.random()
+    if which < 0.5:
+        return _one("SENDGRID_API_KEY", f"SG.{g.s(URLSAFE, 22)}.{g.s(URLSAFE, 43)}")
+    if which < 0.8:
+        return _one("MAILGUN_API_KEY", "key-" + g.hex(32))
+    # a Gmail app password: 16 lowercase letters (Google shows them in groups of four: f_bullet)
+    return _one("GMAIL_APP_PASSWORD", g.s(string.ascii_lowercase, 16))
+
+
 def _gitlab(g: Gen) -> Pairs:
     prefix = g.pick(["glpat-", "glptt-", "gldt-", "glrt-"])
     # pipeline trigger tokens are 40 hex after the prefix; personal, deploy and runner tokens 20 URL-safe
@@ -213,11 +223,7 @@ FAMILIES: list[Family] = [
     Family(
         "email",
         "sendgrid-key",
-        lambda g: (
-            _one("SENDGRID_API_KEY", f"SG.{g.s(URLSAFE, 22)}.{g.s(URLSAFE, 43)}")
-            if g.r.random() < 0.6
-            else _one("MAILGUN_API_KEY", "key-" + g.hex(32))
-        ),
+        _email,
         lambda g: _one("SENDGRID_API_KEY", f"SG.{g.s(URLSAFE, 21)}.{g.s(URLSAFE, 43)}"),
         _one("SENDGRID_API_KEY", "SG.<your-sendgrid-api-key>"),
     ),
@@ -437,10 +443,11 @@ def f_markdown_table(g: Gen, fam: Family, pairs: Pairs) -> Rendered | None:
 
 def f_bullet(g: Gen, fam: Family, pairs: Pairs) -> Rendered | None:
     label = {"databases": "Password"}.get(fam.name, "API key" if g.r.random() < 0.5 else "Token")
-    if fam.name == "email" and g.r.random() < 0.3:  # a Gmail app password under an SMTP heading
-        pw = " ".join(g.s(string.ascii_lowercase, 4) for _ in range(4))
+    if pairs[-1][0] == "GMAIL_APP_PASSWORD":  # under an SMTP heading, as ops guides write it
         before = ["# Runbook", "", "## SMTP", "", "- Server: smtp.gmail.com:587", "- User: alerts@corp.internal"]
-        return "RUNBOOK.md", [*before, f"- App password: {pw}", ""], len(before) - 1, len(before) + 1
+        v = pairs[-1][1]
+        shown = " ".join(v[i : i + 4] for i in range(0, len(v), 4)) if len(v) == 16 and v.isalpha() else v
+        return "RUNBOOK.md", [*before, f"- App password: {shown}", ""], len(before) - 1, len(before) + 1
     if fam.password_like:
         before = ["# Runbook", "", "## Database", "", f"- Host: {fam.host}", f"- User: {fam.user}"]
         return "RUNBOOK.md", [*before, f"- {label}: {pairs[-1][1]}", ""], len(before) - 1, len(before) + 1
