@@ -72,6 +72,8 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 STORE_KEY = "5e" * 32
 FP_KEY = "ab" * 32
 ENV_KEY = "APP_SECRET"
+#: (a)'s state backends: secretops' two, and an experiment (one state connection per thread).
+BACKENDS = ("postgresql", "files", "postgresql-per-thread")
 
 
 @contextlib.contextmanager
@@ -173,8 +175,43 @@ def due_policy(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def per_thread_state(url: str) -> StateBackend:
+    """An experiment, not secretops: `PostgresState` with one connection per engine thread.
+
+    `PostgresState` serves every thread from one connection under a lock, so the 8 runs' journal
+    commits (one per step) queue behind each other. This subclass only replaces `_connection`
+    (a private method: the experiment may break when that changes) to show what concurrent
+    commits, which PostgreSQL flushes together, would give.
+    """
+    from secretops.state.pg_conn import connect
+    from secretops.state.postgres import PostgresState
+
+    class PerThread(PostgresState):
+        def __init__(self, url: str) -> None:
+            super().__init__(url)
+            self._local = threading.local()
+            self._opened: list[Any] = []
+
+        @contextlib.contextmanager
+        def _connection(self) -> Iterator[Any]:
+            conn = getattr(self._local, "conn", None)
+            if conn is None or conn.closed or conn.broken:
+                conn = connect(self._url)
+                self._local.conn = conn
+                with self._lock:
+                    self._opened.append(conn)
+            yield conn
+
+        def close(self) -> None:
+            super().close()
+            for conn in self._opened:
+                conn.close()
+
+    return PerThread(url)
+
+
 def due_run(backend: str, n: int, concurrency: int) -> dict[str, Any]:
-    """One `run_due` over `n` fresh secrets with state in `backend` ("postgresql" or "files")."""
+    """One `run_due` over `n` fresh secrets with state in `backend` (see `BACKENDS`)."""
     from secretops.state.files import FileState
     from secretops.state.postgres import PostgresState
     from secretops.store.postgres import PostgresStore
@@ -194,7 +231,13 @@ def due_run(backend: str, n: int, concurrency: int) -> dict[str, Any]:
                 platforms.add(i, olds[i])
                 store.put(f"s{i:04d}/key", SecretValue(olds[i]), labels=frozenset({Label.CURRENT}))
             seed_s = time.perf_counter() - t_seed
-            state: StateBackend = PostgresState(url) if backend == "postgresql" else FileState(tmp / ".secretops")
+            state: StateBackend
+            if backend == "postgresql":
+                state = PostgresState(url)
+            elif backend == "postgresql-per-thread":
+                state = per_thread_state(url)
+            else:
+                state = FileState(tmp / ".secretops")
             state.migrate()
             inventory = load_inventory(tmp / "policies")
             engine = Engine(
@@ -438,13 +481,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=["due", "exactly-once", "all"], default="all")
     parser.add_argument("--secrets", type=int, default=1000, help="(a) secrets to rotate (default 1000)")
     parser.add_argument("--concurrency", type=int, default=8, help="(a) runs at once (default 8)")
-    parser.add_argument("--state", choices=["postgresql", "files", "both"], default="both", help="(a) state backends")
+    parser.add_argument(
+        "--state",
+        choices=[*BACKENDS, "all"],
+        default="all",
+        help="(a) state backends (postgresql-per-thread: an experiment, see per_thread_state)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     logging_quiet()
     figures: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg()}}
     if args.part in ("due", "all"):
-        backends = ["postgresql", "files"] if args.state == "both" else [args.state]
+        backends = list(BACKENDS) if args.state == "all" else [args.state]
         figures["due"] = []
         for backend in backends:
             print(f"(a) rotate --due: {args.secrets} secrets x 4 targets, {backend} state ...", flush=True)
