@@ -397,6 +397,7 @@ CHECKS: dict[str, tuple[Severity, str]] = {
     "unknown-component": ("error", "a consumer's `components` entry the DigitalOcean target does not declare"),
     "components-not-digitalocean": ("error", "`components`/`app_level` on a target that is not DigitalOcean"),
     "duplicate-secret": ("error", "the same secret name twice (across files too)"),
+    "conflicting-state": ("error", "two policy files declare different `state:` (where rotation state lives)"),
     "duplicate-issuer": ("error", "the same issuer name twice (across files too)"),
     "duplicate-target": ("error", "the same target name twice (across files too)"),
     "duplicate-component": ("error", "the same component twice in one DigitalOcean target"),

@@ -50,6 +50,7 @@ from secretops.inventory.models import (
     RedisIssuerSpec,
     RenderTargetSpec,
     SecretSpec,
+    StateSpec,
     Strategy,
     VercelTargetSpec,
     VerifySpec,
@@ -62,7 +63,7 @@ BEGIN = "<!-- BEGIN GENERATED: python -m secretops.inventory.docs docs/policies.
 END = "<!-- END GENERATED -->"
 
 MODELS: tuple[tuple[str, tuple[type[BaseModel], ...]], ...] = (
-    ("File", (PolicyFile,)),
+    ("File", (PolicyFile, StateSpec)),
     ("Secrets", (SecretSpec, ConsumerSpec, GeneratorSpec, VerifySpec, HealthCheck)),
     (
         "Issuers",
@@ -102,6 +103,13 @@ _NOTES: dict[tuple[str, str], str] = {
     ("PolicyFile", "issuers"): "issuers by name; names are global across files",
     ("PolicyFile", "targets"): "targets by name; names are global across files",
     ("PolicyFile", "secrets"): "the secrets; names are global across files",
+    ("PolicyFile", "state"): "where rotation state lives (`files`, or a [StateSpec](#statespec)); "
+    "`SECRETOPS_STATE` wins over it; at most one file may declare it",
+    ("StateSpec", "backend"): "`postgresql` (runs, journal, leases and audit in PostgreSQL, shared by runners) "
+    "or `files`",
+    ("StateSpec", "url"): "a `postgresql://` URL without a password (libpq reads it from `PGPASSWORD` or `~/.pgpass`)",
+    ("StateSpec", "url_env"): "instead of `url`: the environment variable holding the whole URL, password included",
+    ("StateSpec", "lease"): "how long a runner's lease outlives its last heartbeat (`SECRETOPS_STATE_LEASE` wins)",
     ("SecretSpec", "name"): "unique name, lowercase: letters, digits and `. _ / -` (e.g. `budget-ai/database`)",
     ("SecretSpec", "description"): "free text",
     ("SecretSpec", "strategy"): "how the value is replaced (see Strategies by issuer kind)",

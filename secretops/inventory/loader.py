@@ -159,6 +159,7 @@ def collect(
     broken_targets: set[str] = set()
     secrets_complete = True
     placeholders: list[Problem] = []
+    states: list[tuple[Path, Any, LineMap]] = []
     for file in files:
         parsed = _parse(file, problems)
         if parsed is None:
@@ -198,6 +199,12 @@ def collect(
             data = stand_in_placeholders(data)
         file_ok = _validate_file(file, data, lines, problems, issuers, targets, secrets, broken_issuers, broken_targets)
         secrets_complete = secrets_complete and file_ok
+        if "state" in data:
+            states.append((file, data["state"], lines))
+    if len(states) > 1:  # each one's own mistakes were named above; here, files that disagree
+        from secretops.inventory.state_decl import state_problems
+
+        problems.extend(p for p in state_problems(states)[1] if p.code == "conflicting-state")
     problems.extend(
         check_inventory(
             issuers,
@@ -223,7 +230,7 @@ def collect(
 def _declares_nothing(data: Any) -> bool:
     if data is None:
         return True
-    return isinstance(data, dict) and not any(data.get(section) for section in _SECTIONS)
+    return isinstance(data, dict) and not any(data.get(section) for section in (*_SECTIONS, "state"))
 
 
 def _build(

@@ -69,6 +69,7 @@ __all__ = [
     "RedisIssuerSpec",
     "RenderTargetSpec",
     "SecretSpec",
+    "StateSpec",
     "Strategy",
     "TargetSpec",
     "VercelTargetSpec",
@@ -458,12 +459,59 @@ class SecretSpec(_Model):
         return self
 
 
+class StateSpec(_Model):
+    """Where rotation state lives (`state:` in a policy; `SECRETOPS_STATE` wins over it).
+
+    `backend: files` keeps it under `SECRETOPS_STATE_DIR`. `backend: postgresql` needs the
+    database: `url_env`, the name of an environment variable holding the URL (its password
+    too), or `url`, a `postgresql://` URL without a password (libpq reads it from `PGPASSWORD`
+    or `~/.pgpass`): a policy is committed, so a password in it is refused.
+    """
+
+    backend: Literal["files", "postgresql"] = "postgresql"
+    url: str | None = None
+    url_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    lease: PositiveDuration | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        if not url.lower().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql://")
+        userinfo = url.split("://", 1)[1].split("@", 1)[0] if "@" in url else ""
+        if ":" in userinfo or "password=" in url.lower():
+            raise ValueError(
+                "holds a password, and a policy file is committed: put the URL in an environment "
+                "variable named by url_env, or the password in PGPASSWORD or ~/.pgpass"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _where(self) -> StateSpec:
+        if self.backend == "files":
+            if self.url or self.url_env:
+                raise ValueError("backend files takes no url or url_env")
+            return self
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("backend postgresql needs exactly one of url_env (an environment variable) or url")
+        return self
+
+
 class PolicyFile(_Model):
     """One `policies/*.yaml` file."""
 
     version: Literal[1] = 1
     app: str | None = None
     description: str | None = None
+    state: StateSpec | None = None
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _files_shorthand(cls, value: object) -> object:
+        """`state: files` is `state: {backend: files}`."""
+        return {"backend": "files"} if value == "files" else value
     issuers: dict[str, IssuerSpec] = Field(default_factory=dict)
     targets: dict[str, TargetSpec] = Field(default_factory=dict)
     secrets: list[SecretSpec] = Field(default_factory=list)

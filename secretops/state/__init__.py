@@ -84,19 +84,46 @@ def open_state(settings: Settings, *, clock: Callable[[], datetime] | None = Non
     `clock` stamps journal and audit entries (tests move time with it).
     """
     raw = settings.state.reveal().strip() if settings.state is not None else ""
+    lease = settings.state_lease
+    if not raw:  # no SECRETOPS_STATE: the policies may say (`state:`), else files
+        raw, policy_lease = _from_policies(settings)
+        lease = lease or policy_lease
     if not raw or raw == "files":
         from secretops.state.files import FileState
 
         return FileState(settings.state_dir, clock=clock)
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme in POSTGRES_SCHEMES:
-        return _postgres(raw, clock, settings.state_lease)
+        return _postgres(raw, clock, lease)
     shown = mask_url(raw)
     raise ConfigError(
         f"SECRETOPS_STATE={shown}: not a state backend secretops knows",
         hint="leave SECRETOPS_STATE unset (or `files`) for the files under SECRETOPS_STATE_DIR, "
         "or set it to postgresql://<user>:<password>@<host>/<database>",
     )
+
+
+def _from_policies(settings: Settings) -> tuple[str, timedelta | None]:
+    """The state URL (and lease) a policy's `state:` declares, or `("", None)` when none does."""
+    import os
+
+    from secretops.inventory.state_decl import declared_state
+
+    declared = declared_state(settings.policies_dir)
+    if declared is None or declared.spec.backend == "files":
+        return "", None
+    where = f"{declared.file}:{declared.line}"
+    if declared.spec.url_env is not None:
+        url = os.environ.get(declared.spec.url_env, "").strip()
+        if not url:
+            raise ConfigError(
+                f"{where}: state.url_env names {declared.spec.url_env}, which is not set",
+                hint=f"export {declared.spec.url_env}=postgresql://<user>:<password>@<host>/<database> "
+                "(or set SECRETOPS_STATE, which wins over the policy)",
+            )
+        return url, declared.spec.lease
+    assert declared.spec.url is not None  # StateSpec: url or url_env
+    return declared.spec.url, declared.spec.lease
 
 
 def _postgres(url: str, clock: Callable[[], datetime] | None, lease: timedelta | None = None) -> StateBackend:

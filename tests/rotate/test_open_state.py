@@ -140,3 +140,84 @@ def test_state_lease_reaches_postgres_state_and_bad_values_name_the_variable(mon
     for bad in ("30", "1s", "2d", "soon"):
         with pytest.raises(ConfigError, match="SECRETOPS_STATE_LEASE"):
             Settings.from_env({**env, "SECRETOPS_STATE_LEASE": bad})
+
+
+def _fake_postgres(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    pytest.importorskip("psycopg", reason="the [postgres] extra is not installed")
+    from secretops.state import postgres
+
+    seen: dict[str, object] = {}
+
+    class Fake:
+        name = "postgresql"
+
+        def __init__(self, url: str, **kw: object) -> None:
+            seen.update(url=url, **kw)
+
+    monkeypatch.setattr(postgres, "PostgresState", Fake)
+    return seen
+
+
+def _policies(tmp_path: Path, **files: str) -> Path:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / f"{name}.yaml").write_text(text)
+    return folder
+
+
+def test_state_declared_in_a_policy_is_used_when_secretops_state_is_unset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    seen = _fake_postgres(monkeypatch)
+    folder = _policies(tmp_path, team="version: 1\nstate:\n  url_env: TEAM_STATE_URL\n  lease: 45s\n")
+    monkeypatch.setenv("TEAM_STATE_URL", "postgresql://rotator:pw@db.internal/state")
+    open_state(Settings.from_env({"SECRETOPS_POLICIES": str(folder)}))
+    assert seen == {"url": "postgresql://rotator:pw@db.internal/state", "clock": None, "lease": timedelta(seconds=45)}
+    # SECRETOPS_STATE wins over the policy, SECRETOPS_STATE_LEASE over its lease
+    seen.clear()
+    env = {
+        "SECRETOPS_POLICIES": str(folder),
+        "SECRETOPS_STATE": "postgresql://other@h/s",
+        "SECRETOPS_STATE_LEASE": "1m",
+    }
+    open_state(Settings.from_env(env))
+    assert seen["url"] == "postgresql://other@h/s" and seen["lease"] == timedelta(minutes=1)
+    # `state: files` and no state at all are the file state
+    for text in ("version: 1\nstate: files\n", "version: 1\napp: shop\nsecrets: []\n"):
+        (folder / "team.yaml").write_text(text)
+        got = open_state(Settings.from_env({"SECRETOPS_POLICIES": str(folder), "SECRETOPS_STATE_DIR": str(tmp_path)}))
+        assert got.name == "files"
+
+
+def test_a_policy_state_names_its_file_line_and_field_when_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secretops.errors import ConfigError
+    from secretops.inventory.loader import PolicyProblems, collect
+
+    _fake_postgres(monkeypatch)
+    folder = _policies(tmp_path, team="version: 1\nstate:\n  url_env: TEAM_STATE_URL\n")
+    monkeypatch.delenv("TEAM_STATE_URL", raising=False)
+    with pytest.raises(ConfigError, match=r"team\.yaml:2: state\.url_env names TEAM_STATE_URL, which is not set"):
+        open_state(Settings.from_env({"SECRETOPS_POLICIES": str(folder)}))
+
+    (folder / "team.yaml").write_text("version: 1\nstate:\n  url: postgresql://rotator:Hunter2pw@db/state\n")
+    with pytest.raises(PolicyProblems) as info:
+        open_state(Settings.from_env({"SECRETOPS_POLICIES": str(folder)}))
+    (problem,) = info.value.problems
+    assert problem.file.name == "team.yaml" and problem.line == 3 and problem.field == "state.url"
+    assert "password" in problem.message and "Hunter2pw" not in str(info.value)
+    _, problems = collect(folder)  # `policy check` says the same
+    assert any(p.line == 3 and "password" in p.message for p in problems)
+    assert all("Hunter2pw" not in p.message for p in problems)
+
+    (folder / "team.yaml").write_text("version: 1\nstate:\n  url_env: A_URL\n")
+    (folder / "other.yaml").write_text("version: 1\nstate:\n  url_env: B_URL\n")
+    with pytest.raises(PolicyProblems) as info:
+        open_state(Settings.from_env({"SECRETOPS_POLICIES": str(folder)}))
+    assert [p.code for p in info.value.problems] == ["conflicting-state"]
+    _, problems = collect(folder)
+    assert [p.code for p in problems] == ["conflicting-state"]
