@@ -239,3 +239,15 @@ def test_template_defaults_in_real_config_stay_weak_defaults(line: str) -> None:
 
 def test_a_real_value_starting_with_a_verb_is_not_an_instruction() -> None:
     assert [f.classification for f in _scan("SECRET_KEY=set-Kq8vLm2Zx9WnRt4Yb7Pc3Hd6Wq1\n", "deploy/.env")] == [L]
+
+
+def test_azurites_published_emulator_key_is_a_documented_example_not_a_leak() -> None:
+    azurite = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+    text = (
+        "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+        f"AccountKey={azurite};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;\n"
+    )
+    assert _leaks(text, "docker-compose.test.yml") == []
+    # one character off the published key is a real-looking key again
+    other = azurite[:10] + ("A" if azurite[10] != "A" else "B") + azurite[11:]
+    assert _leaks(text.replace(azurite, other), "docker-compose.test.yml") != []
