@@ -285,29 +285,36 @@ class PostgresState(StateBackend):
         )
 
     def migrate(self) -> MigrationReport:
-        """Apply pending migrations in one transaction, under an advisory lock (safe to race)."""
-        with (
-            self._connection() as conn,
-            translating(self._url, "migrate the state schema", StateSchemaError),
-            conn.transaction(),
-        ):
+        """Apply pending migrations in one transaction, under an advisory lock (safe to race).
+
+        The lock is a session lock taken *before* the transaction begins: a backend that waited
+        for it inside a transaction could still see its cached "no such table" from before the
+        wait (catalog invalidations are processed at transaction start), and fail with
+        "relation already exists" on the tables the other runner had just committed.
+        """
+        with self._connection() as conn, translating(self._url, "migrate the state schema", StateSchemaError):
             # Two runners migrating at once: the second waits here, then finds nothing to do.
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATE_KEY,))
-            before = self._version(conn)
-            if before > LATEST:
-                raise self._newer(before)
-            if before == 0:
-                conn.execute(_VERSION_TABLE)
-            applied: list[str] = []
-            for migration in MIGRATIONS:
-                if migration.version <= before:
-                    continue
-                conn.execute(migration.sql)
-                conn.execute(
-                    "INSERT INTO secretops_schema_version (version, name) VALUES (%s, %s)",
-                    (migration.version, migration.name),
-                )
-                applied.append(migration.label)
+            conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATE_KEY,))
+            try:
+                with conn.transaction():
+                    before = self._version(conn)
+                    if before > LATEST:
+                        raise self._newer(before)
+                    if before == 0:
+                        conn.execute(_VERSION_TABLE)
+                    applied: list[str] = []
+                    for migration in MIGRATIONS:
+                        if migration.version <= before:
+                            continue
+                        conn.execute(migration.sql)
+                        conn.execute(
+                            "INSERT INTO secretops_schema_version (version, name) VALUES (%s, %s)",
+                            (migration.version, migration.name),
+                        )
+                        applied.append(migration.label)
+            finally:
+                if not conn.broken:  # a broken session has lost the lock already
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATE_KEY,))
         if applied:
             log.info("state %s migrated from schema %d to %d", self.describe(), before, LATEST)
         self._ready_checked = True
