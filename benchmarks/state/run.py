@@ -21,7 +21,7 @@ hold the store's new current value.
 `secretops rotate --due --concurrency 2` processes over 50 due secrets (PostgreSQL roles on a
 private scram cluster, Redis ACL users, `.env` targets) on one PostgreSQL state and store, and
 a runner SIGKILLed mid-run (held in its health check) taken over by a runner started once its
-3 s lease expired. A thread logs in with every `.env` value the whole time.
+5 s lease (`SECRETOPS_STATE_LEASE=5s`) expired. A thread logs in with every `.env` value the whole time.
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ def exactly_once(runners: int = 4) -> dict[str, Any]:
         tmp = Path(tempfile.mkdtemp(prefix="secretops-bench-eo-"))
         try:
             with fresh_database("secretops_bench_eo") as url:
-                world = eo.build_world(tmp, url, pg, "redis://127.0.0.1:6379/0", 25)
+                world = eo.build_world(tmp, url, pg, "redis://127.0.0.1:6379/0", 25, migrate=False)
                 try:
                     files = sorted({f for fs in world.files.values() for f in fs})
                     with eo.ConsumerWatch(files, limit=300) as watch:

@@ -15,9 +15,8 @@ each consumed from one or two `.env` files.
 During both, a thread re-reads every `.env` file and logs in with what it holds: a value that is
 refused while the file still holds it is a consumer holding a dead value, and fails the test.
 
-The CLI has no setting for the lease length (`PostgresState(lease=...)` only; the default is
-30 s), so each runner is the real CLI (`secretops.cli.app.run`) in a fresh interpreter with the
-`PostgresState` default lease set to `LEASE` first (`_CHILD`).
+Each runner is the `secretops` console script with `SECRETOPS_STATE_LEASE=5s` (the shortest
+lease the setting allows; the default is 30 s).
 """
 
 from __future__ import annotations
@@ -50,21 +49,15 @@ from tests.services import PgCluster
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 REPO = Path(__file__).resolve().parents[2]
-LEASE = timedelta(seconds=3)
+LEASE = timedelta(seconds=5)
 STORE_KEY = "5e" * 32
 FP_KEY = "ab" * 32  # tests/conftest.py sets SECRETOPS_FINGERPRINT_KEY to this for every test
 PG_TPL = "postgresql://{username}:{password|url}@127.0.0.1:%d/postgres"
 REDIS_TPL = "redis://{username}:{password|url}@127.0.0.1:6379/0"
 
-#: One runner: the real CLI, with PostgresState's default lease shortened (no CLI setting exists).
-_CHILD = (
-    "import sys\n"
-    "from datetime import timedelta\n"
-    "from secretops.state import postgres\n"
-    "postgres.PostgresState.__init__.__kwdefaults__['lease'] = timedelta(seconds=float(sys.argv[1]))\n"
-    "from secretops.cli.app import run\n"
-    "sys.exit(run(sys.argv[2:]))\n"
-)
+#: One runner: the console script next to this interpreter (or its entry point when not installed).
+_SCRIPT = Path(sys.executable).parent / "secretops"
+RUNNER = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from secretops.cli.entry import main; main()"]
 
 
 # ---------------------------------------------------------------- services
@@ -154,6 +147,7 @@ class World:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SECRETOPS_", "PG_ADMIN", "REDIS_ADMIN"))}
         env.update(
             SECRETOPS_STATE=self.state_url,
+            SECRETOPS_STATE_LEASE=f"{int(LEASE.total_seconds())}s",
             SECRETOPS_STORE=self.state_url,
             SECRETOPS_STORE_KEY=STORE_KEY,
             SECRETOPS_POLICIES=str(self.tmp / "policies"),
@@ -170,7 +164,7 @@ class World:
         out = (self.tmp / f"{name}.out").open("w")
         try:
             return subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(LEASE.total_seconds()), "rotate", "--due", "--concurrency", "2"],
+                [*RUNNER, "rotate", "--due", "--concurrency", "2"],
                 cwd=self.tmp,
                 env=self.env(),
                 stdout=out,
@@ -192,7 +186,14 @@ class World:
 
 
 def build_world(
-    tmp: Path, state_url: str, pg: PgCluster, redis_url: str, apps: int, slow_url: str | None = None
+    tmp: Path,
+    state_url: str,
+    pg: PgCluster,
+    redis_url: str,
+    apps: int,
+    slow_url: str | None = None,
+    *,
+    migrate: bool = True,
 ) -> World:
     """`apps` apps, each with a Postgres secret (two roles) and a Redis secret (one ACL user).
 
@@ -277,11 +278,11 @@ def build_world(
         lines += [f'      - {{target: {t}, env: REDIS_URL, template: "{REDIS_TPL}"}}' for t in targets]
     (tmp / "policies").mkdir()
     (tmp / "policies" / "apps.yaml").write_text("\n".join(lines) + "\n")
-    # Migrated once first, as `secretops state migrate` does (racing first use: see the last test).
-    from secretops.state.postgres import PostgresState
+    if migrate:  # as `secretops state migrate` does; otherwise the runners race its first use
+        from secretops.state.postgres import PostgresState
 
-    with PostgresState(state_url) as state:
-        state.migrate()
+        with PostgresState(state_url) as state:
+            state.migrate()
     store = world.store()
     try:
         for name, value, username in seeds:
@@ -310,8 +311,8 @@ def teardown_world(world: World) -> None:
 def make_world(tmp_path: Path, state_url: str, pg_cluster: PgCluster, redis_server: str) -> Iterator[Any]:
     made: list[World] = []
 
-    def make(apps: int, slow_url: str | None = None) -> World:
-        world = build_world(tmp_path, state_url, pg_cluster, redis_server, apps, slow_url)
+    def make(apps: int, slow_url: str | None = None, *, migrate: bool = True) -> World:
+        world = build_world(tmp_path, state_url, pg_cluster, redis_server, apps, slow_url, migrate=migrate)
         made.append(world)
         return world
 
@@ -443,7 +444,7 @@ def wait(proc: subprocess.Popen[str], timeout: float) -> int:
 
 
 def test_four_runners_rotate_fifty_secrets_exactly_once(make_world: Any) -> None:
-    world = make_world(25)
+    world = make_world(25, migrate=False)  # a fresh state: the four runners race its first migration
     assert len(world.secret_names()) == 50
     all_files = sorted({f for fs in world.files.values() for f in fs})
     with ConsumerWatch(all_files, limit=90) as watch:
