@@ -453,7 +453,9 @@ _PLACEHOLDER_PATTERNS: Final = (
     (re.compile(r"\$\{[^}]*\}|^\$\{|^\$[A-Za-z_][A-Za-z0-9_]*$|\$\(|^%[A-Z_]+%$"), "variable reference"),
     (
         re.compile(
-            r"%\([A-Za-z_]+\)[sd]|^%[sd]$|(?<![%\w])%[sd](?!\w)|\{[A-Za-z_][\w.]*(?:\|[\w]+)*\}|^\{\d*\}$|#\{[^}]*\}"
+            r"%\([A-Za-z_]+\)[sd]|^%[sd]$|(?<![%\w])%[sd](?!\w)|#\{[^}]*\}|^\{\d*\}$"
+            # str.format / f-string fields: {name}, {cfg.pw}, {values[1]}, {pw!r}, {pw:>8}, {{ x | f }}-less
+            r"|\{[A-Za-z_][\w.]*(?:\[[^\]{}\n]{1,40}\])*(?:![rsa])?(?::[^{}\n]{0,20})?(?:\|[\w]+)*\}"
         ),
         "format placeholder",
     ),

@@ -251,3 +251,15 @@ def test_azurites_published_emulator_key_is_a_documented_example_not_a_leak() ->
     # one character off the published key is a real-looking key again
     other = azurite[:10] + ("A" if azurite[10] != "A" else "B") + azurite[11:]
     assert _leaks(text.replace(azurite, other), "docker-compose.test.yml") != []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'url = f"postgresql://{values[0]}:{values[1]}@db-main.internal:5432/app"\n',
+        'dsn = "postgresql://{user}:{cfg[password]}@db.internal/app".format(user=u, cfg=c)\n',
+        'DATABASE_URL = f"postgresql://app:{password!s}@db.internal:5432/app"\n',
+    ],
+)
+def test_format_fields_in_a_uri_are_placeholders(line: str) -> None:
+    assert _leaks(line, "tools/build.py") == []
