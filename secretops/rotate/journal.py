@@ -236,6 +236,9 @@ class Journal:
     def __init__(self, directory: Path, *, clock: Callable[[], datetime] | None = None) -> None:
         self.directory = Path(directory)
         self._clock = clock or (lambda: datetime.now(UTC))
+        # path -> ((mtime_ns, size), record): `runs` re-reads only the journals that changed, so
+        # a rotation's look at its secret's runs costs a stat per run, not a parse per run.
+        self._parsed: dict[Path, tuple[tuple[int, int], RunRecord | None]] = {}
 
     def start(self, run_id: str, secret: str) -> RunJournal:
         """The journal of a new (or resumed) run; creates the directory (0700) on first use."""
@@ -249,13 +252,27 @@ class Journal:
     def runs(self, secret: str | None = None) -> list[RunRecord]:
         """Every run (of `secret`, if given), oldest first."""
         out = []
+        seen: set[Path] = set()
         for path in self._paths():
+            seen.add(path)
             try:
-                record = _read(path)
-            except RotationError:
+                st = path.stat()
+            except FileNotFoundError:
                 continue
-            if secret is None or record.secret == secret:
+            stamp = (st.st_mtime_ns, st.st_size)
+            cached = self._parsed.get(path)
+            if cached is not None and cached[0] == stamp:
+                record = cached[1]
+            else:
+                try:
+                    record = _read(path)
+                except (RotationError, OSError):
+                    record = None
+                self._parsed[path] = (stamp, record)
+            if record is not None and (secret is None or record.secret == secret):
                 out.append(record)
+        for gone in set(self._parsed) - seen:
+            del self._parsed[gone]
         return out
 
     def state(self, record: RunRecord, now: datetime) -> RunState:

@@ -180,12 +180,29 @@ class PostgresState(StateBackend):
         self.lease = lease
         self.runner = _runner_id()
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.RLock()
         self._ready_checked = False
         self._held: dict[str, PgLease] = {}
         self._audit: PgAuditLog | None = None
-        self._used = 0.0  # time.monotonic() when the connection last served a call
+        # One connection per thread that uses the state (`--concurrency N` runs N at once): each
+        # journal line is a durable commit, and commits from several sessions are flushed
+        # together, where one shared connection would queue every run's steps behind each other.
+        self._local = threading.local()
+        self._opened: list[psycopg.Connection[Any]] = []
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any] | None:
+        """This thread's connection, if it has one."""
+        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
+        return conn
+
+    def _drop(self, conn: psycopg.Connection[Any]) -> None:
+        conn.close()
+        with self._lock:
+            if conn in self._opened:
+                self._opened.remove(conn)
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -202,36 +219,39 @@ class PostgresState(StateBackend):
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """The state's connection, held under the lock; reconnects when the last one broke.
+        """This thread's connection; reconnects when its last one broke.
 
         A connection idle for a while (`secretops serve` between ticks) is probed first, so a
         server restart or an idle-session timeout in between costs a reconnect, not an error.
         """
-        with self._lock:
-            if self._conn is not None and time.monotonic() - self._used > _PROBE_AFTER:
-                self._probe()
-            if self._conn is None or self._conn.closed or self._conn.broken:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = connect(self._url)
-            try:
-                yield self._conn
-            finally:
-                self._used = time.monotonic()
-                if self._conn is not None and self._conn.broken:
-                    self._conn.close()
-                    self._conn = None
+        slot = self._local
+        conn: psycopg.Connection[Any] | None = getattr(slot, "conn", None)
+        if conn is not None and time.monotonic() - getattr(slot, "used", 0.0) > _PROBE_AFTER:
+            conn = self._probe(conn)
+        if conn is None or conn.closed or conn.broken:
+            if conn is not None:
+                self._drop(conn)
+            conn = connect(self._url)
+            slot.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        try:
+            yield conn
+        finally:
+            slot.used = time.monotonic()
+            if conn.broken:
+                self._drop(conn)
 
-    def _probe(self) -> None:
+    def _probe(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any] | None:
         import psycopg
 
-        assert self._conn is not None
         try:
-            self._conn.execute("SELECT 1")
+            conn.execute("SELECT 1")
         except psycopg.Error:
             log.debug("state connection to %s went away while idle; reconnecting", self.describe())
-            self._conn.close()
-            self._conn = None
+            self._drop(conn)
+            return None
+        return conn
 
     @contextmanager
     def _ready(self) -> Iterator[psycopg.Connection[Any]]:
@@ -259,9 +279,10 @@ class PostgresState(StateBackend):
         for lease in list(self._held.values()):
             lease.release()
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
 
     # ------------------------------------------------------------ schema
 
