@@ -239,6 +239,11 @@ class Scanner:
             cur_start, cur_end, cur_kws = ws, we, {kw}
         yield cur_start, cur_end, cur_kws
 
+    def compile_all(self) -> None:
+        """Compile every rule's regex now (before forking workers that would each compile them)."""
+        for ri in range(len(self._patterns)):
+            self._pattern(ri)
+
     def _pattern(self, ri: int) -> re.Pattern[str]:
         """Rule `ri`'s compiled regex, compiled on first use (most scans need only some rules)."""
         pattern = self._patterns[ri]

@@ -479,14 +479,14 @@ class _Worker:
         """
         batch = _Batch()
         prefix = getattr(source, "prefix", "")
-        repo = getattr(source, "repo", None)
+        top = source_top(source)
         last: tuple[str | None, str] | None = None
         try:
             for item in source.fragments():
                 if isinstance(item, Skipped):
                     self.note(batch, item)
                     continue
-                if fragment_allowed(self.policy, item.path, prefix, repo):
+                if fragment_allowed(self.policy, item.path, prefix, top):
                     batch.stats.skip(SkipReason.ALLOWLISTED)
                     continue
                 if (item.commit, item.path) != last:
@@ -786,15 +786,19 @@ class _Feed:
                     if batch:
                         yield batch
                         batch, size = [], 0
-                    for chunk in chunks:
+                    # Oldest first: the chunk holding the root commit (a whole tree imported at
+                    # once) is often the biggest, and dispatched last it leaves the other workers
+                    # idle at the end. Findings are sorted at the end, whatever the order.
+                    for chunk in reversed(chunks):
                         yield [_SourceTask(chunk)]
                     continue
                 prefix = getattr(source, "prefix", "")  # what the source puts before repository paths
+                top = source_top(source)
                 for item in source.fragments():
                     if isinstance(item, Skipped):
                         _note(self.stats, self.skipped, item)
                         continue
-                    if fragment_allowed(self.policy, item.path, prefix, getattr(source, "repo", None)):
+                    if fragment_allowed(self.policy, item.path, prefix, top):
                         self.stats.skip(SkipReason.ALLOWLISTED)
                         continue
                     if (item.commit, item.path) != last:
@@ -811,18 +815,26 @@ class _Feed:
             yield batch
 
 
-def fragment_allowed(policy: PathPolicy | None, path: str, prefix: str, repo: str | None = None) -> bool:
-    """The policy's path allowlist on a source's fragment: the path as shown and relative to its repository."""
+def fragment_allowed(policy: PathPolicy | None, path: str, prefix: str, top: str | None = None) -> bool:
+    """The policy's path allowlist on a source's fragment: the path as shown and relative to its
+    repository, whose work tree's top is `top` (`source_top`: looked up once per source)."""
     if policy is None:
         return False
     rel = path[len(prefix) :] if prefix and path.startswith(prefix) else path
     if policy.path_allowed(rel) or (rel != path and policy.path_allowed(path)):
         return True
     file_allowed = getattr(policy, "file_allowed", None)  # .secretopsignore, discovered config
-    if file_allowed is None or repo is None:
+    if file_allowed is None or top is None:
         return False
-    top = find_git_top(repo) or repo  # git names paths from the top of the work tree
     return bool(file_allowed(os.path.join(top, rel)))
+
+
+def source_top(source: Source) -> str | None:
+    """The top of the work tree a source's paths are relative to (git names paths from there)."""
+    repo = getattr(source, "repo", None)
+    if repo is None:
+        return None
+    return find_git_top(repo) or repo
 
 
 def _note(stats: ScanStats, skipped: list[Skipped], skip: Skipped) -> None:
@@ -904,6 +916,11 @@ def scan_paths(
     elif first is not None:
         previous = _STATE
         _STATE = state if fork else None  # forked workers inherit the scanner built above
+        if fork and any(t and isinstance(t[0], _SourceTask) for t in (first, second)):
+            # A long history: the workers will use most rules, and each would compile them again.
+            compile_all = getattr(state.scanner, "compile_all", None)
+            if compile_all is not None:
+                compile_all()
         if fork:
             # Move everything built so far (rules, scanner, imported modules) out of the cyclic
             # GC's reach: a collection in a forked worker would otherwise write to every one of
