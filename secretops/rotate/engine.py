@@ -169,7 +169,10 @@ class Engine:
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.inventory = inventory
-        self.store = store if isinstance(store, SerializedStore) else SerializedStore(store)
+        # Calls from `--concurrency` threads run one at a time, unless the store says it is safe
+        # to call at once (`thread_safe`: the PostgreSQL store, a session per thread).
+        thread_safe = isinstance(store, SerializedStore) or getattr(store, "thread_safe", False) is True
+        self.store = store if thread_safe else SerializedStore(store)
         self.key = key
         self.issuer_factory = issuer_factory
         self.target_factory = target_factory

@@ -106,6 +106,9 @@ class PostgresStore(RecordStore):
     """
 
     id = "postgres"
+    #: Safe to call from several threads at once (one session per thread, row locks between
+    #: writers): the engine does not serialize its calls.
+    thread_safe = True
 
     def __init__(
         self,
@@ -127,8 +130,9 @@ class PostgresStore(RecordStore):
         self._connect_timeout = connect_timeout
         self._environ = dict(os.environ if environ is None else environ)
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.RLock()
-        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._lock = threading.RLock()  # guards `_opened` only: each thread has its own session
+        self._local = threading.local()
+        self._opened: list[psycopg.Connection[tuple[Any, ...]]] = []
         if fingerprint_key is None:
             from secretops.settings import Settings
 
@@ -202,7 +206,19 @@ class PostgresStore(RecordStore):
                 f"PostgreSQL at {self.where} failed to {what}: {type(exc).__name__} ({self._scrub(str(exc))})"
             ) from None
 
+    @property
+    def _conn(self) -> psycopg.Connection[tuple[Any, ...]] | None:
+        """This thread's connection, if it has one."""
+        conn: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "conn", None)
+        return conn
+
+    @_conn.setter
+    def _conn(self, conn: psycopg.Connection[tuple[Any, ...]] | None) -> None:
+        self._local.conn = conn
+
     def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """This thread's connection (`--concurrency N` runs N store transactions at once; the
+        secret's row lock, not a lock in this process, keeps two writers apart)."""
         conn = self._conn
         if conn is None or conn.closed or conn.broken:
             with self._translate("connect"):
@@ -213,6 +229,8 @@ class PostgresStore(RecordStore):
                     application_name="secretops-store",
                 )
             self._conn = conn
+            with self._lock:
+                self._opened.append(conn)
         return conn
 
     def _begin(self, stack: contextlib.ExitStack) -> psycopg.Cursor[tuple[Any, ...]]:
@@ -237,13 +255,13 @@ class PostgresStore(RecordStore):
     @contextlib.contextmanager
     def _tx(self, what: str) -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
         """A transaction (READ COMMITTED; changes lock the secret's row) on this store's connection."""
-        with self._lock, self._translate(what), contextlib.ExitStack() as stack:
+        with self._translate(what), contextlib.ExitStack() as stack:
             yield self._begin(stack)
 
     def _retrying(self, what: str, body: Callable[[psycopg.Cursor[tuple[Any, ...]]], Any]) -> Any:
         """Run `body` in a transaction, again (up to 5 times) on a deadlock or serialization failure."""
         for attempt in range(RETRIES):
-            with self._lock, self._translate(what):
+            with self._translate(what):
                 try:
                     with contextlib.ExitStack() as stack:
                         return body(self._begin(stack))
@@ -256,10 +274,11 @@ class PostgresStore(RecordStore):
     def close(self) -> None:
         """Close the connection."""
         with self._lock:
-            if self._conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    self._conn.close()
-                self._conn = None
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+        self._local = threading.local()
 
     # ------------------------------------------------------------ schema and key
 
