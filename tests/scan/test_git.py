@@ -294,3 +294,29 @@ def test_a_chunk_whose_git_fails_fails_the_scan(tmp_path: Path) -> None:
 
     batch = runner._Worker(Scanner(load_rules(), KEY), ScanOptions(), None).scan_source(broken)
     assert isinstance(batch.error, GitError)
+
+
+def test_hunks_with_no_newline_markers_and_mixed_edits_parse_as_before(tmp_path: Path) -> None:
+    """The block reader and the line-by-line path give the same fragments (markers, CR, replaced lines)."""
+    repo = Repo(tmp_path / "r")
+    repo.commit("c1", **{"a.env": "KEEP=1\nDB_PASSWORD=old\nTAIL=1", "b.txt": "x\r\ny\r\n"})
+    repo.commit("c2", **{"a.env": f"KEEP=1\nDB_PASSWORD={PW1}\nTAIL=2", "b.txt": "x\r\n++z\r\ny\r\n"})
+    repo.commit("c3", **{"a.env": f"KEEP=1\nDB_PASSWORD={PW1}\nTAIL=2\nNEW=3\n"})
+    source = GitDiffSource(str(repo.root), history_args())
+    got = [(f.path, f.line_offset, f.commit, f.text) for f in source.fragments() if isinstance(f, Fragment)]
+
+    class Slow(GitDiffSource):
+        @staticmethod
+        def _block(stream, pending, removed, added):  # type: ignore[no-untyped-def,override]
+            return None  # always the line-by-line path
+
+    slow = [
+        (f.path, f.line_offset, f.commit, f.text)
+        for f in Slow(str(repo.root), history_args()).fragments()
+        if isinstance(f, Fragment)
+    ]
+    assert got == slow
+    texts = [t for _, _, _, t in got]
+    assert f"DB_PASSWORD={PW1}\nTAIL=2\n" in texts  # replaced lines after a no-newline marker
+    assert "++z\r\n" in texts  # a line starting with + keeps its own +; CR kept
+    assert "TAIL=2\nNEW=3\n" in texts

@@ -19,6 +19,7 @@ cost, and one git process would be the floor for one reader.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ __all__ = ["GitDiffSource", "GitError", "history_args", "staged_args"]
 
 _HEADER: Final = b"\x1e"  # starts each commit header line (see `history_args`)
 _FIELD: Final = b"\x1f"
-_HUNK: Final = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK: Final = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _DIFF_OPTS: Final = ("-p", "--no-color", "--no-ext-diff", "--no-textconv", "-U0", "--diff-filter=d")
 
 
@@ -172,11 +173,20 @@ class GitDiffSource(Source):
             )
 
     def _parse(self, stream: IO[bytes]) -> Iterator[Fragment | Skipped]:
+        """Hunks of added lines from `git log -p -U0` / `git diff -U0` output.
+
+        With `-U0` a hunk header says how many lines it removes and adds, and they follow it in
+        that order: the common case reads them as one block (`_block`), in C, instead of line by
+        line. A hunk whose lines do not add up (a "\\ No newline at end of file" marker among
+        them) goes through the line-by-line path, which handles every line git can print.
+        """
         commit: str | None = None
         date: str | None = None
         path: str | None = None
         hunk: _Hunk | None = None
-        for raw in stream:
+        pending: list[bytes] = []  # lines read ahead by a block read that did not add up
+        lines = _pushback(stream, pending)
+        for raw in lines:
             line = raw[:-1] if raw.endswith(b"\n") else raw
             if hunk is not None and line[:1] == b"+":
                 hunk.size += len(line)
@@ -199,11 +209,44 @@ class GitDiffSource(Source):
                 target = line[4:]
                 path = None if target == b"/dev/null" else _strip_prefix(target).decode("utf-8", "surrogateescape")
             elif path is not None and (m := _HUNK.match(line)):
-                count = int(m.group(2)) if m.group(2) is not None else 1
-                if count > 0:
-                    hunk = _Hunk(path, int(m.group(1)), [])
+                removed = int(m.group(1)) if m.group(1) is not None else 1
+                count = int(m.group(3)) if m.group(3) is not None else 1
+                start = int(m.group(2))
+                if count <= 0:
+                    continue
+                block = self._block(stream, pending, removed, count)
+                if block is None:  # did not add up: the lines are in `pending`, read one by one
+                    hunk = _Hunk(path, start, [])
+                    continue
+                if len(block) - count > self.max_size:
+                    yield Skipped(
+                        self.prefix + path, SkipReason.TOO_LARGE, f"a hunk of more than {self.max_size} bytes"
+                    )
+                    continue
+                text = decode_bytes(block[1:].replace(b"\n+", b"\n"))
+                yield Fragment(text=text, path=self.prefix + path, line_offset=start - 1, commit=commit, date=date)
         if hunk is not None:
             yield from self._emit(hunk, commit, date)
+
+    @staticmethod
+    def _block(stream: IO[bytes], pending: list[bytes], removed: int, added: int) -> bytes | None:
+        """The `added` lines after `removed` removed ones, joined (each still starting with `+`),
+        or None, with the lines read put back in `pending`, when they are not exactly that."""
+        if pending:  # only after a fallback; keep to the line-by-line path until it is drained
+            return None
+        got = list(itertools.islice(stream, removed + added))
+        gone = b"".join(got[:removed])
+        kept = b"".join(got[removed:])
+        if (
+            len(got) == removed + added
+            and (removed == 0 or (gone[:1] == b"-" and gone.count(b"\n-") == removed - 1))
+            and kept[:1] == b"+"
+            and kept.count(b"\n+") == added - 1
+            and kept.endswith(b"\n")
+        ):
+            return kept
+        pending.extend(got)
+        return None
 
     def _emit(self, hunk: _Hunk, commit: str | None, date: str | None) -> Iterator[Fragment | Skipped]:
         shown = self.prefix + hunk.path
@@ -238,3 +281,15 @@ def _unquote(quoted: bytes) -> bytes:
         return _ESCAPES.get(m.group(2), m.group(2))
 
     return _OCTAL.sub(repl, quoted)
+
+
+def _pushback(stream: IO[bytes], pending: list[bytes]) -> Iterator[bytes]:
+    """The stream's lines, after any lines a block read put back in `pending` (in order)."""
+    while True:
+        if pending:
+            yield pending.pop(0)
+            continue
+        raw = stream.readline()
+        if not raw:
+            return
+        yield raw
