@@ -338,6 +338,16 @@ def build_app(service: Service) -> Starlette:
         except SecretOpsError as exc:
             log.error("github hook: delivery %s not matched: %s", delivery, exc.message)
             return _error(503, f"cannot match the alert now: {exc.message}")
+        try:  # with PostgreSQL state, every replica's record: a redelivery to another one is a replay too
+            claimed = await run_in_threadpool(service.ops.claim_delivery, delivery)
+        except SecretOpsError as exc:  # nothing recorded: GitHub's redelivery will be handled
+            log.error("github hook: delivery %s: cannot claim it in the state: %s", delivery, exc.message)
+            return _error(503, f"cannot record the delivery now: {exc.message}")
+        if claimed is False:
+            service.deliveries.remember(delivery)
+            count(hook, "replayed")
+            log.info("github hook: delivery %s already handled by another replica: ignored", delivery)
+            return JSONResponse({"ignored": "replayed delivery", "delivery": delivery}, status_code=202)
         if not service.deliveries.remember(delivery):
             count(hook, "replayed")
             return JSONResponse({"ignored": "replayed delivery", "delivery": delivery}, status_code=202)

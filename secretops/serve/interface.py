@@ -133,3 +133,8 @@ class Operations(ABC):
     def unfinished_runs(self) -> list[str]:
         """Runs the journal holds as unfinished (`run-id secret` each), for the shutdown log."""
         return []
+
+    def claim_delivery(self, delivery: str) -> bool | None:
+        """Claim a webhook delivery id in the shared state: True the first time any replica does,
+        False for a delivery another replica already took, None when the state is not shared."""
+        return None

@@ -165,6 +165,14 @@ class EngineOperations(Operations):
         except Exception as exc:  # a driver error may quote a DSN: name its type only
             return f"state backend unreachable ({type(exc).__name__})"
 
+    def claim_delivery(self, delivery: str) -> bool | None:
+        """See `Operations.claim_delivery`: `StateBackend.claim_once` (PostgreSQL state: shared)."""
+        backend = open_state(self.settings)
+        try:
+            return backend.claim_once("github-delivery", delivery)
+        finally:
+            backend.close()
+
     def unfinished_runs(self) -> list[str]:
         """See `Operations.unfinished_runs`."""
         try:

@@ -163,6 +163,12 @@ class StateBackend(ABC):
     def migrate(self) -> MigrationReport:
         """Apply pending schema migrations (idempotent; `StateSchemaError` on a newer schema)."""
 
+    def claim_once(self, kind: str, key: str) -> bool | None:
+        """Claim `key` (an id, never a value) of `kind` for good: True the first time any runner
+        sharing this state claims it, False after; None when this backend keeps no shared record
+        (the files: one machine, where the caller's own record is the whole truth)."""
+        return None
+
     def describe(self) -> str:
         """Where the state is, with no credentials (a path, or a URL with the password masked)."""
         return self.name

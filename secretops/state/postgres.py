@@ -417,6 +417,17 @@ class PostgresState(StateBackend):
             row = conn.execute(_ALIVE, params).fetchone()
         return bool(row and row[0])
 
+    def claim_once(self, kind: str, key: str) -> bool:
+        """See `StateBackend.claim_once`: one row per `(kind, key)`, the first insert wins."""
+        storable("once", kind, key)
+        with self._ready() as conn, translating(self._url, f"claim {kind}"):
+            row = conn.execute(
+                "INSERT INTO secretops_once (kind, key, runner) VALUES (%s, %s, %s) "
+                "ON CONFLICT (kind, key) DO NOTHING RETURNING 1",
+                (kind, key, self.runner),
+            ).fetchone()
+        return row is not None
+
     def exclusive(self, secret: str) -> SecretLease:
         """A lease on `secret` (not yet acquired), on a connection of its own."""
         return PgLease(self._url, secret, self.lease, ready=self.ensure_schema, on_change=self._lease_changed)

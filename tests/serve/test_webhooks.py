@@ -6,10 +6,11 @@ import json
 import logging
 import stat
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from tests.serve.conftest import FINDINGS_TOKEN, HOOK_SECRET, Harness, alert_body, sign
+from tests.serve.conftest import FINDINGS_TOKEN, HOOK_SECRET, Client, Harness, alert_body, sign
 
 LEAKED = "sk_live_fakeLEAKEDvalue000111222"
 REPORT = {
@@ -207,3 +208,43 @@ def test_shutting_down_refuses_new_deliveries(harness: Harness) -> None:
     got = harness.github(alert_body())
     assert got.status_code == 503
     assert harness.ops.changes() == []
+
+
+def test_a_delivery_another_replica_took_is_ignored_and_changes_nothing(tmp_path: Path) -> None:
+    """Two replicas share one state (PostgreSQL): GitHub's redelivery to the second is a replay."""
+    from secretops.serve.app import Service, build_app
+    from tests.serve.conftest import FakeOps, config
+
+    claimed: set[str] = set()
+
+    class SharedOps(FakeOps):
+        def claim_delivery(self, delivery: str) -> bool | None:
+            if delivery in claimed:
+                return False
+            claimed.add(delivery)
+            return True
+
+    body = alert_body()
+    replicas = []
+    for name in ("a", "b"):
+        ops = SharedOps()
+        service = Service(config(), ops, state_dir=tmp_path / name, start_scheduler=False)
+        replicas.append((ops, service, Client(build_app(service))))
+    try:
+        (ops_a, service_a, client_a), (ops_b, _service_b, client_b) = replicas
+        headers = {
+            "X-GitHub-Event": "secret_scanning_alert",
+            "X-GitHub-Delivery": "shared-1",
+            "X-Hub-Signature-256": sign(body),
+            "Content-Type": "application/json",
+        }
+        first = client_a.post("/hooks/github-secret-scanning", content=body, headers=headers)
+        again = client_b.post("/hooks/github-secret-scanning", content=body, headers=headers)
+        assert first.status_code == 202 and first.json()["accepted"] is True
+        assert again.status_code == 202 and again.json() == {"ignored": "replayed delivery", "delivery": "shared-1"}
+        service_a.wait_incidents()
+        assert ops_a.changes() == ["match_alert", "respond"]
+        assert "respond" not in ops_b.changes()
+    finally:
+        for _, _, client in replicas:
+            client.close()

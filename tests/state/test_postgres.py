@@ -532,3 +532,20 @@ def test_a_connection_lost_while_idle_is_replaced(
         state.runs()
     assert info.value.exit_code == ExitCode.UNAVAILABLE
     assert [r.run_id for r in state.runs()] == [run_id]
+
+
+def test_a_key_is_claimed_once_across_runners(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
+    """`claim_once`: the first runner to claim a delivery id wins, on any replica; files say None."""
+    one, two = _state(pg_schema, states), _state(pg_schema, states)
+    assert one.claim_once("github-delivery", f"d-{tag}") is True
+    assert two.claim_once("github-delivery", f"d-{tag}") is False
+    assert one.claim_once("github-delivery", f"d-{tag}") is False
+    assert two.claim_once("other-kind", f"d-{tag}") is True  # kinds do not collide
+    rows = pg_schema.query("SELECT kind, key FROM secretops_once ORDER BY kind")
+    assert rows == [("github-delivery", f"d-{tag}"), ("other-kind", f"d-{tag}")]
+
+
+def test_file_state_keeps_no_shared_claims(tmp_path: Path) -> None:
+    from secretops.state.files import FileState
+
+    assert FileState(tmp_path).claim_once("github-delivery", "d-1") is None

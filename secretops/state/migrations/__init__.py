@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from secretops.state.migrations import m0001_initial
+from secretops.state.migrations import m0001_initial, m0002_once
 
 __all__ = ["LATEST", "MIGRATIONS", "Migration"]
 
@@ -32,7 +32,10 @@ class Migration:
         return f"{self.version:04d}_{self.name}"
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial", m0001_initial.SQL),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial", m0001_initial.SQL),
+    Migration(2, "once", m0002_once.SQL),
+)
 
 LATEST: int = MIGRATIONS[-1].version
 
