@@ -85,7 +85,9 @@ def test_key_yaml_scans_at_megabytes_per_second() -> None:
     """`- key: x` lines (a keyword of a multiline rule on every line) scan at several MB/s, linearly."""
     got = _measure("- key: x\n")
     assert got["rss_mb"] < 150, got
-    assert 8 / got["8"] > 2.0, f"{8 / got['8']:.1f} MB/s: {got}"
+    # The issue measured ~0.08 MB/s; quiet, this machine does 2 to 2.5 MB/s, and a loaded one
+    # (other jobs on both cores) 1.8. A floor of 1 MB/s still fails that regression by 12x.
+    assert 8 / got["8"] > 1.0, f"{8 / got['8']:.1f} MB/s: {got}"
     assert got["8"] < max(got["2"], 0.02) * 6, f"not linear between 2 MB and 8 MB: {got}"
 
 
