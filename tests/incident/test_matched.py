@@ -73,6 +73,21 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str, R
     return tmp_path, token, net
 
 
+def _fake_render(token: str, monkeypatch: pytest.MonkeyPatch) -> FakeRender:
+    """A fake Render holding `token` on srv-abc, which the CLI's Render target talks to."""
+    render = FakeRender()
+    render.add_service("srv-abc", {"TOKEN": token})
+
+    def build_target(name: str, spec: TargetSpec, env: Any, *, base_dir: Path | None = None) -> Target:
+        if isinstance(spec, RenderTargetSpec):
+            client = httpx.Client(transport=httpx.MockTransport(render.handle))
+            return RenderTarget(name, spec, SecretValue(render.token), client=client, sleep=lambda _s: None)
+        return real_build_target(name, spec, env, base_dir=base_dir)
+
+    monkeypatch.setattr("secretops.cli.rotate.build_target", build_target)
+    return render
+
+
 def _fingerprint(report: Path, value: str) -> str:
     fp = fingerprint(FingerprintKey(bytes.fromhex("ab" * 32)), value)
     assert fp in {f["fingerprint"] for f in json.loads(report.read_text())["findings"]}
@@ -129,16 +144,7 @@ def test_finding_fingerprint_alone_rotates_the_inventory_secret_it_matches(
     world: tuple[Path, str, RevocationInternet], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, token, net = world
-    render = FakeRender()
-    render.add_service("srv-abc", {"TOKEN": token})
-
-    def build_target(name: str, spec: TargetSpec, env: Any, *, base_dir: Path | None = None) -> Target:
-        if isinstance(spec, RenderTargetSpec):
-            client = httpx.Client(transport=httpx.MockTransport(render.handle))
-            return RenderTarget(name, spec, SecretValue(render.token), client=client, sleep=lambda _s: None)
-        return real_build_target(name, spec, env, base_dir=base_dir)
-
-    monkeypatch.setattr("secretops.cli.rotate.build_target", build_target)
+    render = _fake_render(token, monkeypatch)
     fp = fingerprint(FingerprintKey(bytes.fromhex("ab" * 32)), token)
     code = run(["compromised", "--finding", fp, "--report", "incident.json"])
     out = capsys.readouterr().out
@@ -156,16 +162,7 @@ def test_a_leaked_previous_value_in_its_grace_is_revoked_now(
     """A scheduled rotation promoted a new value and keeps the old one valid for its 1 h grace;
     the old value then leaks: compromised must revoke it at once, not say "finish the run"."""
     root, token, _net = world
-    render = FakeRender()
-    render.add_service("srv-abc", {"TOKEN": token})
-
-    def build_target(name: str, spec: TargetSpec, env: Any, *, base_dir: Path | None = None) -> Target:
-        if isinstance(spec, RenderTargetSpec):
-            client = httpx.Client(transport=httpx.MockTransport(render.handle))
-            return RenderTarget(name, spec, SecretValue(render.token), client=client, sleep=lambda _s: None)
-        return real_build_target(name, spec, env, base_dir=base_dir)
-
-    monkeypatch.setattr("secretops.cli.rotate.build_target", build_target)
+    render = _fake_render(token, monkeypatch)
     assert run(["rotate", "ci/token"]) == 0
     assert "awaiting-revoke" in capsys.readouterr().out
     fp = fingerprint(FingerprintKey(bytes.fromhex("ab" * 32)), token)

@@ -119,21 +119,9 @@ def test_postgres_url_builds_postgres_state(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_state_lease_reaches_postgres_state_and_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("psycopg", reason="the [postgres] extra is not installed")
     from datetime import timedelta
 
-    from secretops.errors import ConfigError
-    from secretops.state import postgres
-
-    seen: dict[str, object] = {}
-
-    class Fake:
-        name = "postgresql"
-
-        def __init__(self, url: str, **kw: object) -> None:
-            seen.update(kw)
-
-    monkeypatch.setattr(postgres, "PostgresState", Fake)
+    seen = _fake_postgres(monkeypatch)
     env = {"SECRETOPS_STATE": "postgresql://u:pw@127.0.0.1/state", "SECRETOPS_STATE_LEASE": "2m"}
     open_state(Settings.from_env(env))
     assert seen["lease"] == timedelta(minutes=2)
