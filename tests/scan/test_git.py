@@ -307,7 +307,7 @@ def test_hunks_with_no_newline_markers_and_mixed_edits_parse_as_before(tmp_path:
 
     class Slow(GitDiffSource):
         @staticmethod
-        def _block(stream, pending, removed, added):  # type: ignore[no-untyped-def,override]
+        def _block(stream, pending, removed, added, limit):  # type: ignore[no-untyped-def,override]
             return None  # always the line-by-line path
 
     slow = [

@@ -214,7 +214,7 @@ class GitDiffSource(Source):
                 start = int(m.group(2))
                 if count <= 0:
                     continue
-                block = self._block(stream, pending, removed, count)
+                block = self._block(stream, pending, removed, count, self.max_size)
                 if block is None:  # did not add up: the lines are in `pending`, read one by one
                     hunk = _Hunk(path, start, [])
                     continue
@@ -229,12 +229,23 @@ class GitDiffSource(Source):
             yield from self._emit(hunk, commit, date)
 
     @staticmethod
-    def _block(stream: IO[bytes], pending: list[bytes], removed: int, added: int) -> bytes | None:
+    def _block(stream: IO[bytes], pending: list[bytes], removed: int, added: int, limit: int) -> bytes | None:
         """The `added` lines after `removed` removed ones, joined (each still starting with `+`),
-        or None, with the lines read put back in `pending`, when they are not exactly that."""
+        or None, with the lines read put back in `pending`, when they are not exactly that.
+
+        Reading stops once the lines pass `limit` bytes (the hunk is too large to keep: the
+        line-by-line path skips it), so a huge hunk is never held whole in memory.
+        """
         if pending:  # only after a fallback; keep to the line-by-line path until it is drained
             return None
-        got = list(itertools.islice(stream, removed + added))
+        got: list[bytes] = []
+        size = 0
+        for raw in itertools.islice(stream, removed + added):
+            got.append(raw)
+            size += len(raw)
+            if size > limit:
+                pending.extend(got)
+                return None
         gone = b"".join(got[:removed])
         kept = b"".join(got[removed:])
         if (
