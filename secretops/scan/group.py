@@ -245,6 +245,11 @@ def _infer(candidate: Candidate, rule: Rule) -> None:
                 candidate.provider = provider
 
 
+def _takes_a_user(secret: Candidate) -> bool:
+    """Whether `secret` is a password-like credential whose user name an identifier may be."""
+    return secret.rule.generic or secret.rule.provider == "generic" or "password" in secret.kind
+
+
 def absorb_identifiers(candidates: Sequence[Candidate]) -> list[Candidate]:
     """Fold each identifier into the nearest secret candidate of the same provider.
 
@@ -271,7 +276,9 @@ def absorb_identifiers(candidates: Sequence[Candidate]) -> list[Candidate]:
             if distance < best_distance:
                 best, best_distance = secret, distance
         if best is None and not ident.rule.public:
-            best = next((s for s in secrets if s.line == ident.line), None)
+            # Beside a password on its own line (an SES SMTP user name and its password), not
+            # another provider's token that happens to share the line (`sk-proj-...AKIA...`).
+            best = next((s for s in secrets if s.line == ident.line and _takes_a_user(s)), None)
         if best is not None:
             kind = ident.rule.kind
             if kind.startswith(ident.rule.provider + "-"):

@@ -161,10 +161,16 @@ def check_case(case: Case) -> ScanResult:
         shutil.rmtree(folder, ignore_errors=True)
     assert not result.stats.skipped.get("error"), f"the engine failed on the file: {result.skipped}"
     expected = os.fsencode(folder) + b"/" + case.name
+    # An identifier's value (a lone AWS access key id) is public: outputs show it as another
+    # finding's context by design (`access_key_id=AKIA...`), so it is no leaked value here.
+    public = {rid for rid, info in h.rules.items() if "identifier" in info.tags}
     values = {
         f.secret.reveal()
         for f in result.findings
-        if f.secret is not None and f.classification is Classification.LEAK and len(f.secret.reveal()) >= _MIN_CHECKED
+        if f.secret is not None
+        and f.classification is Classification.LEAK
+        and f.rule_id not in public
+        and len(f.secret.reveal()) >= _MIN_CHECKED
     }
     # A value that is also part of the file name or of a reason is not a leak of ours.
     shown_elsewhere = " ".join([os.fsdecode(case.name), *(r for f in result.findings for r in f.reasons)])

@@ -169,3 +169,15 @@ def test_infer_provider() -> None:
     assert infer_provider("x.db.ondigitalocean.com") == ("digitalocean", None)
     assert infer_provider("sentry.io") == ("sentry", None)
     assert infer_provider("neon.tech.evil.com") is None
+
+
+def test_an_aws_key_id_glued_to_another_providers_token_is_not_its_context() -> None:
+    """Found by the long fuzz run: `sk-proj-...AWS_ACCESS_KEY_ID=AKIA...` on one line gave the
+    OpenAI key an `access_key_id` context (and printed the id beside it in the table)."""
+    text = (
+        "OPENAI_API_KEY=sk-proj-DJppkFFEZciCQP00U87juJUBEoAXHmGRZ2XsTS5MivpF9k9jz89iLWeajzT3BlbkFJV6"
+        "xuRXLAsfmhVwlva_byCSEsWAGU0g47kCxhG4rS2A5e7sAuPFJiN7UZpjAWS_ACCESS_KEY_ID=AKIATMAAF2KV52BW6CDZ\n"
+    )
+    found = {f.rule_id: f for f in scan(text, "deploy/.env")}
+    assert "access_key_id" not in found["openai-project-key"].context
+    assert "aws-access-key-id-alone" in found
