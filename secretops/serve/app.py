@@ -291,19 +291,25 @@ def build_app(service: Service) -> Starlette:
     def count(hook: str, result: str) -> None:
         metrics.deliveries.labels(hook=hook, result=result).inc()
 
-    async def github_hook(request: Request) -> Response:
-        hook = "github"
-        secret = config.github_webhook_secret
-        if secret is None:
-            return _error(404, "this hook is off: set SECRETOPS_GITHUB_WEBHOOK_SECRET(_FILE)")
+    async def read_body(request: Request, hook: str) -> bytes | Response:
+        """The request's body, or the 413/400 answer (counted) when it is too large or unreadable."""
         try:
-            body = await _read_body(request, config.max_body_bytes)
+            return await _read_body(request, config.max_body_bytes)
         except _TooLarge:
             count(hook, "too-large")
             return _error(413, f"body over {config.max_body_bytes} bytes")
         except BadPayload as exc:
             count(hook, "malformed")
             return _error(400, str(exc))
+
+    async def github_hook(request: Request) -> Response:
+        hook = "github"
+        secret = config.github_webhook_secret
+        if secret is None:
+            return _error(404, "this hook is off: set SECRETOPS_GITHUB_WEBHOOK_SECRET(_FILE)")
+        body = await read_body(request, hook)
+        if isinstance(body, Response):
+            return body
         if not verify_github_signature(secret, body, request.headers.get("x-hub-signature-256")):
             count(hook, "unauthorized")
             log.warning("github hook: refused a delivery with a missing or wrong signature")
@@ -368,14 +374,9 @@ def build_app(service: Service) -> Starlette:
         token = config.findings_token
         if token is None:
             return _error(404, "this hook is off: set SECRETOPS_FINDINGS_TOKEN(_FILE)")
-        try:
-            body = await _read_body(request, config.max_body_bytes)
-        except _TooLarge:
-            count(hook, "too-large")
-            return _error(413, f"body over {config.max_body_bytes} bytes")
-        except BadPayload as exc:
-            count(hook, "malformed")
-            return _error(400, str(exc))
+        body = await read_body(request, hook)
+        if isinstance(body, Response):
+            return body
         if not bearer_ok(token, request.headers.get("authorization")):
             count(hook, "unauthorized")
             log.warning("findings hook: refused a request with a missing or wrong bearer token")
