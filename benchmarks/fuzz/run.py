@@ -1,67 +1,106 @@
 """Long fuzz run: the CI property test (tests/scan/test_fuzz.py) with many more cases.
 
 ```bash
-python -m benchmarks.fuzz.run --examples 1000000          # the full run (hours on 2 cores)
+python -m benchmarks.fuzz.run --examples 1000000 --workers 2     # the full run
 python -m benchmarks.fuzz.run --examples 100000 --seconds 480   # stop after 8 minutes
 ```
 
-Runs `tests.scan.fuzz_core.check_case` on Hypothesis-generated cases in one process, stopping at
-`--examples` cases or after `--seconds` (checked every 2,000 cases), whichever comes first;
-prints cases per second, how many cases held findings and leaks, and the first failure
-(Hypothesis shrinks it to a small case).
-Exit code 1 when a case failed. `--json FILE` writes the figures.
+Runs `tests.scan.fuzz_core.check_case` on Hypothesis-generated cases, in `--workers` processes
+(default 1), each with its own seed (`--seed K` gives worker i the seed K + i) and its share of
+`--examples`, stopping at `--examples` cases or after `--seconds` (checked between rounds of
+2,000 cases), whichever comes first; prints cases per second, how many cases held findings and
+leaks, and the first failure of each worker (with `--keep-going`, every failure, and the worker
+goes on with its next round). Rounds generate without shrinking; a round that
+fails is run again with the same seed and shrinking on, so Hypothesis reports a small case.
+Exit code 1 when a case failed. `--json FILE` writes the figures (summed over the workers, and
+each worker's own).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import multiprocessing
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from tests.scan.fuzz_core import Case, cases, check_case, harness
+from secretops.scan.formats import sarif
+from tests.scan.fuzz_core import Case, cases, check_case, harness, remove_folder
 
 _ROUND = 2000
 
 
 @dataclass
 class Figures:
-    """What one run measured."""
+    """What one worker, or the whole run, measured."""
 
     examples_asked: int
     seconds_limit: float
+    seeds: list[int | None] = field(default_factory=list)
     cases: int = 0
     with_findings: int = 0
     with_leaks: int = 0
     findings: int = 0
     seconds: float = 0.0
     rate: float = 0.0
+    failures: int = 0
     failure: str | None = None
+    failing_case: str | None = None  # repr of the shrunk case (rule examples: fake values)
+    failing_round_seed: int | None = None
+    all_failures: list[dict[str, Any]] = field(default_factory=list)  # with --keep-going
     hit_time_limit: bool = False
     extrapolated_1m_hours: float = 0.0
+    workers: list[dict[str, Any]] = field(default_factory=list)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=1_000_000, help="cases to run (default 1,000,000)")
-    parser.add_argument("--seconds", type=float, default=0.0, help="stop after this many seconds (0: no limit)")
-    parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default: random)")
-    parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
-    args = parser.parse_args(argv)
+def _settings(size: int, shrink: bool) -> settings:
+    return settings(
+        max_examples=size,
+        deadline=None,  # timing is measured here, not judged per case
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        # No explicit examples, no database to reuse, no target() calls: generating is all a
+        # round does until a case fails; then the same seed is run again with shrinking.
+        phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
+    )
 
+
+def work(
+    examples: int, seconds: float, base_seed: int | None, started: float, log: str = "", keep_going: bool = False
+) -> Figures:
+    """Run rounds of cases in this process until `examples` cases or `seconds` since `started`.
+
+    A failure stops the worker, unless `keep_going`: then it is recorded and the next round runs.
+    """
     harness()  # load rules and compile the prefilter before the clock starts
-    figures = Figures(examples_asked=args.examples, seconds_limit=args.seconds)
-    started = time.perf_counter()
+    # The SARIF format reads the installed package's metadata on every render (~0.8 ms, a third
+    # of a case here); it is the same for the whole process, so it is read once. The output is
+    # the same bytes.
+    sarif._information_uri = functools.cache(sarif._information_uri)
+    figures = Figures(examples_asked=examples, seconds_limit=seconds, seeds=[base_seed])
     last_case = started  # the rate counts finished cases over the time they took
+    counting = True
+    failing: list[Case] = []
 
     def body(case: Case) -> None:
         nonlocal last_case
-        result = check_case(case)
+        try:
+            result = check_case(case)
+        except Exception:
+            failing.append(case)  # the last one recorded after shrinking is the shrunk case
+            if counting:
+                figures.cases += 1
+            raise
+        if not counting:
+            return
         figures.cases += 1
         if result.findings:
             figures.with_findings += 1
@@ -72,30 +111,98 @@ def main(argv: list[str] | None = None) -> int:
 
     # Rounds of `_ROUND` cases, each a fresh Hypothesis run with its own seed, so that the time
     # limit is checked between rounds (stopping a Hypothesis run from inside makes it replay).
-    rng = random.Random(args.seed)
-    while figures.cases < args.examples and not figures.failure:
-        if args.seconds and time.perf_counter() - started > args.seconds:
+    rng = random.Random(base_seed)
+    while figures.cases < examples and (keep_going or not figures.failure):
+        if seconds and time.perf_counter() - started > seconds:
             figures.hit_time_limit = True
             break
-        size = min(_ROUND, args.examples - figures.cases)
-        run = settings(
-            max_examples=size,
-            deadline=None,  # timing is measured here, not judged per case
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )(given(cases())(body))
+        size = min(_ROUND, examples - figures.cases)
+        round_seed = rng.getrandbits(64)
         try:
-            seed(rng.getrandbits(64))(run)()
-        except Exception as exc:  # Hypothesis re-raises the shrunk failing case
-            figures.failure = f"{type(exc).__name__}: {exc}"
+            seed(round_seed)(_settings(size, shrink=False)(given(cases())(body)))()
+        except Exception as first:
+            figures.failures += 1
+            counting = False
+            failing.clear()
+            error: Exception = first
+            try:  # the same seed generates the same cases, up to the failing one; now shrink it
+                seed(round_seed)(_settings(size, shrink=True)(given(cases())(body)))()
+            except Exception as shrunk:
+                error = shrunk
+            counting = True
+            message = f"{type(error).__name__}: {error}"
+            case = repr(failing[-1]) if failing else None
+            print(f"  {log}FAILURE in round seed {round_seed}: {message[:300]}", file=sys.stderr, flush=True)
+            if len(figures.all_failures) < 50:
+                figures.all_failures.append({"round_seed": round_seed, "failure": message, "case": case})
+            if not figures.failure:
+                figures.failure, figures.failing_case, figures.failing_round_seed = message, case, round_seed
         now = time.perf_counter()
-        print(f"  {figures.cases} cases, {figures.cases / (now - started):.0f}/s", file=sys.stderr, flush=True)
+        print(f"  {log}{figures.cases} cases, {figures.cases / (now - started):.0f}/s", file=sys.stderr, flush=True)
     figures.seconds = round(last_case - started, 1)
     figures.rate = round(figures.cases / figures.seconds, 1) if figures.seconds else 0.0
+    return figures
+
+
+def _worker(args: tuple[int, float, int | None, float, str, bool]) -> Figures:
+    try:
+        return work(*args)
+    finally:
+        remove_folder()  # a pool worker ends without running atexit
+
+
+def _sum(parts: list[Figures], examples: int, seconds: float) -> Figures:
+    total = Figures(examples_asked=examples, seconds_limit=seconds, seeds=[p.seeds[0] for p in parts])
+    for p in parts:
+        total.cases += p.cases
+        total.with_findings += p.with_findings
+        total.with_leaks += p.with_leaks
+        total.findings += p.findings
+        total.failures += p.failures
+        total.all_failures += p.all_failures
+        total.hit_time_limit |= p.hit_time_limit
+        if p.failure and not total.failure:
+            total.failure, total.failing_case, total.failing_round_seed = (
+                p.failure,
+                p.failing_case,
+                p.failing_round_seed,
+            )
+    # The workers ran side by side: the run took as long as the slowest one.
+    total.seconds = max((p.seconds for p in parts), default=0.0)
+    total.rate = round(total.cases / total.seconds, 1) if total.seconds else 0.0
+    if len(parts) > 1:
+        total.workers = [{k: v for k, v in asdict(p).items() if k != "workers"} for p in parts]
+    return total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=1_000_000, help="cases to run (default 1,000,000)")
+    parser.add_argument("--seconds", type=float, default=0.0, help="stop after this many seconds (0: no limit)")
+    parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed of worker 0 (default: random)")
+    parser.add_argument("--workers", type=int, default=1, help="processes, each with its own seed (default 1)")
+    parser.add_argument("--keep-going", action="store_true", help="after a failure, record it and go on")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
+    args = parser.parse_args(argv)
+
+    base = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
+    n = max(1, args.workers)
+    shares = [args.examples // n + (1 if i < args.examples % n else 0) for i in range(n)]
+    harness()  # loaded before forking, so each worker inherits the compiled rules
+    started = time.perf_counter()
+    jobs = [(shares[i], args.seconds, base + i, started, f"[{i}] " if n > 1 else "", args.keep_going) for i in range(n)]
+    if n == 1:
+        parts = [work(*jobs[0])]
+    else:
+        # fork: the workers share the parent's clock (perf_counter is system-wide on Linux)
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            parts = pool.map(_worker, jobs, chunksize=1)
+    figures = _sum(parts, args.examples, args.seconds)
     if figures.rate:
         figures.extrapolated_1m_hours = round(1_000_000 / figures.rate / 3600, 2)
     print(json.dumps(asdict(figures), indent=2))
     if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(asdict(figures), indent=2) + "\n")
     return 1 if figures.failure else 0
 

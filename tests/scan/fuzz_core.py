@@ -3,9 +3,10 @@
 One case is a file with a random, often hostile, name (bytes that are not UTF-8, control
 characters, bidi overrides, a notebook or archive extension) and random content salted with
 fragments of the built-in rules: their keywords, their own examples (text each rule must find),
-separators and line endings. `check_case` writes it to a fresh folder, scans it the way the CLI
-does (the real walker, reader, decoders and engine, one process), renders every output format,
-and raises `AssertionError` when:
+separators and line endings. `check_case` writes it as the only file of a folder (one per
+process, emptied after each case), scans that folder the way the CLI does (the real walker,
+reader, decoders and engine, one process), renders every output format in memory, and raises
+`AssertionError` when:
 
 - the scan failed on the file (counted as an `error` skip: a swallowed crash);
 - an output is not valid UTF-8, the JSON or SARIF does not parse, the SARIF log does not validate
@@ -17,6 +18,8 @@ and raises `AssertionError` when:
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import re
@@ -40,7 +43,7 @@ from secretops.scan.rules.loader import load_rules
 from secretops.scan.runner import ScanOptions, ScanResult, scan_paths
 from secretops.values import FingerprintKey
 
-__all__ = ["Case", "Harness", "cases", "check_case", "harness"]
+__all__ = ["Case", "Harness", "cases", "check_case", "harness", "remove_folder"]
 
 REPO = Path(__file__).resolve().parents[2]
 # No C0 (but newline), C1, DEL or bidi control may reach people; newline only as a line break.
@@ -57,6 +60,8 @@ class Harness:
     sarif: Any
     keywords: tuple[str, ...]
     examples: tuple[str, ...]
+    # Identifier rules (a lone AWS access key id): their values are public, see `check_case`.
+    public: frozenset[str]
 
 
 @cache
@@ -64,13 +69,40 @@ def harness() -> Harness:
     """Built once per process (loading rules and compiling the prefilter takes a moment)."""
     ruleset = load_rules()
     schema = json.loads((REPO / "tests" / "assets" / "sarif-schema-2.1.0.json").read_text())
+    rules = rule_infos(ruleset)
     return Harness(
         scanner=Scanner(ruleset, FingerprintKey(b"f" * 32), ScanPolicy.default()),
-        rules=rule_infos(ruleset),
+        rules=rules,
         sarif=jsonschema.Draft4Validator(schema),
         keywords=tuple(sorted({kw for rule in ruleset for kw in rule.keywords})),
         examples=tuple(ex for rule in ruleset for ex in rule.examples),
+        public=frozenset(rid for rid, info in rules.items() if "identifier" in info.tags),
     )
+
+
+_FOLDERS: dict[int, str] = {}
+
+
+def _folder() -> str:
+    """This process's scan folder (made once: a mkdtemp and rmtree per case cost ~0.7 ms here).
+
+    Keyed by process id, so a forked worker makes its own. `check_case` leaves it empty.
+    """
+    pid = os.getpid()
+    if pid not in _FOLDERS:
+        _FOLDERS[pid] = tempfile.mkdtemp(prefix="secretops-fuzz-")
+        atexit.register(remove_folder)
+    return _FOLDERS[pid]
+
+
+def remove_folder() -> None:
+    """Remove this process's scan folder (at exit; a pool worker, which skips atexit, calls it)."""
+    folder = _FOLDERS.pop(os.getpid(), None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_OPTIONS = ScanOptions(jobs=1, include=frozenset(Classification), keep_secrets=True, respect_gitignore=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,19 +183,21 @@ def _same_file(got: bytes, expected: bytes) -> bool:
 def check_case(case: Case) -> ScanResult:
     """Scan `case` and check every output; raise `AssertionError` on the first problem."""
     h = harness()
-    folder = tempfile.mkdtemp(prefix="secretops-fuzz-")
+    folder = _folder()
+    assert not os.listdir(folder), f"the scan folder {folder} is not empty"
+    path = os.path.join(os.fsencode(folder), case.name)
     try:
-        with open(os.path.join(os.fsencode(folder), case.name), "wb") as fh:
+        with open(path, "wb") as fh:
             fh.write(case.data)
-        options = ScanOptions(jobs=1, include=frozenset(Classification), keep_secrets=True, respect_gitignore=False)
-        result = scan_paths([folder], lambda: h.scanner, options=options)
+        result = scan_paths([folder], lambda: h.scanner, options=_OPTIONS)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):  # the open failed: its error is the one to see
+            os.unlink(path)
     assert not result.stats.skipped.get("error"), f"the engine failed on the file: {result.skipped}"
     expected = os.fsencode(folder) + b"/" + case.name
     # An identifier's value (a lone AWS access key id) is public: outputs show it as another
     # finding's context by design (`access_key_id=AKIA...`), so it is no leaked value here.
-    public = {rid for rid, info in h.rules.items() if "identifier" in info.tags}
+    public = h.public
     values = {
         f.secret.reveal()
         for f in result.findings
