@@ -11,7 +11,7 @@ import os
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 
 from secretops.scan.formats import RenderOptions
 from secretops.scan.runner import ScanResult
@@ -53,3 +53,31 @@ def test_the_harness_catches_a_value_in_an_output(monkeypatch: pytest.MonkeyPatc
     example = next(ex for ex in harness().examples if "ghp_" in ex)
     with pytest.raises(AssertionError, match="table: a leaked value is in the output"):
         check_case(Case(name=b"x.env", data=example.encode() + b"\n"))
+
+
+def test_the_property_fails_on_a_planted_defect(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random cases, not a chosen one, catch a table that prints control characters raw.
+
+    The same generator as the property above, derandomized (the same cases on every run), not
+    shrunk (the first failing case is enough here).
+    """
+    from secretops.display import no_surrogates
+    from secretops.scan.formats import table
+
+    monkeypatch.setattr(table, "printable", no_surrogates)  # still valid UTF-8, controls left raw
+
+    @settings(
+        max_examples=200,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(cases())
+    def planted(case: Case) -> None:
+        check_case(case)
+
+    with pytest.raises(AssertionError, match="table: raw control"):
+        planted()
