@@ -8,8 +8,11 @@ The engine calls `classify` for every regex hit, in this order, first answer win
 2. placeholder: templates (`<DB_PASSWORD>`, `${VAR}`, `{{ secrets.X }}`, `%(x)s`,
    `[YOUR-PASSWORD]`), instructions (`your-api-key-here`), masks (`xxxx`, `****`, `...`),
    words (`password`, `secret`), documented example keys, a value equal to its own name,
-   repeated characters, textbook URIs (`user:password@host`); and template defaults
-   (`change-me`) when the file is documentation or a template (`.md`, `.env.example`).
+   repeated characters, textbook URIs (`user:password@host`), `REPLACE_ME`; template defaults
+   (`change-me`) when the file is documentation or a template (`.md`, `.env.example`) or where a
+   provider issues the value (`SENTRY_AUTH_TOKEN=changeme`, `_issued_slot`); and off-format
+   values: one slip off a strict provider format that the key name or the value's own prefix
+   presents them as (`off_format_reason`, generic rules; `checksum_off_reason`, any rule).
 3. live shape (`shape.live_shape`): a private key block, a provider prefix, a strongly random
    provider value, a password to a non-local host. Such a value is a leak wherever it is (a
    vendor test-mode marker such as `sk_test_` makes it a test credential, a `django-insecure-`
@@ -17,7 +20,8 @@ The engine calls `classify` for every regex hit, in this order, first answer win
 4. test-credential, from the value and its surroundings only: CI service containers, test-ish
    values (`test_pass`, `dummy`, `fake`, `not-for-production`), trivial passwords to a local
    host or a service declared in the same file, a local host with a test database or user.
-5. weak-default: template defaults outside docs (`SECRET_KEY=change-me`), `django-insecure-`
+5. weak-default: template defaults outside docs where the owner picks the value
+   (`SECRET_KEY=change-me`, `DB_PASSWORD=changeme`), `django-insecure-`
    keys, well-known default passwords (`admin`, `postgres`).
 6. leak: anything else; the engine then applies the rule's entropy floor and checksum.
 
@@ -290,6 +294,7 @@ _ENV_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)+$")
 _NUMERIC = re.compile(r"^[0-9][0-9.:_/+-]*$")
 _CODE_PUNCT = re.compile(r"^[=~]|=>|->|\]\(")
 _HTML_ENTITY = re.compile(r"^&(?:#[xX]?[0-9a-fA-F]{1,6}|[A-Za-z]{2,8});?$")
+_SETTING = re.compile(r"^([A-Za-z]{4,40})=[a-z]{2,10}$")  # `DefaultEndpointsProtocol=http` from a connection string
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 _BARE_TOKEN = re.compile(r"^[A-Za-z0-9+/=_~-]+$")
 _WORD_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
@@ -389,6 +394,9 @@ def not_a_credential(value: str, *, name: str | None, path: str, quoted: bool, o
         return "an HTML entity, not a credential"
     if _EMAIL.match(value):
         return "an email address, not a credential"
+    setting = _SETTING.match(value)
+    if setting and _wordlike(setting.group(1)):
+        return "a setting (Name=word), not a credential"
     if _ENV_NAME.match(value) and sum(ch.isdigit() for ch in value) <= 2:
         return "the name of an environment variable or constant, not a credential"
     if op is not None and not quoted:
@@ -469,6 +477,9 @@ _PLACEHOLDER_PATTERNS: Final = (
         "instructional placeholder",
     ),
     (re.compile(r"(?i)[-_ .]here$|goes[-_ ]?here"), "instructional placeholder (...-here)"),
+    # `REPLACE_ME`, `replace-me`: a marker for the person filling the file in, in any slot (unlike
+    # `changeme`, which products ship as a real default password: see `_issued_slot`)
+    (re.compile(r"(?i)(?<![a-z])replace[-_ ]?me(?![a-z])"), "instruction to replace the value"),
     (
         # `replace-with-50-random-characters`, `set-me`, `generate-a-long-random-string`, `fill-me-in`:
         # an instruction for the person filling the file in, made only of words and numbers.
@@ -644,6 +655,76 @@ _TEMPLATE_DEFAULT = re.compile(
 )
 
 
+_CHANGE_ME = re.compile(r"(?i)change[-_ ]?(?:me|this|it|in[-_ ]?prod)|please[-_ ]?change|update[-_ ]?me")
+# Qualifiers of a key, token or secret name that say its owner picks the value (a signing or
+# session secret, an app's own key): `changeme` there is the real, guessable value.
+_OWNER_PICKS: Final = frozenset(
+    {
+        "webhook",
+        "hook",
+        "signing",
+        "signature",
+        "encryption",
+        "encrypt",
+        "crypt",
+        "cipher",
+        "aes",
+        "hmac",
+        "jwt",
+        "session",
+        "cookie",
+        "csrf",
+        "salt",
+        "pepper",
+        "master",
+        "admin",
+        "root",
+        "shared",
+    }
+)
+_OWNER_PICKS_ONLY: Final = _OWNER_PICKS | {
+    "app",
+    "application",
+    "django",
+    "flask",
+    "rails",
+    "laravel",
+    "symfony",
+    "nextauth",
+    "auth",
+    "site",
+    "server",
+    "service",
+    "internal",
+    "local",
+}
+_TERM_WORDS: Final = frozenset({"token", "key", "secret", "api", "access", "client", "private", "value"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _issued_slot(name: str) -> bool:
+    """True for a token, API key or client secret a provider issues (`SENTRY_AUTH_TOKEN`, `STRIPE_SECRET_KEY`).
+
+    Not for password names, nor for names whose qualifiers say the owner picks the value
+    (`SECRET_KEY`, `JWT_SECRET`, `GITHUB_WEBHOOK_SECRET`, `APP_KEY`), nor for bare names
+    (`TOKEN`, `API_KEY`) that say neither.
+    """
+    if _password_name(name):
+        return False
+    words = _name_words(_last_segment(name))
+    while len(words) > 1 and (words[-1] in TAIL_WORDS or words[-1].isdigit()):
+        words.pop()
+    term = _secret_term(words)
+    if term not in ("token", "key", "secret") or not words:
+        return False
+    last = words[-1]
+    stem = next((last[: -len(end)] for end in COMPOUND_ENDS if last.endswith(end) and len(last) > len(end)), None)
+    qualifiers = {w for w in [*words[:-1], *([stem] if stem else [])] if w and w not in _TERM_WORDS}
+    for end in ("api", "access", "auth", "client", "secret"):  # `sentryauth` from `SentryAuthToken`, lower-cased
+        qualifiers = {q[: -len(end)] if q.endswith(end) and len(q) > len(end) else q for q in qualifiers}
+    return bool(qualifiers) and not qualifiers & _OWNER_PICKS and not qualifiers <= _OWNER_PICKS_ONLY
+
+
 def trivial_password(value: str, context: Mapping[str, str] | None = None) -> bool:
     """True for a password anyone could guess: a well-known word, test-ish, short or low-entropy, or the user name."""
     user = (context or {}).get("user", "")
@@ -812,6 +893,202 @@ def in_ci_service_block(text: str, line_start: int, path: str) -> bool:
     return line_start in entry.starts
 
 
+# -- off-format values under a provider's name ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _StrictFormat:
+    """A provider token format strict enough that a value failing it cannot authenticate there.
+
+    `valid`: the documented shapes (a value matching one is judged as usual, never off-format).
+    `near`: the shapes one slip away (a body a character or two too short or too long, same
+    alphabet); a value matching `near` but not `valid` is off-format. `checksum`: the format's
+    check, for values of the right length. `prefixes`: the documented fixed prefixes; a value whose
+    prefix is one character off one of them (`xoqb-` for `xoxb-`) and that matches `valid` once
+    that character is put right is off-format, unless it matches `family` (any prefix the provider
+    may use, documented or not: Slack's `xox?-`). `names`: words of a key name that pick the
+    provider (`SLACK_BOT_TOKEN`). `value_picks`: the value's own shape is distinctive enough to
+    pick the provider without such a name (`sntryu_` + 63 hex under `observabilityToken`);
+    `mangled_alone`: the same for a mangled prefix (only with a structured body, such as Slack's).
+    """
+
+    provider: str
+    names: frozenset[str]
+    valid: re.Pattern[str]
+    near: re.Pattern[str] | None = None
+    checksum: Callable[[str], bool] | None = None
+    prefixes: tuple[str, ...] = ()
+    family: re.Pattern[str] | None = None
+    value_picks: bool = True
+    mangled_alone: bool = False
+    reference: str = ""
+
+
+def _crc_ok(value: str) -> bool:
+    from secretops.scan.checksums import base62_crc32
+
+    return base62_crc32(value)
+
+
+#: Formats from the providers' own documentation (`reference`), the same shapes as their rules.
+_STRICT_FORMATS: Final = (
+    _StrictFormat(
+        "slack",
+        frozenset({"slack"}),
+        re.compile(
+            r"xoxb-\d{10,13}-\d{10,13}-[A-Za-z0-9]{24,34}|xoxp-\d{10,13}-\d{10,13}-\d{10,13}-[a-f0-9]{32}"
+            r"|xox[ar]-\d{10,13}-\d{10,13}-\d{10,13}-[a-f0-9]{32}"
+        ),
+        prefixes=("xoxb-", "xoxp-", "xoxa-", "xoxr-"),
+        family=re.compile(r"xox[a-z]-|xox[a-z]\.|xapp-"),
+        mangled_alone=True,
+        reference="https://api.slack.com/authentication/token-types",
+    ),
+    _StrictFormat(
+        "twilio",
+        frozenset({"twilio"}),
+        re.compile(r"SK[0-9a-f]{32}"),
+        near=re.compile(r"SK[0-9a-f]{30,34}"),
+        reference="https://www.twilio.com/docs/glossary/what-is-a-sid",
+    ),
+    _StrictFormat(
+        "sentry",
+        frozenset({"sentry"}),
+        re.compile(r"sntryu_[0-9a-f]{64}"),
+        near=re.compile(r"sntryu_[0-9a-f]{62,66}"),
+        reference="https://docs.sentry.io/account/auth-tokens/",
+    ),
+    _StrictFormat(
+        "huggingface",
+        frozenset({"hf", "huggingface", "hugging"}),
+        re.compile(r"hf_[A-Za-z]{34}"),
+        near=re.compile(r"hf_[A-Za-z]{32,36}"),
+        reference="https://huggingface.co/docs/hub/security-tokens",
+    ),
+    _StrictFormat(
+        "google",
+        frozenset({"google", "gcp", "firebase", "gemini", "youtube", "maps"}),
+        re.compile(r"AIza[0-9A-Za-z_-]{35}"),
+        near=re.compile(r"AIza[0-9A-Za-z_-]{33,37}"),
+        reference="https://cloud.google.com/docs/authentication/api-keys",
+    ),
+    _StrictFormat(
+        "sendgrid",
+        frozenset({"sendgrid"}),
+        re.compile(r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
+        near=re.compile(r"SG\.(?:[A-Za-z0-9_-]{20,24}\.[A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{41,45})"),
+        reference="https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys",
+    ),
+    _StrictFormat(
+        "digitalocean",
+        frozenset({"digitalocean", "do", "doctl"}),
+        re.compile(r"do[por]_v1_[a-f0-9]{64}"),
+        near=re.compile(r"do[por]_v1_[a-f0-9]{62,66}"),
+        reference="https://docs.digitalocean.com/reference/api/create-personal-access-token/",
+    ),
+    _StrictFormat(
+        "github",
+        frozenset({"github", "gh"}),
+        re.compile(r"gh[pousr]_[A-Za-z0-9]{36}"),
+        checksum=_crc_ok,
+        reference="https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/",
+    ),
+    _StrictFormat(
+        "npm",
+        frozenset({"npm"}),
+        re.compile(r"npm_[A-Za-z0-9]{36}"),
+        checksum=_crc_ok,
+        reference="https://github.blog/2021-09-23-announcing-npms-new-access-token-format/",
+    ),
+    _StrictFormat(
+        "vault",
+        frozenset({"vault", "hashicorp", "bao", "openbao"}),
+        re.compile(r"hvs\.[A-Za-z0-9_-]{24,}|hvb\.[A-Za-z0-9_-]{100,}|hvr\.[A-Za-z0-9_-]{24,200}"),
+        prefixes=("hvs.", "hvb.", "hvr."),
+        family=re.compile(r"hv[a-z]\.|[sbr]\."),
+        value_picks=False,
+        reference="https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes",
+    ),
+    _StrictFormat(
+        "stripe",
+        frozenset({"stripe"}),
+        re.compile(r"[sr]k_live_[A-Za-z0-9]{24,247}"),
+        prefixes=("sk_live_", "rk_live_"),
+        family=re.compile(r"[a-z]{2,4}_(?:live|test)_"),
+        value_picks=False,
+        reference="https://docs.stripe.com/keys",
+    ),
+)
+_FORMAT_GATE: Final = re.compile(r"^(?:x[a-z]{3}-|SK[0-9a-f]|sntryu_|hf_|AIza|SG\.|do[por]_v1_|gh[pousr]_|npm_)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _providers_named(name: str) -> frozenset[str]:
+    """The providers a key name picks by one of its words (`SLACK_BOT_TOKEN` -> slack)."""
+    bare = _last_segment(name)
+    words = set(_name_words(bare)) | set(re.split(r"[^a-z0-9]+", bare.lower()))
+    lowered = bare.lower()
+    return frozenset(
+        f.provider for f in _STRICT_FORMATS if words & f.names or any(len(n) >= 5 and n in lowered for n in f.names)
+    )
+
+
+_CRC_TOKEN: Final = re.compile(r"(?:[^:\s]{1,100}:)?((?:gh[pousr]|npm)_[A-Za-z0-9]{36})")
+
+
+def checksum_off_reason(value: str) -> str | None:
+    """Why `value`, a GitHub or npm token (alone or as `user:token`), fails its CRC32 checksum, or None.
+
+    Any rule may meet such a value (a `.netrc` password, a Docker `auth`); GitHub's own documentation
+    example token is one. It cannot authenticate: reported as an off-format placeholder.
+    """
+    if "_" not in value:
+        return None
+    m = _CRC_TOKEN.fullmatch(value)
+    if m is None or _crc_ok(m.group(1)):
+        return None
+    provider = "npm" if m.group(1).startswith("npm_") else "github"
+    return f"placeholder: off-format: a {provider} token whose checksum fails"
+
+
+def _one_off(prefix: str, head: str) -> bool:
+    return len(prefix) == len(head) and sum(a != b for a, b in zip(prefix, head, strict=True)) == 1
+
+
+def off_format_reason(value: str, name: str | None) -> str | None:
+    """Why `value` is one slip off a strict provider format it is presented as, or None.
+
+    The provider is picked by the key name (`TWILIO_API_KEY`) or, where the format is distinctive,
+    by the value itself. Off-format means: the right prefix with a body a character or two too
+    short or long (`SK` + 31 hex), a failing checksum (`ghp_` with a bad CRC32), or a prefix one
+    character off with an otherwise exact body (`xoqb-` for `xoxb-`). A value with no resemblance
+    to the format (a random string under `GITHUB_TOKEN`, which may be an older token kind) is not
+    off-format. Such a value cannot authenticate at that provider; it is still reported, as a
+    placeholder whose reason says so (docs/rules.md).
+    """
+    why = checksum_off_reason(value)
+    if why:
+        return why
+    named = _providers_named(name) if name else frozenset()
+    if not named and not _FORMAT_GATE.match(value):
+        return None
+    if any(f.valid.fullmatch(value) and (f.checksum is None or f.checksum(value)) for f in _STRICT_FORMATS):
+        return None
+    for f in _STRICT_FORMATS:
+        by_name = f.provider in named
+        if by_name or f.value_picks:
+            if f.near is not None and f.near.fullmatch(value) and not f.valid.fullmatch(value):
+                return f"placeholder: off-format: a {f.provider} format with a body a character or two off its length"
+            if f.checksum is not None and f.valid.fullmatch(value) and not f.checksum(value):
+                return f"placeholder: off-format: a {f.provider} token whose checksum fails"
+        if (by_name or f.mangled_alone) and f.prefixes and not (f.family and f.family.match(value)):
+            for prefix in f.prefixes:
+                head = value[: len(prefix)]
+                if _one_off(prefix, head) and f.valid.fullmatch(prefix + value[len(prefix) :]):
+                    return f"placeholder: off-format: a {f.provider} format with its prefix one character off"
+    return None
+
+
 # -- the decision -----------------------------------------------------------------------------------
 
 
@@ -870,6 +1147,15 @@ def _encoded_secret_data(value: str, text: str | None, line_start: int) -> str |
         return None
     why = decoded_placeholder_reason(decoded)
     return f"placeholder: Kubernetes Secret data whose base64 decodes to a placeholder ({why})" if why else None
+
+
+def _encoded_off_format(value: str, name: str | None, text: str | None, line_start: int) -> str | None:
+    """Why `value` is Kubernetes Secret data whose base64 decodes to an off-format value, or None."""
+    if text is None or len(value) < 8 or line_start not in secret_data_lines(text):
+        return None
+    decoded = decode_base64_text(value)
+    why = off_format_reason(decoded.strip(), name) if decoded else None
+    return f"{why} (in a Kubernetes Secret's base64 data)" if why else None
 
 
 _PAGING_KEYS: Final = frozenset(
@@ -942,6 +1228,13 @@ def _classify(
         return _test_path_lowered(descriptive, path, value)
     if why:
         return Verdict(Classification.PLACEHOLDER, (why,))
+    why = (
+        off_format_reason(value, name) or _encoded_off_format(value, name, text, line_start)
+        if generic
+        else checksum_off_reason(value)
+    )
+    if why:
+        return Verdict(Classification.PLACEHOLDER, (why,))
     services = shape.declared_services(text) if text is not None else frozenset()
     ctx = context or {}
     live = shape.live_shape(
@@ -975,6 +1268,11 @@ def _classify(
         return Verdict(Classification.TEST_CREDENTIAL, (why,))
     if human and doc:
         return Verdict(Classification.PLACEHOLDER, ("placeholder: a word-based example password in documentation",))
+    if name is not None and _CHANGE_ME.search(value) and _issued_slot(name):
+        return Verdict(
+            Classification.PLACEHOLDER,
+            ("placeholder: a template default (changeme) where a provider-issued token or key goes",),
+        )
     why = weak_default_reason(value, path=path)
     if why:
         return _test_path_lowered(Verdict(Classification.WEAK_DEFAULT, (why,)), path, value)

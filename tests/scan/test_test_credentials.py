@@ -35,6 +35,7 @@ L, P, T, W = (
 
 _R = random.Random(1010)
 ALNUM = string.ascii_letters + string.digits
+DIGITS, HEX = string.digits, "0123456789abcdef"
 B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 
 
@@ -149,6 +150,23 @@ ROWS: dict[str, Row] = {
     "low-entropy-assignment-in-test-path": Row("DB_PASSWORD=Zq81vPr9Lk3w\n", "tests/app.env", L, Severity.LOW),
     "low-entropy-assignment-elsewhere": Row("DB_PASSWORD=Zq81vPr9Lk3w\n", "deploy/app.env", L, Severity.HIGH),
     "high-entropy-assignment-in-test-path": Row(f'API_KEY = "{STRONG}"\n', "tests/test_api.py", L, Severity.HIGH),
+    # off-format values: one slip off a strict provider format they are presented as (cannot authenticate there)
+    "off-format-prefix-under-provider-name": Row(
+        f"SLACK_BOT_TOKEN=xoqb-{_s(12, DIGITS)}-{_s(13, DIGITS)}-{_s(24)}\n", "deploy/app.env", P
+    ),
+    "off-format-length-under-provider-name": Row(f"TWILIO_API_KEY=SK{_s(31, HEX)}\n", "deploy/app.env", P),
+    "off-format-checksum": Row(f"GITHUB_TOKEN={GHP[:-1]}{'1' if GHP[-1] != '1' else '2'}\n", "deploy/app.env", P),
+    "off-format-by-value-prefix": Row(f'observabilityToken = "sntryu_{_s(63, HEX)}"\n', "deploy/app.cfg", P),
+    "valid-format-under-provider-name": Row(
+        f"SLACK_BOT_TOKEN=xoxb-{_s(12, DIGITS)}-{_s(13, DIGITS)}-{_s(24)}\n", "deploy/app.env", L
+    ),
+    "unlike-the-format-under-provider-name": Row(f"GITHUB_TOKEN={_s(40, HEX)}\n", "deploy/app.env", L),
+    "custom-prefix-under-provider-name": Row(f"GITLAB_TOKEN=glpaz-{_s(20)}\n", "deploy/app.env", L),
+    # template defaults: who picks the value decides
+    "changeme-under-issued-token-name": Row("SENTRY_AUTH_TOKEN=changeme\n", "deploy/app.env", P),
+    "changeme-under-owner-picked-secret": Row("SECRET_KEY=changeme\n", "deploy/app.env", W),
+    "changeme-under-password-name": Row("DB_PASSWORD=changeme\n", "deploy/app.env", W),
+    "replace-me-in-any-slot": Row("db.prod.internal:5432:app:app_user:REPLACE_ME\n", "deploy/.pgpass", P),
 }
 
 
