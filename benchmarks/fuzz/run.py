@@ -13,7 +13,8 @@ leaks, and the first failure of each worker (with `--keep-going`, every failure,
 goes on with its next round). Rounds generate without shrinking; a round that
 fails is run again with the same seed and shrinking on, so Hypothesis reports a small case.
 Exit code 1 when a case failed. `--json FILE` writes the figures (summed over the workers, and
-each worker's own).
+each worker's own). `--replay SEED` runs one logged round again (2,000 cases, or `--examples` if fewer: the round's
+size) and prints its shrunk failing case.
 """
 
 from __future__ import annotations
@@ -132,7 +133,8 @@ def work(
             counting = True
             message = f"{type(error).__name__}: {error}"
             case = repr(failing[-1]) if failing else None
-            print(f"  {log}FAILURE in round seed {round_seed}: {message[:300]}", file=sys.stderr, flush=True)
+            print(f"  {log}FAILURE in round seed {round_seed} ({size} cases): {message[:300]}", file=sys.stderr)
+            print(f"  {log}shrunk case: {case}", file=sys.stderr, flush=True)
             if len(figures.all_failures) < 50:
                 figures.all_failures.append({"round_seed": round_seed, "failure": message, "case": case})
             if not figures.failure:
@@ -142,6 +144,27 @@ def work(
     figures.seconds = round(last_case - started, 1)
     figures.rate = round(figures.cases / figures.seconds, 1) if figures.seconds else 0.0
     return figures
+
+
+def replay(round_seed: int, size: int = _ROUND) -> int:
+    """Run one round again, with shrinking (a round seed and size from a run's log or JSON)."""
+    harness()
+    failing: list[Case] = []
+
+    def body(case: Case) -> None:
+        try:
+            check_case(case)
+        except Exception:
+            failing.append(case)
+            raise
+
+    try:
+        seed(round_seed)(_settings(size, shrink=True)(given(cases())(body)))()
+    except Exception as exc:
+        print(f"{type(exc).__name__}: {exc}\nshrunk case: {failing[-1] if failing else None!r}")
+        return 1
+    print(f"round seed {round_seed}: {size} cases, no failure")
+    return 0
 
 
 def _worker(args: tuple[int, float, int | None, float, str, bool]) -> Figures:
@@ -182,8 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed of worker 0 (default: random)")
     parser.add_argument("--workers", type=int, default=1, help="processes, each with its own seed (default 1)")
     parser.add_argument("--keep-going", action="store_true", help="after a failure, record it and go on")
+    parser.add_argument("--replay", type=int, default=None, help="run one round of this seed (--examples cases)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
+    if args.replay is not None:
+        return replay(args.replay, min(args.examples, _ROUND))
 
     base = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     n = max(1, args.workers)
