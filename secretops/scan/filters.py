@@ -698,6 +698,8 @@ _OWNER_PICKS_ONLY: Final = _OWNER_PICKS | {
     "internal",
     "local",
 }
+# User names that say the password slot holds a provider-issued token (GitHub, GitLab, Bitbucket, OAuth).
+_TOKEN_USERS: Final = frozenset({"x-access-token", "x-oauth-basic", "oauth2", "gitlab-ci-token", "x-token-auth"})
 _TERM_WORDS: Final = frozenset({"token", "key", "secret", "api", "access", "client", "private", "value"})
 
 
@@ -1268,7 +1270,11 @@ def _classify(
         return Verdict(Classification.TEST_CREDENTIAL, (why,))
     if human and doc:
         return Verdict(Classification.PLACEHOLDER, ("placeholder: a word-based example password in documentation",))
-    if name is not None and _CHANGE_ME.search(value) and _issued_slot(name):
+    if _CHANGE_ME.search(value) and (
+        (name is not None and _issued_slot(name))
+        or ctx.get("user", "").lower() in _TOKEN_USERS
+        or value.partition(":")[0].lower() in _TOKEN_USERS
+    ):
         return Verdict(
             Classification.PLACEHOLDER,
             ("placeholder: a template default (changeme) where a provider-issued token or key goes",),

@@ -171,6 +171,22 @@ def test_changeme_where_a_provider_issues_the_value_is_a_placeholder(line: str) 
 
 
 @pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("machine github.com login x-access-token password changeme\n", "home/.netrc"),
+        ("https://x-access-token:changeme@github.com\n", "home/.git-credentials"),
+        ("https://gitlab-ci-token:changeme@gitlab.com/group/app.git\n", "ci/clone.txt"),
+    ],
+)
+def test_changeme_where_the_user_names_an_issued_token_is_a_placeholder(text: str, path: str) -> None:
+    found = _scan(text, path)
+    assert found and {f.classification for f in found} == {P}, [(f.rule_id, f.reasons) for f in found]
+    # the same slot with a person's user name is a password someone may really have set
+    if "x-access-token" in text:
+        assert {f.classification for f in _scan(text.replace("x-access-token", "orbit"), path)} == {W}
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "DB_PASSWORD=changeme",
