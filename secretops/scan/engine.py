@@ -161,6 +161,7 @@ class Scanner:
         self._multiline = tuple(rule.multiline for rule in self.rules)
         self._rule_order = {rule.id: i for i, rule in enumerate(self.rules)}
         self._patterns: list[re.Pattern[str] | None] = [None] * len(self.rules)
+        self._requires: list[str | None] = [None] * len(self.rules)  # `Rule.required`, set with the pattern
         self.prefilter = Prefilter(keywords, backend=prefilter_backend)
         self._services_text: str | None = None
         self._services = False
@@ -248,47 +249,66 @@ class Scanner:
         """Rule `ri`'s compiled regex, compiled on first use (most scans need only some rules)."""
         pattern = self._patterns[ri]
         if pattern is None:
-            pattern = self._patterns[ri] = self.rules[ri].pattern
+            rule = self.rules[ri]
+            if not rule.multiline:
+                self._requires[ri] = rule.required
+            pattern = self._patterns[ri] = rule.pattern
         return pattern
-
-    def _work(self, text: str, hits: list[int] | None) -> Iterator[tuple[int, int, int]]:
-        """`(rule index, start, end)` for each rule to run and the window to run it on."""
-        n = len(text)
-        for ri in self._always:
-            yield ri, 0, n
-        kw_rules = self._kw_rules
-        for ws, we, kws in self._windows(text, hits):
-            if len(kws) == 1:
-                rule_ids: Iterable[int] = kw_rules[next(iter(kws))]  # already in rule order
-            else:
-                rule_ids = sorted({ri for kw in kws for ri in kw_rules[kw]})
-            for ri in rule_ids:
-                yield ri, ws, we
 
     def _raw_candidates(self, text: str, hits: list[int] | None = None) -> list[Candidate]:
         seen: set[tuple[int, int, int]] = set()
         out: list[Candidate] = []
         n = len(text)
         multiline = self._multiline
+        patterns = self._patterns
+        kw_rules = self._kw_rules
+        run_rule = self._run_rule
+        requires = self._requires
+        find = text.find
+        for ri in self._always:
+            run_rule(ri, text, 0, n, seen, out)
         # A multiline rule reaches `MULTILINE_REACH` past each of its windows; where those reaches
         # overlap, it runs once over their union (rule index -> [start, end] not yet run), so
         # each character is read once per rule, not once per window that reaches it.
         reach: dict[int, list[int]] = {}
-        for ri, ws, we in self._work(text, hits):
-            if multiline[ri]:
-                we = min(n, we + MULTILINE_REACH)
-                span = reach.get(ri)
-                if span is not None and ws <= span[1]:
-                    if we > span[1]:
-                        span[1] = we
+        for ws, we, kws in self._windows(text, hits):
+            if len(kws) == 1:
+                rule_ids: Iterable[int] = kw_rules[next(iter(kws))]  # already in rule order
+            else:
+                rule_ids = sorted({ri for kw in kws for ri in kw_rules[kw]})
+            for ri in rule_ids:
+                if multiline[ri]:
+                    end = we + MULTILINE_REACH
+                    if end > n:
+                        end = n
+                    span = reach.get(ri)
+                    if span is not None and ws <= span[1]:
+                        if end > span[1]:
+                            span[1] = end
+                        continue
+                    if span is not None:
+                        run_rule(ri, text, span[0], span[1], seen, out)
+                    reach[ri] = [ws, end]
                     continue
-                if span is not None:
-                    self._run_rule(ri, text, span[0], span[1], seen, out)
-                reach[ri] = [ws, we]
-                continue
-            self._run_rule(ri, text, ws, we, seen, out)
+                # Most windows hold no match of most of their rules. A character every match
+                # holds (`required_chars`) missing from the window says so first, else one
+                # `search` in C; the window is searched again, by `finditer`, only on a match.
+                pattern = patterns[ri] or self._pattern(ri)
+                needs = requires[ri]
+                if needs is not None:
+                    if len(needs) == 1:
+                        if find(needs, ws, we) < 0:
+                            continue
+                    else:
+                        for c in needs:
+                            if find(c, ws, we) >= 0:
+                                break
+                        else:
+                            continue
+                if pattern.search(text, ws, we) is not None:
+                    run_rule(ri, text, ws, we, seen, out)
         for ri, (ws, we) in reach.items():
-            self._run_rule(ri, text, ws, we, seen, out)
+            run_rule(ri, text, ws, we, seen, out)
         # Deferred runs append out of window order: sort by place, ties in rule order (which rule
         # wins a tie in `_dedupe` then never depends on how windows fell).
         order = self._rule_order

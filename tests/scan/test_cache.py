@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,42 @@ def test_each_kind_keeps_only_its_newest_entries() -> None:
     assert sorted(k for k in kept if "extra" not in k) == [f"{kind}-{i:032x}.json" for i in range(3, cache.KEEP + 3)]
     assert cache.read_entry(kind, f"{0:032x}", ".json") is None
     assert cache.read_entry(kind, f"{5:032x}", ".json") == b"[]"
+
+
+def test_rule_regexes_are_rebuilt_from_cached_code_equal_to_re_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = load_rules()
+    assert _cached("regex"), "loading the rules caches their compiled code"
+    regexes = list(dict.fromkeys(r.regex for r in rules))
+    key = loader._RegexCodes.key([r.regex for r in rules])
+    data = cache.read_entry("regex", key, ".bin")
+    assert data is not None
+    codes = loader._RegexCodes._decode(data)
+    assert codes is not None and set(codes) == set(regexes)
+    for regex in regexes[:200]:
+        rebuilt = loader._RegexCodes.build(regex, codes[regex])
+        assert rebuilt == re.compile(regex, re.MULTILINE)  # same flags, groups and code
+        assert rebuilt is not None and rebuilt.groupindex == re.compile(regex, re.MULTILINE).groupindex
+    compiled: list[str] = []
+    real = re.compile
+
+    def spy(pattern: str, flags: int = 0) -> re.Pattern[str]:
+        compiled.append(pattern)
+        return real(pattern, flags)
+
+    loader.compile_regex.cache_clear()
+    monkeypatch.setattr(loader.re, "compile", spy)
+    assert loader.compile_regex(regexes[0]) == real(regexes[0], re.MULTILINE)
+    assert compiled == [], "a cached regex is not parsed again"
+
+
+def test_a_damaged_regex_cache_entry_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = load_rules()
+    key = loader._RegexCodes.key([r.regex for r in rules])
+    data = cache.read_entry("regex", key, ".bin")
+    assert data is not None
+    flipped = data[:-40] + bytes([data[-40] ^ 1]) + data[-39:]
+    assert loader._RegexCodes._decode(flipped) is None  # the checksum no longer matches
+    assert loader._RegexCodes._decode(b"\0" * 32 + b"not marshal") is None
+    payload = loader.marshal.dumps({"a": (1, 2)})
+    assert loader._RegexCodes._decode(loader.hashlib.sha256(payload).digest() + payload) is None  # wrong shape
+    assert loader._RegexCodes._decode(data) is not None

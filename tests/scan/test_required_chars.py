@@ -1,0 +1,77 @@
+"""`required_chars`: characters every match of a rule holds, so the engine can skip a window without them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from secretops.scan.engine import Scanner
+from secretops.scan.models import Fragment
+from secretops.scan.rules import load_rules
+from secretops.scan.rules.loader import required_chars
+from secretops.values import FingerprintKey
+
+
+@pytest.mark.parametrize(
+    ("regex", "expected"),
+    [
+        (r"https?://(?P<u>[^:@/\s]{1,64}):(?P<p>[^@\s]{3,128})@host", "@"),
+        (r"(?ix) (?P<name>[a-z_]{0,80}token[a-z_]{0,80}) [ \t]*(?::=|=>|=(?!=)|:)[ \t]* (?P<v>\w+)", ":="),
+        (r"key(?:=|:)\w+", ":="),
+        (r"key[=:]\w+", ":="),
+        (r"(?<![@])abc[A-Z]{4}", None),  # a lookbehind reads before the window: it proves nothing
+        (r"abc(?=@)", None),  # nor does a lookahead
+        (r"abc(?:@)?def", None),  # optional
+        (r"abc(?:@|def)", None),  # one branch requires nothing
+        (r"(?:a@|b#)x", "#@"),
+        (r"(?i)token", None),  # letters are never used (case-insensitive matching)
+        (r"x(?:@){2,3}", "@"),
+        (r"x[^@]", None),
+        (r"x\d+-", "-"),
+        (r"(", None),  # does not parse
+    ],
+)
+def test_required_chars(regex: str, expected: str | None) -> None:
+    assert required_chars(regex) == expected
+
+
+RULES = [r for r in load_rules() if r.required is not None]
+
+
+def test_most_builtin_rules_have_required_chars() -> None:
+    assert len(RULES) > 300
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_match_of_a_builtin_example_holds_a_required_char(rule: object) -> None:
+    from secretops.scan.rules import Rule
+
+    assert isinstance(rule, Rule) and rule.required is not None
+    for example in rule.examples:
+        for m in rule.pattern.finditer(example):
+            if m.end() > m.start():
+                assert any(c in m.group(0) for c in rule.required), (rule.id, rule.required)
+
+
+def test_a_window_without_the_required_char_is_not_searched(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = [r for r in load_rules() if r.id == "http-url-credentials"]
+    assert rules and rules[0].required == "@"
+    scanner = Scanner(rules, FingerprintKey(b"k" * 32))
+    searched: list[tuple[int, int]] = []
+    real = rules[0].pattern
+
+    class Spy:
+        def search(self, text: str, start: int, end: int) -> re.Match[str] | None:
+            searched.append((start, end))
+            return real.search(text, start, end)
+
+        def finditer(self, text: str, start: int, end: int):  # type: ignore[no-untyped-def]
+            return real.finditer(text, start, end)
+
+    scanner._pattern(0)
+    scanner._patterns[0] = Spy()  # type: ignore[assignment]
+    text = "see https://example.com/docs here\nhttps://deploy:Zr8vQ2mKx9@db.example.net/x\n"
+    found = scanner.scan(Fragment(text=text, path="notes.md"))
+    assert [f.rule_id for f in found] == ["http-url-credentials"]
+    assert len(searched) == 1 and text[searched[0][0] : searched[0][1]].startswith("https://deploy")
