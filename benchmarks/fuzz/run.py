@@ -24,6 +24,7 @@ import functools
 import json
 import multiprocessing
 import random
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,11 @@ class Figures:
     examples_asked: int
     seconds_limit: float
     seeds: list[int | None] = field(default_factory=list)
+    # What was tested: the commit, the scanner files that differed from it when the run loaded
+    # them (others edit the same checkout), and how many rules were loaded.
+    commit: str = ""
+    uncommitted: list[str] = field(default_factory=list)
+    rules: int = 0
     cases: int = 0
     with_findings: int = 0
     with_leaks: int = 0
@@ -174,6 +180,19 @@ def _worker(args: tuple[int, float, int | None, float, str, bool]) -> Figures:
         remove_folder()  # a pool worker ends without running atexit
 
 
+def _checkout() -> tuple[str, list[str]]:
+    """HEAD and the files under secretops/ that differ from it (empty when git is missing)."""
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "secretops"], cwd=repo, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "", []
+    return head.stdout.strip(), [line[3:] for line in status.stdout.splitlines()]
+
+
 def _sum(parts: list[Figures], examples: int, seconds: float) -> Figures:
     total = Figures(examples_asked=examples, seconds_limit=seconds, seeds=[p.seeds[0] for p in parts])
     for p in parts:
@@ -214,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     base = args.seed if args.seed is not None else random.SystemRandom().getrandbits(32)
     n = max(1, args.workers)
     shares = [args.examples // n + (1 if i < args.examples % n else 0) for i in range(n)]
-    harness()  # loaded before forking, so each worker inherits the compiled rules
+    commit, uncommitted = _checkout()
+    h = harness()  # loaded before forking, so each worker inherits the compiled rules
     started = time.perf_counter()
     jobs = [(shares[i], args.seconds, base + i, started, f"[{i}] " if n > 1 else "", args.keep_going) for i in range(n)]
     if n == 1:
@@ -224,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         with multiprocessing.get_context("fork").Pool(n) as pool:
             parts = pool.map(_worker, jobs, chunksize=1)
     figures = _sum(parts, args.examples, args.seconds)
+    figures.commit, figures.uncommitted, figures.rules = commit, uncommitted, len(h.rules)
     if figures.rate:
         figures.extrapolated_1m_hours = round(1_000_000 / figures.rate / 3600, 2)
     print(json.dumps(asdict(figures), indent=2))
