@@ -20,14 +20,18 @@ size) and prints its shrunk failing case.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import multiprocessing
+import os
 import random
+import signal
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +67,7 @@ class Figures:
     failing_round_seed: int | None = None
     all_failures: list[dict[str, Any]] = field(default_factory=list)  # with --keep-going
     hit_time_limit: bool = False
+    stopped: bool = False  # by SIGTERM/SIGINT, after the round under way
     extrapolated_1m_hours: float = 0.0
     workers: list[dict[str, Any]] = field(default_factory=list)
 
@@ -78,6 +83,13 @@ def _settings(size: int, shrink: bool) -> settings:
         # round does until a case fails; then the same seed is run again with shrinking.
         phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
     )
+
+
+_STOP: list[int] = []  # the signal that asked this process to stop after its current round
+
+
+def _stop_after_round(signum: int, _frame: object) -> None:
+    _STOP.append(signum)
 
 
 def _read_metadata_once() -> None:
@@ -137,6 +149,9 @@ def work(
         if seconds and time.perf_counter() - started > seconds:
             figures.hit_time_limit = True
             break
+        if _STOP:
+            figures.stopped = True
+            break
         size = min(_ROUND, examples - figures.cases)
         round_seed = rng.getrandbits(64)
         try:
@@ -188,6 +203,8 @@ def replay(round_seed: int, size: int = _ROUND) -> int:
 
 
 def _worker(args: tuple[int, float, int | None, float, str, bool]) -> Figures:
+    signal.signal(signal.SIGINT, _stop_after_round)
+    signal.signal(signal.SIGTERM, _stop_after_round)
     try:
         return work(*args)
     finally:
@@ -207,6 +224,38 @@ def _checkout() -> tuple[str, list[str]]:
     return head.stdout.strip(), [line[3:] for line in status.stdout.splitlines()]
 
 
+def _send(job: tuple[int, float, int | None, float, str, bool], conn: Connection) -> None:
+    conn.send(_worker(job))
+    conn.close()
+
+
+def _in_processes(jobs: list[tuple[int, float, int | None, float, str, bool]]) -> list[Figures]:
+    """One forked process per job (they inherit the compiled rules and share the parent's clock:
+    perf_counter is system-wide on Linux); SIGTERM/SIGINT to the parent is passed on to them."""
+    ctx = multiprocessing.get_context("fork")
+    procs, conns = [], []
+    for job in jobs:
+        reader, writer = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_send, args=(job, writer))
+        proc.start()
+        writer.close()  # a worker that dies before sending makes recv() raise EOFError
+        procs.append(proc)
+        conns.append(reader)
+
+    def forward(signum: int, _frame: object) -> None:
+        for proc in procs:
+            if proc.pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    parts: list[Figures] = [conn.recv() for conn in conns]
+    for proc in procs:
+        proc.join()
+    return parts
+
+
 def _sum(parts: list[Figures], examples: int, seconds: float) -> Figures:
     total = Figures(examples_asked=examples, seconds_limit=seconds, seeds=[p.seeds[0] for p in parts])
     for p in parts:
@@ -217,6 +266,7 @@ def _sum(parts: list[Figures], examples: int, seconds: float) -> Figures:
         total.failures += p.failures
         total.all_failures += p.all_failures
         total.hit_time_limit |= p.hit_time_limit
+        total.stopped |= p.stopped
         if p.failure and not total.failure:
             total.failure, total.failing_case, total.failing_round_seed = (
                 p.failure,
@@ -251,12 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     h = harness()  # loaded before forking, so each worker inherits the compiled rules
     started = time.perf_counter()
     jobs = [(shares[i], args.seconds, base + i, started, f"[{i}] " if n > 1 else "", args.keep_going) for i in range(n)]
+    # SIGTERM or Ctrl-C (to the process or its group) stops each worker after its current round
+    # and the figures so far are still written.
     if n == 1:
+        signal.signal(signal.SIGINT, _stop_after_round)
+        signal.signal(signal.SIGTERM, _stop_after_round)
         parts = [work(*jobs[0])]
     else:
-        # fork: the workers share the parent's clock (perf_counter is system-wide on Linux)
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            parts = pool.map(_worker, jobs, chunksize=1)
+        parts = _in_processes(jobs)
     figures = _sum(parts, args.examples, args.seconds)
     figures.commit, figures.uncommitted, figures.rules = commit, uncommitted, len(h.rules)
     if figures.rate:
