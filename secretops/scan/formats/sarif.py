@@ -20,6 +20,10 @@ Baselined findings are not dropped: they are results with `suppressions`
 scanning shows them as dismissed rather than losing them. Paths under an absolute scan root
 are written relative to it, with `uriBaseId` naming the root in `run.originalUriBaseIds`
 (`SRCROOT` for the current folder, `SCANROOT1`... for other roots).
+
+`tool.driver.informationUri` is where this installation comes from, only when that is known
+(`SECRETOPS_INFORMATION_URI`, the package's `[project.urls]`, or the VCS/archive URL it was
+installed from, without credentials; see `tool_uri`); never a placeholder.
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from importlib import metadata
 from typing import Any, Final
 from urllib.parse import quote
 
 from secretops.display import json_text, path_bytes, printable
 from secretops.scan.formats.interface import Format, RenderOptions, RuleInfo, Suppressed
+from secretops.scan.formats.tool_uri import information_uri as tool_information_uri
 from secretops.scan.models import Classification, Finding, Severity
 from secretops.scan.runner import FAILING_CLASSES, ScanResult
 
@@ -63,22 +67,6 @@ def _default_severity(rule_id: str, info: RuleInfo | None, sample: Finding) -> S
     if info and info.severity in Severity.__members__.values():
         return Severity(info.severity)
     return _effective(sample)
-
-
-def _information_uri() -> str | None:
-    """The project's home page from the installed package's metadata, if it declares one."""
-    try:
-        meta = metadata.metadata("secretops")
-    except metadata.PackageNotFoundError:
-        return None
-    for entry in meta.get_all("Project-URL") or ():
-        label, _, url = str(entry).partition(",")
-        if label.strip().lower() in {"homepage", "repository", "source", "documentation"} and url.strip():
-            return url.strip()
-    for home in meta.get_all("Home-page") or ():
-        if str(home).startswith(("https://", "http://")):
-            return str(home)
-    return None
 
 
 class _Roots:
@@ -227,7 +215,7 @@ class SarifFormat(Format):
             "semanticVersion": options.tool_version,
             "rules": rules,
         }
-        information_uri = _information_uri()
+        information_uri = tool_information_uri(os.environ)
         if information_uri:
             driver["informationUri"] = information_uri
         run: dict[str, Any] = {}
