@@ -57,6 +57,7 @@ class Runner:
         self.temp, self.workspace = temp, workspace
         self.inputs = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()} | inputs
         self.outputs: dict[str, dict[str, str]] = {}
+        self.github: dict[str, str] = {}  # the `github` context (`github.action_repository`...)
         event_path = temp / f"event-{event}.json"
         event_path.write_text(json.dumps(payload))
         self.base_env = {
@@ -80,6 +81,8 @@ class Runner:
                 return self.inputs[m.group(1)]
             if m := re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expression):
                 return self.outputs.get(m.group(1), {}).get(m.group(2), "")
+            if m := re.fullmatch(r"github\.(action_repository)", expression):
+                return self.github.get(m.group(1), "")
             raise AssertionError(f"action.yml uses an expression this test cannot evaluate: {expression}")
 
         return _EXPR.sub(one, text)
@@ -234,3 +237,32 @@ def test_the_runner_evaluator_refuses_what_it_does_not_know(tmp_path: Path) -> N
     runner = Runner(tmp_path, tmp_path, "push", {}, {})
     with pytest.raises(AssertionError, match="cannot evaluate"):
         runner.expr("${{ github.token }}")
+
+
+def _information_uri(runner: Runner, **env: str) -> str | None:
+    scanned = runner.step("Scan", env)
+    assert scanned.returncode == 0, scanned.stdout + scanned.stderr
+    uri: str | None = _sarif(runner)["runs"][0]["tool"]["driver"].get("informationUri")
+    return uri
+
+
+def test_the_sarif_names_the_actions_repository_as_information_uri(installed: Path, tmp_path: Path) -> None:
+    """The install step installs from a file:// path, so only the Action knows where it came from."""
+    repo = _repo(tmp_path / "repo", **{"README.md": "# app\n"})
+    runner = Runner(installed, repo, "push", {}, {})
+    checked_out = {
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_ACTION_PATH": "/home/runner/work/_actions/Org/secretops/v0.1.0",  # as in `uses: Org/secretops@v0.1.0`
+    }
+    assert _information_uri(runner, **checked_out) is None  # github.action_repository empty: nothing
+    runner.github["action_repository"] = "org/secretops"
+    assert _information_uri(runner, **checked_out) == "https://github.com/org/secretops"
+    enterprise = {**checked_out, "GITHUB_SERVER_URL": "https://github.example.com/"}
+    assert _information_uri(runner, **enterprise) == "https://github.example.com/org/secretops"
+    # `uses: ./` (a copy in the workflow's repository) or an outer composite action's name: nothing
+    assert _information_uri(runner, GITHUB_SERVER_URL="https://github.com") is None
+    elsewhere = {**checked_out, "GITHUB_ACTION_PATH": "/home/runner/work/_actions/other/wrapper/v1"}
+    assert _information_uri(runner, **elsewhere) is None
+    # the workflow's own value wins
+    mine = {**checked_out, "SECRETOPS_INFORMATION_URI": "https://git.example.com/platform/secretops"}
+    assert _information_uri(runner, **mine) == "https://git.example.com/platform/secretops"
