@@ -164,6 +164,8 @@ class Scanner:
         self._requires: list[str | None] = [None] * len(self.rules)  # `Rule.required`, set with the pattern
         self.prefilter = Prefilter(keywords, backend=prefilter_backend)
         self._services_text: str | None = None
+        self._lowered_text: str | None = None  # the text `_lowered` is the lowercase of
+        self._lowered = ""
         self._services = False
 
     # -- stage 1-3: prefilter, windows, regexes ---------------------------------------------------
@@ -292,7 +294,7 @@ class Scanner:
                     continue
                 # Most windows hold no match of most of their rules. A character every match
                 # holds (`required_chars`) missing from the window says so first, else one
-                # `search` in C; the window is searched again, by `finditer`, only on a match.
+                # `search` in C; on a match `finditer` goes on from its end.
                 pattern = patterns[ri] or self._pattern(ri)
                 needs = requires[ri]
                 if needs is not None:
@@ -305,8 +307,9 @@ class Scanner:
                                 break
                         else:
                             continue
-                if pattern.search(text, ws, we) is not None:
-                    run_rule(ri, text, ws, we, seen, out)
+                first = pattern.search(text, ws, we)
+                if first is not None:
+                    run_rule(ri, text, ws, we, seen, out, first)
         for ri, (ws, we) in reach.items():
             run_rule(ri, text, ws, we, seen, out)
         # Deferred runs append out of window order: sort by place, ties in rule order (which rule
@@ -316,14 +319,34 @@ class Scanner:
         return out
 
     def _run_rule(
-        self, ri: int, text: str, ws: int, we: int, seen: set[tuple[int, int, int]], out: list[Candidate]
+        self,
+        ri: int,
+        text: str,
+        ws: int,
+        we: int,
+        seen: set[tuple[int, int, int]],
+        out: list[Candidate],
+        first: re.Match[str] | None = None,
     ) -> None:
-        """Rule `ri`'s regex over `text[ws:we]`: one candidate per new secret span, appended to `out`."""
+        """Rule `ri`'s regex over `text[ws:we]`: one candidate per new secret span, appended to `out`.
+
+        `first` is the window's first match when the caller found it already (`search` from
+        `ws`): the matches are then it and those of `finditer` from its end, the very matches
+        `finditer` from `ws` gives (it resumes where a non-empty match ended; lookbehinds and
+        anchors see the whole text either way).
+        """
         pattern = self._patterns[ri] or self._pattern(ri)
         rule = self.rules[ri]
         by_name = self._by_name[ri]
         group = rule.secret_group
-        for m in pattern.finditer(text, ws, we):
+        matches: Iterable[re.Match[str]]
+        if first is not None and first.end() > first.start():
+            matches = itertools.chain((first,), pattern.finditer(text, first.end(), we))
+        elif first is None and self._multiline[ri] and text.isascii() and rule.line_anchor is not None:
+            matches = self._anchored(pattern, rule.line_anchor, text, ws, we)
+        else:
+            matches = pattern.finditer(text, ws, we)
+        for m in matches:
             start, end = m.span(group)
             if start < 0 or end <= start:
                 continue
@@ -352,6 +375,44 @@ class Scanner:
                     context=context,
                 )
             )
+
+    def _anchored(
+        self, pattern: re.Pattern[str], anchor: tuple[int, tuple[str, ...]], text: str, ws: int, we: int
+    ) -> Iterator[re.Match[str]]:
+        """The matches `pattern.finditer(text, ws, we)` gives, for a regex with a line anchor (ASCII text).
+
+        Such a regex (`Rule.line_anchor`) matches only at a line start with one of its literals
+        at most `reach` characters further: instead of trying every position of a 16 KiB
+        multiline reach, it is tried (`match`) at the line starts before each occurrence of the
+        literals (found case-insensitively, a superset of where it matches), in order, each
+        past the previous match's end, as `finditer` goes on. On ASCII text lowercasing maps
+        nothing else onto the literals' letters.
+        """
+        reach, literals = anchor
+        if self._lowered_text is not text:
+            self._lowered_text = text
+            self._lowered = text.lower()
+        lowered = self._lowered
+        rfind = text.rfind
+        starts: set[int] = set()
+        for literal in literals:
+            pos = lowered.find(literal, ws, we)
+            while pos >= 0:
+                line = rfind("\n", 0, pos) + 1
+                while line >= ws and line >= pos - reach:
+                    starts.add(line)
+                    if line == 0:
+                        break
+                    line = rfind("\n", 0, line - 1) + 1
+                pos = lowered.find(literal, pos + 1, we)
+        done = ws
+        for start in sorted(starts):
+            if start < done:
+                continue
+            m = pattern.match(text, start, we)
+            if m is not None and m.end() > m.start():
+                yield m
+                done = m.end()
 
     # -- stage 4: de-duplication -------------------------------------------------------------------
 

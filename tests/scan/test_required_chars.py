@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from secretops.scan.engine import Scanner
 from secretops.scan.models import Fragment
 from secretops.scan.rules import load_rules
-from secretops.scan.rules.loader import required_chars
+from secretops.scan.rules.loader import line_anchor, required_chars
 from secretops.values import FingerprintKey
 
 
@@ -75,3 +76,39 @@ def test_a_window_without_the_required_char_is_not_searched(monkeypatch: pytest.
     found = scanner.scan(Fragment(text=text, path="notes.md"))
     assert [f.rule_id for f in found] == ["http-url-credentials"]
     assert len(searched) == 1 and text[searched[0][0] : searched[0][1]].startswith("https://deploy")
+
+
+ANCHORED = [r for r in load_rules() if r.multiline and r.line_anchor is not None]
+
+
+def test_multiline_rules_with_a_line_anchor() -> None:
+    ids = {r.id for r in ANCHORED}
+    assert {"netrc-multiline-password", "google-app-password-under-heading"} <= ids
+    assert line_anchor(r"^[ \t]{0,20}machine[ \t]+\S+") == (20, ("machine",))
+    assert line_anchor(r"(?im:^[ \t]{0,3}#{1,6}[ \t][^\n]{0,80}?(?:smtp|gmail))") == (90, ("smtp", "gmail"))
+    assert line_anchor(r"^\s*machine") is None  # unbounded before the literal
+    assert line_anchor(r"machine") is None  # not at a line start
+    assert line_anchor(r"^(?=x)machine") is None
+    assert line_anchor(r"^ab") is None  # too short a literal
+
+
+@pytest.mark.parametrize("rule", ANCHORED, ids=lambda r: r.id)
+def test_anchored_matches_equal_finditer(rule: object) -> None:
+    """`Scanner._anchored` gives exactly `finditer`'s matches, on the rule's examples and on shuffled lines."""
+    from secretops.scan.rules import Rule
+
+    assert isinstance(rule, Rule) and rule.line_anchor is not None
+    scanner = Scanner([rule], FingerprintKey(b"k" * 32))
+    rng = random.Random(rule.id)
+    lines = [line for example in rule.examples for line in example.split("\n")]
+    lines += ["", "   ", "# Mail (SMTP)", "x = 1", "  machine  ", "MACHINE host", "\tlogin a", "password pw12"]
+    texts = list(rule.examples)
+    for _ in range(60):
+        texts.append("\n".join(rng.choice(lines) for _ in range(rng.randint(1, 25))))
+    for text in texts:
+        if not text.isascii():
+            continue
+        for ws, we in ((0, len(text)), (rng.randint(0, len(text)), len(text)), (0, rng.randint(0, len(text)))):
+            want = [m.span() for m in rule.pattern.finditer(text, ws, we)]
+            got = [m.span() for m in scanner._anchored(rule.pattern, rule.line_anchor, text, ws, we)]
+            assert got == want, (rule.id, ws, we)

@@ -42,6 +42,7 @@ __all__ = [
     "RuleSet",
     "builtin_rule_files",
     "compile_regex",
+    "line_anchor",
     "load_rule_file",
     "load_rules",
     "required_chars",
@@ -134,6 +135,11 @@ class Rule:
     def required(self) -> str | None:
         """Characters of which every match holds at least one (`required_chars`), or None."""
         return required_chars(self.regex)
+
+    @property
+    def line_anchor(self) -> tuple[int, tuple[str, ...]] | None:
+        """`(reach, literals)` when every match starts a line and holds a literal that far on (`line_anchor`)."""
+        return line_anchor(self.regex)
 
     @property
     def generic(self) -> bool:
@@ -700,3 +706,69 @@ def _required(items: Sequence[tuple[Any, Any]]) -> list[frozenset[str]]:
             if branches and all(branches):
                 out.append(frozenset().union(*(min(b, key=len) for b in branches)))
     return [g for g in out if g]
+
+
+#: A line anchor further than this from the line start is not worth it (`line_anchor`).
+_MAX_ANCHOR_REACH: Final = 1024
+
+
+@functools.cache
+def line_anchor(regex: str) -> tuple[int, tuple[str, ...]] | None:
+    """`(reach, literals)` when every match of `regex` (compiled with `re.MULTILINE`) starts a line
+    and has one of `literals` (lowercase ASCII, at least 3 characters) starting at most `reach`
+    characters after its start; else None.
+
+    Read from the parse tree: `^` first (groups around it opened), then items of bounded width
+    (their widths add up to `reach`), then a literal run or a branch whose alternatives each
+    begin with one. The engine then tries such a multiline rule only at the line starts before
+    the literals' occurrences instead of at every position of its reach (`Scanner._anchored`).
+    """
+    try:
+        parsed = _sre_parser.parse(regex, re.MULTILINE)
+    except (re.error, RecursionError):
+        return None
+    c = _sre_constants
+    items = list(parsed)
+    while items and items[0][0] is c.SUBPATTERN and not items[0][1][2] & re.MULTILINE:
+        items = list(items[0][1][-1]) + items[1:]  # a group opened: its items come first
+    if not items or items[0] != (c.AT, c.AT_BEGINNING):
+        return None
+    reach = 0
+    index = 1
+    while index < len(items):
+        op, av = items[index]
+        if op is c.SUBPATTERN and not av[2] & re.MULTILINE:
+            items[index : index + 1] = list(av[-1])
+            continue
+        literals = _leading_literals(items[index:])
+        if literals is not None:
+            return (reach, literals) if reach <= _MAX_ANCHOR_REACH else None
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            return None  # keep it simple: only consuming items before the literal
+        width = _sre_parser.SubPattern(parsed.state, [items[index]]).getwidth()[1]
+        if width >= _sre_constants.MAXREPEAT:
+            return None
+        reach += width
+        index += 1
+    return None
+
+
+def _leading_literals(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
+    """The lowercase literal run (3+ ASCII characters) the items begin with, or one per alternative of a branch."""
+    c = _sre_constants
+    run = ""
+    for op, av in items:
+        if op is not c.LITERAL or not chr(av).isascii():
+            break
+        run += chr(av)
+    if len(run) >= 3:
+        return (run.lower(),)
+    if run or not items or items[0][0] is not c.BRANCH:
+        return None
+    out: list[str] = []
+    for alternative in items[0][1][1]:
+        found = _leading_literals(list(alternative))
+        if found is None:
+            return None
+        out.extend(found)
+    return tuple(dict.fromkeys(out))
