@@ -476,8 +476,13 @@ class Engine:
         if self.hook is not None:
             self.hook(step, target)
         if step in _GUARDED:
-            self._check_lease(ctx, step, target)
-        ctx.run.append(step, "start", target=target)
+            # The lease is checked with the journal line, in one write where the state can.
+            try:
+                ctx.run.append_guarded(ctx.lease, step, "start", target=target)
+            except LeaseLostError as exc:
+                raise LeaseLost(step, target, exc) from exc
+        else:
+            ctx.run.append(step, "start", target=target)
         detail: dict[str, Any] = {}
         try:
             yield detail

@@ -87,6 +87,17 @@ class RunLog(ABC):
     def record(self) -> RunRecord:
         """This run's events as they stand now."""
 
+    def append_guarded(
+        self, lease: SecretLease, step: str, status: str, *, target: str | None = None, **detail: Any
+    ) -> Entry:
+        """The journal line before a step that changes the world: `lease.check()`, then `append`.
+
+        `LeaseLostError`, and nothing written, when the lease is lost. A backend may do both in
+        one atomic write (PostgreSQL: the insert takes effect only while the lease row holds).
+        """
+        lease.check()
+        return self.append(step, status, target=target, **detail)
+
 
 class SecretLease(ABC):
     """Exclusive right to rotate one secret. A context manager: `with state.exclusive(name): ...`.

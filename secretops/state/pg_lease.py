@@ -210,18 +210,70 @@ class PgLease(SecretLease):
         """Raise `LeaseLostError` unless the row still names us, unexpired, and our session is alive."""
         reason = self._why_lost()
         if reason is not None:
-            raise LeaseLostError(
-                f"lost the lease on secret {self.secret!r}: {reason}",
-                hint="this run stops at a step boundary; `secretops resume` finishes it once no other runner holds it",
-            )
+            raise self._lost_error(reason)
 
-    def _why_lost(self) -> str | None:
+    def _lost_error(self, reason: str) -> LeaseLostError:
+        return LeaseLostError(
+            f"lost the lease on secret {self.secret!r}: {reason}",
+            hint="this run stops at a step boundary; `secretops resume` finishes it once no other runner holds it",
+        )
+
+    def _why_lost_here(self) -> str | None:
+        """What this process knows without asking the database (not held, a failed heartbeat, none for a lease)."""
         if self._conn is None:
             return "it is not held"
         if self._lost is not None:
             return self._lost
         if time.monotonic() - self._renewed >= self._lease.total_seconds():
             return "no renewal for a whole lease period"
+        return None
+
+    def write_guarded(self, sql: str, params: dict[str, Any], doing: str) -> None:
+        """Run `sql`, a write that takes effect only while our lease row holds, on this lease's session.
+
+        `sql` must write nothing unless `secretops_leases` has the row of `%(lease_secret)s` naming
+        `%(lease_holder)s`, unexpired on the database's clock (`WHERE EXISTS (...)`): the check
+        `check` makes and the write are one statement, and running it on the session that holds
+        the advisory lock proves that session alive too. `LeaseLostError` when it wrote nothing
+        (or the session failed); other driver errors are translated as `doing`.
+        """
+        import psycopg
+
+        reason = self._why_lost_here()
+        wrote = False
+        if reason is None:
+            # The heartbeat may be stuck on a dead network, holding the connection: do not wait long.
+            if not self._lock.acquire(timeout=self.period):
+                reason = "its connection is not answering"
+            else:
+                try:
+                    conn = self._conn
+                    if conn is None:
+                        reason = "it is not held"
+                    else:
+                        try:
+                            cur = conn.execute(
+                                sql, {**params, "lease_secret": self.secret, "lease_holder": self.holder}
+                            )
+                            wrote = cur.rowcount > 0
+                        except Exception as exc:
+                            if not (conn.broken or conn.closed or isinstance(exc, psycopg.OperationalError)):
+                                with translating(self._url, doing):
+                                    raise
+                            self._lost = f"its connection failed ({type(exc).__name__})"
+                            reason = self._lost
+                finally:
+                    self._lock.release()
+        if wrote:
+            return
+        if reason is None:  # the row did not hold: say why, as `check` would
+            reason = self._why_lost() or "its lease expired"
+        raise self._lost_error(reason)
+
+    def _why_lost(self) -> str | None:
+        reason = self._why_lost_here()
+        if reason is not None:
+            return reason
         # The heartbeat may be stuck on a dead network, holding the connection: do not wait long.
         if not self._lock.acquire(timeout=self.period):
             return "its connection is not answering"

@@ -81,6 +81,16 @@ _STEP_COLUMNS = "s.run_id, s.secret, s.ts, s.step, s.status, s.target, s.detail"
 _RUNS = f"SELECT {_STEP_COLUMNS} FROM secretops_steps s JOIN secretops_runs r USING (run_id)"  # noqa: S608
 _LOAD = f"SELECT {_STEP_COLUMNS} FROM secretops_steps s WHERE s.run_id = %s ORDER BY s.id"  # noqa: S608
 
+# A step row, written only while the lease row names its holder, unexpired (`PgLease.write_guarded`).
+_GUARDED_STEP = """
+INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail)
+SELECT %(run)s, %(ts)s, %(secret)s, %(step)s, %(status)s, %(target)s::text, %(detail)s
+WHERE EXISTS (
+    SELECT 1 FROM secretops_leases
+    WHERE secret = %(lease_secret)s AND holder = %(lease_holder)s AND expires_at > now()
+)
+"""
+
 # A lease row not yet expired, or the advisory lock held by some session of this database.
 _ALIVE = """
 SELECT EXISTS (SELECT 1 FROM secretops_leases WHERE secret = %(secret)s AND expires_at > now())
@@ -153,6 +163,42 @@ class PgRunLog(RunLog):
     def record(self) -> RunRecord:
         """This run's events as they stand now."""
         return self._state.load(self.run_id)
+
+    def append_guarded(
+        self, lease: SecretLease, step: str, status: str, *, target: str | None = None, **detail: Any
+    ) -> Entry:
+        """Insert one step row only while `lease` (this state's, on this run's secret) holds.
+
+        One statement on the lease's own session (`PgLease.write_guarded`): the lease check and
+        the journal line are atomic, and a round trip cheaper than `check` then `append`. Any
+        other lease goes the default way.
+        """
+        if (
+            not isinstance(lease, PgLease)
+            or lease.secret != self.secret
+            or self._state._held.get(self.secret) is not lease
+        ):
+            return super().append_guarded(lease, step, status, target=target, **detail)
+        from psycopg.types.json import Jsonb
+
+        clean = check_detail(detail)
+        storable("journal entry", step, status, target, clean)
+        entry = Entry(self._state.now(), self.run_id, self.secret, step, status, target, clean)
+        self._state.ensure_schema()
+        lease.write_guarded(
+            _GUARDED_STEP,
+            {
+                "run": entry.run,
+                "ts": entry.ts,
+                "secret": entry.secret,
+                "step": entry.step,
+                "status": entry.status,
+                "target": entry.target,
+                "detail": Jsonb(dict(entry.detail)),
+            },
+            f"journal step {entry.step} of run {entry.run}",
+        )
+        return entry
 
 
 class PostgresState(StateBackend):

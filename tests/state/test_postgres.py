@@ -215,6 +215,33 @@ def test_check_raises_when_the_row_names_another_holder(
     ]
 
 
+def test_a_guarded_journal_line_is_written_only_while_the_lease_holds(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    # The engine's line before a world-changing step checks the lease in the same insert.
+    secret = f"shop/db-{tag}"
+    state = _state(pg_schema, states)
+    run_id = new_run_id(datetime.now(UTC))
+    with state.exclusive(secret) as lease:
+        log = state.start_run(run_id, secret)
+        log.append("run", "started")
+        log.append_guarded(lease, "stage", "start")
+        pg_schema.query("UPDATE secretops_leases SET holder = 'elsewhere:1:cafe' WHERE secret = %s", (secret,))
+        with pytest.raises(LeaseLostError, match="elsewhere:1:cafe holds it now"):
+            log.append_guarded(lease, "distribute", "start", target="web")
+        with pytest.raises(LeaseLostError):
+            lease.check()
+    with state.exclusive(f"{secret}-2") as other:
+        log2 = state.start_run(new_run_id(datetime.now(UTC)), f"{secret}-2")
+        other._stop.set()  # type: ignore[attr-defined] # no heartbeat renews the row we expire
+        pg_schema.query(
+            "UPDATE secretops_leases SET expires_at = now() - interval '1 second' WHERE secret = %s", (f"{secret}-2",)
+        )
+        with pytest.raises(LeaseLostError, match="expired"):
+            log2.append_guarded(other, "promote", "start")
+    assert [(e.step, e.status) for e in state.load(run_id).entries] == [("run", "started"), ("stage", "start")]
+
+
 def test_a_failed_renewal_loses_the_lease(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
     secret = f"shop/db-{tag}"
     lease = _state(pg_schema, states).exclusive(secret)
