@@ -377,7 +377,7 @@ class Scanner:
             )
 
     def _anchored(
-        self, pattern: re.Pattern[str], anchor: tuple[int, tuple[str, ...]], text: str, ws: int, we: int
+        self, pattern: re.Pattern[str], anchor: tuple[int, tuple[str, ...], bool], text: str, ws: int, we: int
     ) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer(text, ws, we)` gives, for a regex with a line anchor (ASCII text).
 
@@ -388,15 +388,15 @@ class Scanner:
         past the previous match's end, as `finditer` goes on. On ASCII text lowercasing maps
         nothing else onto the literals' letters.
         """
-        reach, literals = anchor
-        if self._lowered_text is not text:
+        reach, literals, caseless = anchor
+        if caseless and self._lowered_text is not text:
             self._lowered_text = text
             self._lowered = text.lower()
-        lowered = self._lowered
+        find = self._lowered.find if caseless else text.find
         rfind = text.rfind
         starts: set[int] = set()
         for literal in literals:
-            pos = lowered.find(literal, ws, we)
+            pos = find(literal, ws, we)
             while pos >= 0:
                 line = rfind("\n", 0, pos) + 1
                 while line >= ws and line >= pos - reach:
@@ -404,7 +404,7 @@ class Scanner:
                     if line == 0:
                         break
                     line = rfind("\n", 0, line - 1) + 1
-                pos = lowered.find(literal, pos + 1, we)
+                pos = find(literal, pos + 1, we)
         done = ws
         for start in sorted(starts):
             if start < done:

@@ -84,8 +84,9 @@ ANCHORED = [r for r in load_rules() if r.multiline and r.line_anchor is not None
 def test_multiline_rules_with_a_line_anchor() -> None:
     ids = {r.id for r in ANCHORED}
     assert {"netrc-multiline-password", "google-app-password-under-heading"} <= ids
-    assert line_anchor(r"^[ \t]{0,20}machine[ \t]+\S+") == (20, ("machine",))
-    assert line_anchor(r"(?im:^[ \t]{0,3}#{1,6}[ \t][^\n]{0,80}?(?:smtp|gmail))") == (90, ("smtp", "gmail"))
+    assert line_anchor(r"^[ \t]{0,20}Machine[ \t]+\S+") == (20, ("Machine",), False)
+    assert line_anchor(r"(?im:^[ \t]{0,3}#{1,6}[ \t][^\n]{0,80}?(?:SMTP|gmail))") == (90, ("smtp", "gmail"), True)
+    assert line_anchor(r"(?i)^Machine") == (0, ("machine",), True)
     assert line_anchor(r"^\s*machine") is None  # unbounded before the literal
     assert line_anchor(r"machine") is None  # not at a line start
     assert line_anchor(r"^(?=x)machine") is None
@@ -101,7 +102,17 @@ def test_anchored_matches_equal_finditer(rule: object) -> None:
     scanner = Scanner([rule], FingerprintKey(b"k" * 32))
     rng = random.Random(rule.id)
     lines = [line for example in rule.examples for line in example.split("\n")]
-    lines += ["", "   ", "# Mail (SMTP)", "x = 1", "  machine  ", "MACHINE host", "\tlogin a", "password pw12"]
+    lines += [
+        "",
+        "   ",
+        "# Mail (SMTP)",
+        "x = 1",
+        "  machine  ",
+        "MACHINE host",
+        "\tlogin a",
+        "password pw12",
+        "Type = sftp",
+    ]
     texts = list(rule.examples)
     for _ in range(60):
         texts.append("\n".join(rng.choice(lines) for _ in range(rng.randint(1, 25))))

@@ -137,8 +137,8 @@ class Rule:
         return required_chars(self.regex)
 
     @property
-    def line_anchor(self) -> tuple[int, tuple[str, ...]] | None:
-        """`(reach, literals)` when every match starts a line and holds a literal that far on (`line_anchor`)."""
+    def line_anchor(self) -> tuple[int, tuple[str, ...], bool] | None:
+        """`(reach, literals, caseless)`: every match starts a line, a literal that far on (`line_anchor`)."""
         return line_anchor(self.regex)
 
     @property
@@ -713,23 +713,26 @@ _MAX_ANCHOR_REACH: Final = 1024
 
 
 @functools.cache
-def line_anchor(regex: str) -> tuple[int, tuple[str, ...]] | None:
-    """`(reach, literals)` when every match of `regex` (compiled with `re.MULTILINE`) starts a line
-    and has one of `literals` (lowercase ASCII, at least 3 characters) starting at most `reach`
-    characters after its start; else None.
+def line_anchor(regex: str) -> tuple[int, tuple[str, ...], bool] | None:
+    """`(reach, literals, caseless)` when every match of `regex` (compiled with `re.MULTILINE`)
+    starts a line and has one of `literals` (ASCII, at least 3 characters; lowercase when
+    `caseless`) starting at most `reach` characters after its start; else None.
 
     Read from the parse tree: `^` first (groups around it opened), then items of bounded width
     (their widths add up to `reach`), then a literal run or a branch whose alternatives each
-    begin with one. The engine then tries such a multiline rule only at the line starts before
-    the literals' occurrences instead of at every position of its reach (`Scanner._anchored`).
+    begin with one. `caseless` when the regex or an opened group turns on `re.IGNORECASE`. The
+    engine then tries such a multiline rule only at the line starts before the literals'
+    occurrences instead of at every position of its reach (`Scanner._anchored`).
     """
     try:
         parsed = _sre_parser.parse(regex, re.MULTILINE)
     except (re.error, RecursionError):
         return None
     c = _sre_constants
+    caseless = bool(parsed.state.flags & re.IGNORECASE)
     items = list(parsed)
     while items and items[0][0] is c.SUBPATTERN and not items[0][1][2] & re.MULTILINE:
+        caseless = caseless or bool(items[0][1][1] & re.IGNORECASE)
         items = list(items[0][1][-1]) + items[1:]  # a group opened: its items come first
     if not items or items[0] != (c.AT, c.AT_BEGINNING):
         return None
@@ -738,11 +741,14 @@ def line_anchor(regex: str) -> tuple[int, tuple[str, ...]] | None:
     while index < len(items):
         op, av = items[index]
         if op is c.SUBPATTERN and not av[2] & re.MULTILINE:
+            caseless = caseless or bool(av[1] & re.IGNORECASE)
             items[index : index + 1] = list(av[-1])
             continue
         literals = _leading_literals(items[index:])
         if literals is not None:
-            return (reach, literals) if reach <= _MAX_ANCHOR_REACH else None
+            if reach > _MAX_ANCHOR_REACH:
+                return None
+            return reach, tuple(dict.fromkeys(x.lower() for x in literals)) if caseless else literals, caseless
         if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
             return None  # keep it simple: only consuming items before the literal
         width = _sre_parser.SubPattern(parsed.state, [items[index]]).getwidth()[1]
@@ -754,7 +760,7 @@ def line_anchor(regex: str) -> tuple[int, tuple[str, ...]] | None:
 
 
 def _leading_literals(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
-    """The lowercase literal run (3+ ASCII characters) the items begin with, or one per alternative of a branch."""
+    """The literal run (3+ ASCII characters) the items begin with, or one per alternative of a branch."""
     c = _sre_constants
     run = ""
     for op, av in items:
@@ -762,7 +768,7 @@ def _leading_literals(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | Non
             break
         run += chr(av)
     if len(run) >= 3:
-        return (run.lower(),)
+        return (run,)
     if run or not items or items[0][0] is not c.BRANCH:
         return None
     out: list[str] = []
