@@ -112,7 +112,7 @@ def _is_placeholder(decoded: str) -> bool:
     placeholder it is (`filters.classify` decodes Secret data itself), and a template default
     is not reported a second time as a weak default.
     """
-    from secretops.scan.filters import decoded_placeholder_reason  # filters imports this module
+    from secretops.scan.filters.placeholders import decoded_placeholder_reason  # filters imports this module
 
     return decoded_placeholder_reason(decoded) is not None
 

@@ -23,7 +23,8 @@ import zlib
 import pytest
 
 from secretops.scan.engine import Scanner
-from secretops.scan.filters import checksum_off_reason, classify, off_format_reason
+from secretops.scan.filters import classify
+from secretops.scan.filters.off_format import checksum_off_reason, off_format_reason
 from secretops.scan.models import Classification, Finding, Fragment
 from secretops.scan.rules import load_rules
 from secretops.scan.sources.notebook import notebook_fragments

@@ -228,7 +228,7 @@ def test_this_repository_still_allows_its_fake_fixtures_by_path() -> None:
         policy = ScanPolicy.load(ROOT / "policies" / name)
         assert policy.path_allowed("tests/fixtures/prod.env")
         assert policy.path_allowed("tests/scan/test_test_credentials.py")
-        assert not policy.path_allowed("secretops/scan/filters.py")
+        assert not policy.path_allowed("secretops/scan/filters/off_format.py")
 
 
 def test_repo_policy_allowlist_wins_over_live_shapes(tmp_path: Path) -> None:
