@@ -23,7 +23,7 @@ import typer
 
 from secretops.display import printable
 from secretops.errors import ExitCode
-from secretops.inventory.check import PLACEHOLDER
+from secretops.inventory.fill_in import PLACEHOLDER
 
 __all__ = ["ReportFormat", "register"]
 

@@ -25,8 +25,8 @@ import typer
 
 from secretops.errors import ExitCode, PolicyError
 from secretops.fileio import write_atomic
-from secretops.inventory.check import Problem
 from secretops.inventory.loader import Inventory, collect
+from secretops.inventory.problems import Problem
 from secretops.inventory.schema import policy_schema
 from secretops.settings import Settings
 

@@ -3,7 +3,7 @@
 The draft is built as plain data (`dict`, `list`, scalars) whose values may be wrapped in
 `Note` to carry a trailing comment or comment lines above them. Placeholders are the token
 `<FILL-IN: what to put here>` (`placeholder()`), always quoted, so `policy check` finds them
-and reports each one with file, line and field (`secretops.inventory.check.PLACEHOLDER`).
+and reports each one with file, line and field (`secretops.inventory.fill_in.PLACEHOLDER`).
 Short lists of plain scalars are written in flow style (`[worker, migrate]`); everything else
 in block style, so each placeholder has a line of its own.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secretops.display import printable
-from secretops.inventory.check import PLACEHOLDER_PREFIX
+from secretops.inventory.fill_in import PLACEHOLDER_PREFIX
 
 __all__ = ["Note", "placeholder", "render_yaml", "scalar"]
 

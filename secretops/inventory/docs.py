@@ -1,7 +1,7 @@
 """Renders the reference part of `docs/policies.md` from the models and the check tables.
 
 The generated block sits between two markers in `docs/policies.md`; the prose around it is
-written by hand. Regenerate after changing `models.py` or `check.py`:
+written by hand. Regenerate after changing `models.py` or `tables.py`:
 
     python -m secretops.inventory.docs docs/policies.md          # rewrite the block
     python -m secretops.inventory.docs --check docs/policies.md  # exit 1 if it is stale
@@ -22,15 +22,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from secretops.inventory.check import (
-    CHECKS,
-    ENV_NAME_RULES,
-    GENERATOR_TEMPLATE_FIELDS,
-    STRATEGIES,
-    TEMPLATE_FIELDS,
-    URL_ALLOWED,
-    WRITE_ONLY_TARGETS,
-)
 from secretops.inventory.models import (
     AwsIamIssuerSpec,
     ComponentSpec,
@@ -54,6 +45,15 @@ from secretops.inventory.models import (
     Strategy,
     VercelTargetSpec,
     VerifySpec,
+)
+from secretops.inventory.tables import (
+    CHECKS,
+    ENV_NAME_RULES,
+    GENERATOR_TEMPLATE_FIELDS,
+    STRATEGIES,
+    TEMPLATE_FIELDS,
+    URL_ALLOWED,
+    WRITE_ONLY_TARGETS,
 )
 from secretops.inventory.templates import FILTERS
 

@@ -31,18 +31,9 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from secretops.errors import PolicyError
-from secretops.inventory.check import (
-    LineMap,
-    Located,
-    Problem,
-    YamlPath,
-    check_inventory,
-    check_local_targets,
-    check_placeholders,
-    format_path,
-    stand_in_placeholders,
-    without_placeholder_noise,
-)
+from secretops.inventory.check import check_inventory
+from secretops.inventory.fill_in import check_placeholders, stand_in_placeholders, without_placeholder_noise
+from secretops.inventory.local_targets import check_local_targets
 from secretops.inventory.models import (
     DURATION_NEGATIVE,
     DURATION_NO_UNIT,
@@ -52,6 +43,7 @@ from secretops.inventory.models import (
     SecretSpec,
     TargetSpec,
 )
+from secretops.inventory.problems import LineMap, Located, Problem, YamlPath, format_path
 
 __all__ = ["Inventory", "PolicyProblems", "collect", "load_inventory", "policy_files"]
 

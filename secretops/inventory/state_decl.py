@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from secretops.inventory.check import LineMap, Problem
 from secretops.inventory.models import StateSpec
+from secretops.inventory.problems import LineMap, Problem
 
 __all__ = ["DeclaredState", "declared_state", "state_problems"]
 

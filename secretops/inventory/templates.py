@@ -10,7 +10,7 @@ Django's `SECRET_KEY_FALLBACKS`). Filters (`FILTERS`) escape a field for where i
 `|url` percent-encodes for any part of a URL (userinfo, path, query); `|conninfo` quotes for a
 libpq `key=value` connection string (`password={password|conninfo}` renders `password='...'`).
 `{{` and `}}` are literal braces. `secretops policy check` refuses a value placed raw in a URL or
-conninfo string when its generator can emit a character reserved there (`inventory/check.py`).
+conninfo string when its generator can emit a character reserved there (`inventory/escaping.py`).
 """
 
 from __future__ import annotations

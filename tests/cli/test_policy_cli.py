@@ -11,7 +11,7 @@ import yaml
 
 from secretops.cli.app import run
 from secretops.cli.policy import RENDERERS, CheckFormat
-from secretops.inventory.check import CHECKS
+from secretops.inventory.tables import CHECKS
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "policies"
 INVALID = ASSETS / "invalid"

@@ -11,8 +11,8 @@ import yaml
 from secretops.discover.draft import PLACEHOLDER_FIELDS
 from secretops.discover.engine import DiscoverResult, discover
 from secretops.discover.writer import render_yaml
-from secretops.inventory.check import Problem
 from secretops.inventory.loader import collect
+from secretops.inventory.problems import Problem
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "discover"
 GUIDES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "guides"

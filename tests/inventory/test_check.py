@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from secretops.inventory.check import ENV_NAME_RULES, STRATEGIES, TEMPLATE_FIELDS, Problem, format_path
 from secretops.inventory.loader import collect
 from secretops.inventory.models import Strategy
+from secretops.inventory.problems import Problem, format_path
+from secretops.inventory.tables import ENV_NAME_RULES, STRATEGIES, TEMPLATE_FIELDS
 
 
 def _problems(tmp_path: Path, text: str) -> list[Problem]:

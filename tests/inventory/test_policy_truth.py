@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from secretops.inventory.check import CHECKS, Problem
 from secretops.inventory.loader import Inventory, collect
+from secretops.inventory.problems import Problem
+from secretops.inventory.tables import CHECKS
 
 LOCAL_HINT = (
     "or set `create: true` if the first rotation should create the file: otherwise a rotation would write a "
