@@ -5,45 +5,35 @@ line (`LineMap`), then constructed into plain data and validated piece by piece:
 level (`PolicyFile` without its sections), each issuer, each target, each secret. A broken
 secret does not hide the problems of its neighbours, and the valid pieces still go through the
 whole-inventory checks (`secretops.inventory.check`). A pydantic error's `loc` is walked back
-through the data (skipping discriminator tags) to the YAML path, hence to a line.
+through the data (skipping discriminator tags) to the YAML path, hence to a line. The YAML
+parsing with lines is `secretops.inventory.yaml_lines`; the translation of pydantic errors into
+`Problem`s is `secretops.inventory.validation_errors`.
 
 `load_inventory(path)` returns the `Inventory` or raises `PolicyProblems` (a `PolicyError`)
 holding every `Problem`; `collect(path)` returns both, for `secretops policy check`. Warnings
 (severity `warning`: an empty file, `grace: 0s`) do not make a policy invalid: they are kept in
 `Inventory.warnings`. `local_targets=True` also checks this machine's `.env` targets (they exist,
-they hold each consumer's key: `check.check_local_targets`).
+they hold each consumer's key: `local_targets.check_local_targets`).
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from yaml.constructor import SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from pydantic import TypeAdapter, ValidationError
 
 from secretops.errors import PolicyError
 from secretops.inventory.check import check_inventory
 from secretops.inventory.fill_in import check_placeholders, stand_in_placeholders, without_placeholder_noise
 from secretops.inventory.local_targets import check_local_targets
-from secretops.inventory.models import (
-    DURATION_NEGATIVE,
-    DURATION_NO_UNIT,
-    DURATION_ZERO,
-    IssuerSpec,
-    PolicyFile,
-    SecretSpec,
-    TargetSpec,
-)
+from secretops.inventory.models import IssuerSpec, PolicyFile, SecretSpec, TargetSpec
 from secretops.inventory.problems import LineMap, Located, Problem, YamlPath, format_path
+from secretops.inventory.validation_errors import translate_errors, type_in_words
+from secretops.inventory.yaml_lines import parse_yaml
 
 __all__ = ["Inventory", "PolicyProblems", "collect", "load_inventory", "policy_files"]
 
@@ -52,7 +42,6 @@ logger = logging.getLogger(__name__)
 _SECTIONS = ("issuers", "targets", "secrets")
 _ISSUER: TypeAdapter[IssuerSpec] = TypeAdapter(IssuerSpec)
 _TARGET: TypeAdapter[TargetSpec] = TypeAdapter(TargetSpec)
-_SCALARS = (str, int, float, bool)
 T = TypeVar("T")
 
 
@@ -153,7 +142,7 @@ def collect(
     placeholders: list[Problem] = []
     states: list[tuple[Path, Any, LineMap]] = []
     for file in files:
-        parsed = _parse(file, problems)
+        parsed = parse_yaml(file, problems)
         if parsed is None:
             secrets_complete = False
             continue
@@ -178,7 +167,7 @@ def collect(
                     file,
                     lines.line(()),
                     "",
-                    f"the top level must be a mapping (version, issuers, targets, secrets), not {_a(data)}",
+                    f"the top level must be a mapping (version, issuers, targets, secrets), not {type_in_words(data)}",
                     "start the file with `version: 1` and the sections as keys",
                     "not-a-mapping",
                 )
@@ -252,101 +241,6 @@ def _index(
         locations[(kind, entry.name)] = (entry.file, entry.line())
 
 
-# ---------------------------------------------------------------- YAML with lines
-
-
-def _parse(file: Path, problems: list[Problem]) -> tuple[Any, LineMap] | None:
-    """The file's data and line map, or None after recording a syntax problem."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(
-            Problem(file, None, "", f"not UTF-8 text ({exc.reason})", "save the file as UTF-8", "yaml-syntax")
-        )
-        return None
-    except OSError as exc:
-        problems.append(Problem(file, None, "", f"cannot read the file ({exc.strerror})", None, "unreadable"))
-        return None
-    loader = yaml.SafeLoader(text)
-    lines: dict[YamlPath, int] = {}
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, LineMap({(): 1})
-        lines[()] = node.start_mark.line + 1
-        _walk(node, (), lines, file, problems, set())
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = " ".join(s for s in (exc.context, exc.problem) if s) or "invalid YAML"
-        problems.append(
-            Problem(
-                file,
-                mark.line + 1 if mark is not None else None,
-                "",
-                f"YAML syntax error: {what}",
-                "check indentation and quoting around this line (a value with ': ' or '#' needs quotes)",
-                "yaml-syntax",
-            )
-        )
-        return None
-    except yaml.YAMLError as exc:
-        problems.append(Problem(file, None, "", f"YAML syntax error: {exc}", None, "yaml-syntax"))
-        return None
-    finally:
-        loader.dispose()
-    return data, LineMap(lines)
-
-
-def _key(node: Node) -> Any:
-    if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:str":
-        return node.value
-    try:
-        return SafeConstructor().construct_object(node, deep=True)
-    except yaml.YAMLError:
-        return getattr(node, "value", None)
-
-
-def _walk(
-    node: Node, path: YamlPath, lines: dict[YamlPath, int], file: Path, problems: list[Problem], stack: set[int]
-) -> None:
-    if id(node) in stack:  # a recursive alias
-        return
-    stack.add(id(node))
-    try:
-        if isinstance(node, MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, value_node in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue
-                key = _key(key_node)
-                if not isinstance(key, str | int):
-                    continue
-                line = key_node.start_mark.line + 1
-                kpath = (*path, key)
-                if key in seen:
-                    problems.append(
-                        Problem(
-                            file,
-                            line,
-                            format_path(kpath),
-                            f"duplicate key '{key}' (first at line {seen[key]}; YAML keeps only the last)",
-                            "remove one of them",
-                            "duplicate-key",
-                        )
-                    )
-                seen[key] = line
-                lines[kpath] = line
-                _walk(value_node, kpath, lines, file, problems, stack)
-        elif isinstance(node, SequenceNode):
-            for i, item in enumerate(node.value):
-                ipath = (*path, i)
-                lines[ipath] = item.start_mark.line + 1
-                _walk(item, ipath, lines, file, problems, stack)
-    finally:
-        stack.discard(id(node))
-
-
 # ---------------------------------------------------------------- validation
 
 
@@ -367,7 +261,7 @@ def _validate_file(
     try:
         PolicyFile.model_validate(top)
     except ValidationError as exc:
-        problems.extend(_translate(exc, file, (), top, lines, PolicyFile, None))
+        problems.extend(translate_errors(exc, file, (), top, lines, PolicyFile, None))
 
     for section, adapter, into, broken in (
         ("issuers", _ISSUER, issuers, broken_issuers),
@@ -389,7 +283,7 @@ def _validate_file(
                         file,
                         lines.line(path),
                         format_path(path),
-                        f"{section[:-1]} names are strings, got {_a(name)}",
+                        f"{section[:-1]} names are strings, got {type_in_words(name)}",
                         "quote the name",
                         "wrong-type",
                     )
@@ -400,7 +294,7 @@ def _validate_file(
             except ValidationError as exc:
                 broken.add(name)
                 root = IssuerSpec if section == "issuers" else TargetSpec
-                problems.extend(_translate(exc, file, path, body, lines, root, section[:-1]))
+                problems.extend(translate_errors(exc, file, path, body, lines, root, section[:-1]))
                 continue
             into.append(Located(name, spec, file, path, lines))  # type: ignore[arg-type]
 
@@ -420,304 +314,13 @@ def _validate_file(
             secret = SecretSpec.model_validate(body)
         except ValidationError as exc:
             complete = False
-            problems.extend(_translate(exc, file, path, body, lines, SecretSpec, None))
+            problems.extend(translate_errors(exc, file, path, body, lines, SecretSpec, None))
             continue
         secrets.append(Located(secret.name, secret, file, path, lines))
     return complete
 
 
 def _shape_problem(file: Path, lines: LineMap, path: YamlPath, raw: Any, expected: str) -> Problem:
-    return Problem(file, lines.line(path), format_path(path), f"expected {expected}, got {_a(raw)}", None, "wrong-type")
-
-
-def _a(value: Any) -> str:
-    """A value's YAML type in words, never the value itself (it could be a secret)."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__}"
-
-
-def _show(value: Any) -> str:
-    """A short scalar quoted for a message (kinds, durations, enum values), else its type."""
-    if isinstance(value, _SCALARS) and len(str(value)) <= 60:
-        return repr(value) if isinstance(value, str) else str(value)
-    return _a(value)
-
-
-# Messages of model-level validators (models.py) and the field each one is about.
-_MODEL_RULES: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "grace must be shorter than period",
-        "grace",
-        "grace-not-shorter",
-        "grace is how long the previous value stays valid after a rotation: make it shorter than period",
-    ),
-    (
-        "strategy alternate needs exactly two accounts",
-        "accounts",
-        "alternate-accounts",
-        "name two login roles that take turns, e.g. accounts: [app_a, app_b]",
-    ),
-    (
-        "strategy replace breaks consumers",
-        "accept_downtime",
-        "replace-needs-accept",
-        "set accept_downtime: true, or pick a strategy with overlap (overlap, alternate)",
-    ),
-    (
-        "give exactly one of service_id or env_group_id",
-        "service_id",
-        "render-service",
-        "a Render target is one service (srv-...) or one env group (evg-...)",
-    ),
-    (
-        "password generator needs at least one character class",
-        "",
-        "generator-classes",
-        "enable lowercase, uppercase, digits, or give symbols",
-    ),
-    ("rsa bits must be between", "bits", "generator-bits", "use 2048, 3072 or 4096"),
-    (
-        "unknown filter",
-        "",
-        "unknown-filter",
-        "`|url` escapes for a URL, `|conninfo` quotes for a libpq conninfo string (docs/policies.md, Templates)",
-    ),
-)
-
-
-def _translate(
-    exc: ValidationError,
-    file: Path,
-    prefix: YamlPath,
-    raw: Any,
-    lines: LineMap,
-    root: Any,
-    section: str | None,
-) -> list[Problem]:
-    """Each pydantic error of one entry as a `Problem` with the YAML line of its field."""
-    out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        rel, leaf = _yaml_path(raw, loc)
-        path = prefix + rel
-        etype = err["type"]
-        ctx = err.get("ctx") or {}
-        message = err["msg"]
-        hint: str | None = None
-        code = "invalid-value"
-        if etype == "missing":
-            message = f"missing required field `{path[-1]}`"
-            code = "missing-field"
-            hint = _describe_field(root, loc)
-        elif etype == "extra_forbidden":
-            message = f"unknown field `{path[-1]}`"
-            code = "unknown-field"
-            allowed = _fields_at(root, loc[:-1])
-            guess = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
-            if guess:
-                hint = f"did you mean `{guess[0]}`?"
-            elif allowed:
-                hint = f"allowed here: {', '.join(allowed)}"
-        elif etype in ("union_tag_invalid", "union_tag_not_found"):
-            what = section or "entry"
-            known = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
-            if not known:
-                known = _tags(root)
-            path = (*path, "kind")
-            code = f"unknown-{what}-kind"
-            if etype == "union_tag_invalid":
-                tag = ctx.get("tag", "")
-                message = f"unknown {what} kind '{tag}' (known: {', '.join(known)})"
-                guess = difflib.get_close_matches(str(tag), known, n=1, cutoff=0.6)
-                hint = f"did you mean '{guess[0]}'?" if guess else "see docs/policies.md for every kind"
-            else:
-                message = f"missing `kind` (one of: {', '.join(known)})"
-                code = "missing-field"
-                hint = f"every {what} says what it is: `kind: {known[0]}`" if known else None
-        elif etype in ("value_error", "assertion_error"):
-            text = str(ctx.get("error", message))
-            if "a duration" in text or DURATION_ZERO in text:
-                message, hint, code = _duration_problem(text, str(path[-1]) if path else "", err.get("input"))
-            else:
-                message = text
-                for fragment, fld, rule_code, rule_hint in _MODEL_RULES:
-                    if fragment in text:
-                        code, hint = rule_code, rule_hint
-                        if fld and leaf is not None:
-                            path = (*path, fld)
-                            message = _with_values(text, fld, leaf)
-                        break
-        elif etype in ("enum", "literal_error"):
-            message = f"{message}, got {_show(err.get('input'))}"
-        elif etype == "string_pattern_mismatch":
-            message = f"does not match {ctx.get('pattern')}"
-            if path and path[-1] == "name":  # a name is never a secret: show it
-                message = f"{_show(err.get('input'))} {message}"
-                hint = "secret names are lowercase letters, digits and . _ / -, e.g. budget-ai/database"
-        elif etype.endswith("_type") or etype.endswith("_parsing") or etype == "model_attributes_type":
-            message = f"{message.rstrip('.')}, got {_a(err.get('input'))}"
-            code = "wrong-type"
-        elif "input" in err and isinstance(err["input"], int | float) and not isinstance(err["input"], bool):
-            message = f"{message}, got {err['input']}"
-        out.append(Problem(file, lines.line(path), format_path(path), message, hint, code))
-    return out
-
-
-# The unit a bare number most likely meant, by field (what its default is written in).
-_LIKELY_UNIT = {"period": "d", "grace": "h", "drain": "s", "restart_timeout": "m", "timeout": "s"}
-_ZERO_RISK = {
-    "period": "a period of 0s would make the secret due on every run",
-    "restart_timeout": "the restart command would be killed before it starts",
-    "timeout": "every health check would time out",
-}
-_DEFAULTS = {"period": "90d", "restart_timeout": "5m", "timeout": "10s", "grace": "1h", "drain": "10s"}
-
-
-def _duration_problem(text: str, fld: str, value: Any) -> tuple[str, str, str]:
-    """(message, hint, code) for a duration the models refused; `fld` is the field's name."""
-    shown = _bare(value) if isinstance(value, _SCALARS) else _a(value)
-    if DURATION_NO_UNIT in text:
-        number = str(value).strip()
-        unit = _LIKELY_UNIT.get(fld, "s")
-        if re.fullmatch(r"-?\d+", number):
-            others = ", ".join(f"{number}{u}" for u in ("s", "m", "h", "d") if u != unit)
-            hint = f"did you mean {number}{unit}? (or {others})"
-        else:
-            hint = "write a whole number and one unit: s, m, h, d or w (e.g. 36h for a day and a half)"
-        return f"duration {number} has no unit (a bare number is not read as seconds)", hint, "duration-without-unit"
-    if DURATION_NEGATIVE in text:
-        hint = (
-            "write 0s for no grace (the previous value is revoked at once), or a positive duration"
-            if fld in ("grace", "drain")
-            else f"write a positive duration (the default is {_DEFAULTS.get(fld, '10s')})"
-        )
-        return f"{fld or 'a duration'} cannot be negative, got {shown}", hint, "negative-duration"
-    if DURATION_ZERO in text:
-        risk = _ZERO_RISK.get(fld)
-        message = f"{fld or 'a duration'} must be longer than 0s" + (f": {risk}" if risk else "")
-        return (
-            message,
-            f"write a positive duration (the default is {_DEFAULTS.get(fld, '10s')})",
-            "duration-not-positive",
-        )
-    return (
-        f"invalid duration {_show(value)}: {text}",
-        "write a whole number and one unit: s, m, h, d or w (90d, 12h)",
-        "bad-duration",
+    return Problem(
+        file, lines.line(path), format_path(path), f"expected {expected}, got {type_in_words(raw)}", None, "wrong-type"
     )
-
-
-def _with_values(text: str, fld: str, leaf: Any) -> str:
-    if fld == "grace" and isinstance(leaf, dict):
-        period, grace = leaf.get("period", "90d"), leaf.get("grace", "1h")
-        return f"{text} (grace {_bare(grace)}, period {_bare(period)})"
-    return text
-
-
-def _bare(value: Any) -> str:
-    shown = _show(value)
-    return shown[1:-1] if isinstance(value, str) and shown.startswith("'") else shown
-
-
-def _yaml_path(raw: Any, loc: tuple[Any, ...]) -> tuple[YamlPath, Any]:
-    """`loc` without discriminator tags, as a path in `raw`; and the value the path reaches."""
-    path: list[str | int] = []
-    cur: Any = raw
-    for part in loc:
-        if isinstance(cur, dict):
-            if part in cur:
-                path.append(part)
-                cur = cur[part]
-                continue
-            if str(cur.get("kind")) == str(part):  # a tagged-union member: not in the YAML
-                continue
-            path.append(part)
-            cur = None
-        elif isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur):
-            path.append(part)
-            cur = cur[part]
-        else:
-            path.append(part)
-            cur = None
-    return tuple(path), cur
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-            continue
-        if origin in (Union, types.UnionType):
-            members = [a for a in get_args(tp) if a is not type(None)]
-            if len(members) == 1:
-                tp = members[0]
-                continue
-        return tp
-
-
-def _model_at(root: Any, loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The pydantic model reached by following `loc` (with tags) from `root`."""
-    tp = root
-    for part in loc:
-        tp = _unwrap(tp)
-        origin = get_origin(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            info = tp.model_fields.get(str(part))
-            if info is None:
-                return None
-            tp = info.annotation
-        elif origin in (list, tuple, Sequence):
-            tp = get_args(tp)[0]
-        elif origin is dict:
-            tp = get_args(tp)[1]
-        elif origin in (Union, types.UnionType):
-            tp = next((m for m in get_args(tp) if part in _tags(m)), None)
-            if tp is None:
-                return None
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _tags(tp: Any) -> list[str]:
-    """The `kind` tags of a (tagged union of) model(s)."""
-    tp = _unwrap(tp)
-    members = get_args(tp) if get_origin(tp) in (Union, types.UnionType) else (tp,)
-    tags: list[str] = []
-    for member in members:
-        member = _unwrap(member)
-        if isinstance(member, type) and issubclass(member, BaseModel) and "kind" in member.model_fields:
-            kind = member.model_fields["kind"].annotation
-            if get_origin(kind) is Literal:
-                tags.extend(str(a) for a in get_args(kind))
-    return tags
-
-
-def _fields_at(root: Any, loc: tuple[Any, ...]) -> list[str]:
-    model = _model_at(root, loc)
-    return list(model.model_fields) if model is not None else []
-
-
-def _describe_field(root: Any, loc: tuple[Any, ...]) -> str | None:
-    model = _model_at(root, loc[:-1])
-    if model is None:
-        return None
-    info = model.model_fields.get(str(loc[-1]))
-    if info is None or not info.description:
-        return f"add `{loc[-1]}:`"
-    return f"add `{loc[-1]}:` ({info.description})"

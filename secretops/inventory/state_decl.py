@@ -87,14 +87,15 @@ def declared_state(policies: Path) -> DeclaredState | None:
     Raises `PolicyProblems` (file, line, field) when it is malformed or two files disagree;
     a policy folder that does not exist declares nothing (a scan-only checkout has none).
     """
-    from secretops.inventory.loader import PolicyProblems, _parse, policy_files
+    from secretops.inventory.loader import PolicyProblems, policy_files
+    from secretops.inventory.yaml_lines import parse_yaml
 
     if not policies.exists():
         return None
     found: list[tuple[Path, Any, LineMap]] = []
     problems: list[Problem] = []
     for file in policy_files(policies):
-        parsed = _parse(file, problems)
+        parsed = parse_yaml(file, problems)
         if parsed is None:
             continue
         data, lines = parsed
