@@ -22,6 +22,7 @@ import marshal
 import re
 import sys
 import tomllib
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from importlib import resources
@@ -231,10 +232,12 @@ class _RegexCodes:
 
     `re.compile` parses a pattern in Python and hands the resulting code (a list of integers)
     to `_sre.compile`; the cache keeps that code, so a later process calls `_sre.compile` alone.
-    The entry is keyed by a hash of every regex, the exact Python version and `re`'s code magic;
+    The entry is keyed by the exact Python version, `re`'s code magic and a CRC of the regexes;
     it is written only after each rebuilt pattern compared equal to `re.compile`'s own (equal
-    flags, groups and code), and carries a SHA-256 of its contents, checked when read: a damaged
-    entry is never used (the regexes are then compiled as usual). Everything here is CPython's
+    flags, groups and code), and carries a CRC-32 of its contents, checked when read: an entry
+    damaged on disk is never used (the regexes are then compiled as usual). Like the prefilter's
+    compiled database, the cache folder is trusted as the user's own: whoever can write it can
+    change what the scanner matches. Everything here is CPython's
     `re` internals: any surprise falls back to `re.compile`.
     """
 
@@ -243,11 +246,14 @@ class _RegexCodes:
 
     @staticmethod
     def key(regexes: Sequence[str]) -> str:
-        h = hashlib.sha256(f"regex-v3\0{sys.version}\0{_sre_constants.MAGIC}\0{_sre.CODESIZE}".encode())
-        for regex in regexes:
-            h.update(regex.encode("utf-8", "surrogatepass"))
-            h.update(b"\0")
-        return h.hexdigest()[:32]
+        """The entry's name: the Python and `re` it was built by, and a CRC of the regexes.
+
+        A stale or colliding entry cannot give a regex the wrong code: codes are looked up by
+        the regex's own text, so at worst a regex is missing and compiled as usual.
+        """
+        crc = zlib.crc32("\0".join(regexes).encode("utf-8", "surrogatepass"))
+        version = f"regex-v4\0{sys.version}\0{_sre_constants.MAGIC}\0{_sre.CODESIZE}\0{len(regexes)}\0{crc}"
+        return hashlib.sha256(version.encode()).hexdigest()[:32]
 
     @staticmethod
     def build(regex: str, entry: _RegexEntry) -> re.Pattern[str] | None:
@@ -301,18 +307,18 @@ class _RegexCodes:
                 if entry is not None:
                     codes[regex] = entry
             payload = marshal.dumps(codes)
-            write_entry(cls.KIND, key, cls.SUFFIX, hashlib.sha256(payload).digest() + payload)
+            write_entry(cls.KIND, key, cls.SUFFIX, zlib.crc32(payload).to_bytes(4, "big") + payload)
         _REGEX_CODES.update(codes)
 
     @staticmethod
     def _decode(data: bytes) -> dict[str, _RegexEntry] | None:
-        digest, payload = data[:32], data[32:]
-        if hashlib.sha256(payload).digest() != digest:
+        crc, payload = data[:4], data[4:]
+        if zlib.crc32(payload).to_bytes(4, "big") != crc:  # damaged on disk (not a defence: see `load`)
             log.debug("ignoring a damaged regex cache entry")
             return None
         try:
-            # Our own entry (checksummed above), of plain values only: `marshal` is the fastest
-            # reader of it (about 1 ms for every built-in rule), and nothing read is executed.
+            # Our own entry (checked above), of plain values only: `marshal` is the fastest reader
+            # of it (about 1 ms for every built-in rule), and nothing read is executed.
             codes = marshal.loads(payload)  # noqa: S302
         except Exception:  # a foreign entry: compile as usual
             return None
