@@ -561,6 +561,8 @@ class Engine:
         except LeaseLost as lost:
             return self._lease_lost(ctx, lost)
         finally:
+            with contextlib.suppress(Exception):  # a line lost here is a crash's: the resume redoes that step
+                ctx.run.flush()
             self._close(ctx.issuer, ctx.targets)
 
     def _drive_steps(self, ctx: RunContext) -> RunResult:

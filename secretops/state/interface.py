@@ -81,11 +81,19 @@ class RunLog(ABC):
 
     @abstractmethod
     def append(self, step: str, status: str, *, target: str | None = None, **detail: Any) -> Entry:
-        """Write one event durably before returning. Details must be plain scalars or lists of them."""
+        """Write one event durably before returning. Details must be plain scalars or lists of them.
+
+        A step's closing line (`done`/`skipped`, not of step `run`) may be held back until the
+        run's next line, `record()` or `flush()` (PostgreSQL: it goes in the same statement):
+        lost in a crash, the step reads as started only, and the resume redoes it.
+        """
 
     @abstractmethod
     def record(self) -> RunRecord:
         """This run's events as they stand now."""
+
+    def flush(self) -> None:  # noqa: B027 - for backends that hold a line back
+        """Write any line `append` held back (the PostgreSQL journal holds back a step's closing line)."""
 
     def append_guarded(
         self, lease: SecretLease, step: str, status: str, *, target: str | None = None, **detail: Any

@@ -37,6 +37,7 @@ from secretops.rotate.journal import _check as check_detail
 from secretops.state.interface import (
     DEFAULT_LEASE,
     Entry,
+    LeaseLostError,
     MigrationReport,
     RunLog,
     RunRecord,
@@ -80,16 +81,6 @@ CREATE TABLE IF NOT EXISTS secretops_schema_version (
 _STEP_COLUMNS = "s.run_id, s.secret, s.ts, s.step, s.status, s.target, s.detail"
 _RUNS = f"SELECT {_STEP_COLUMNS} FROM secretops_steps s JOIN secretops_runs r USING (run_id)"  # noqa: S608
 _LOAD = f"SELECT {_STEP_COLUMNS} FROM secretops_steps s WHERE s.run_id = %s ORDER BY s.id"  # noqa: S608
-
-# A step row, written only while the lease row names its holder, unexpired (`PgLease.write_guarded`).
-_GUARDED_STEP = """
-INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail)
-SELECT %(run)s, %(ts)s, %(secret)s, %(step)s, %(status)s, %(target)s::text, %(detail)s
-WHERE EXISTS (
-    SELECT 1 FROM secretops_leases
-    WHERE secret = %(lease_secret)s AND holder = %(lease_holder)s AND expires_at > now()
-)
-"""
 
 # A lease row not yet expired, or the advisory lock held by some session of this database.
 _ALIVE = """
@@ -145,23 +136,49 @@ def _records(rows: list[tuple[Any, ...]]) -> list[RunRecord]:
 
 
 class PgRunLog(RunLog):
-    """The journal of one run, as rows of `secretops_steps`."""
+    """The journal of one run, as rows of `secretops_steps`.
+
+    A step's closing line (`done` or `skipped`) is held back and written in the same statement
+    as the run's next line, which comes before anything else happens to the world (the next
+    step's `start`, or the run's outcome): one durable commit fewer per step. A runner that dies
+    in between leaves that step `start`ed only, as if it had died just after the step's action,
+    and the resume redoes it (each step first checks whether it is already done). Every other
+    line is written before `append` returns; `record()` and `flush()` write what is held back.
+    """
 
     def __init__(self, state: PostgresState, run_id: str, secret: str) -> None:
         self.run_id = run_id
         self.secret = secret
         self._state = state
+        self._held_back: list[Entry] = []
 
-    def append(self, step: str, status: str, *, target: str | None = None, **detail: Any) -> Entry:
-        """Insert one step row (committed before returning). Details must be plain scalars or lists of them."""
+    def _entry(self, step: str, status: str, target: str | None, detail: dict[str, Any]) -> Entry:
         clean = check_detail(detail)
         storable("journal entry", step, status, target, clean)
-        entry = Entry(self._state.now(), self.run_id, self.secret, step, status, target, clean)
-        self._state._insert_step(entry)
+        return Entry(self._state.now(), self.run_id, self.secret, step, status, target, clean)
+
+    def append(self, step: str, status: str, *, target: str | None = None, **detail: Any) -> Entry:
+        """Insert one step row (committed before returning, or with the next line when it closes a step).
+
+        Details must be plain scalars or lists of them.
+        """
+        entry = self._entry(step, status, target, detail)
+        if status in _CLOSING and step != "run":
+            self._held_back.append(entry)
+            return entry
+        self._state._insert_steps([*self._held_back, entry])
+        self._held_back.clear()
         return entry
+
+    def flush(self) -> None:
+        """Write the closing line held back, if any."""
+        if self._held_back:
+            self._state._insert_steps(list(self._held_back))
+            self._held_back.clear()
 
     def record(self) -> RunRecord:
         """This run's events as they stand now."""
+        self.flush()
         return self._state.load(self.run_id)
 
     def append_guarded(
@@ -170,8 +187,10 @@ class PgRunLog(RunLog):
         """Insert one step row only while `lease` (this state's, on this run's secret) holds.
 
         One statement on the lease's own session (`PgLease.write_guarded`): the lease check and
-        the journal line are atomic, and a round trip cheaper than `check` then `append`. Any
-        other lease goes the default way.
+        the journal line (with the previous step's closing line) are atomic, and a round trip
+        cheaper than `check` then `append`. When the lease is lost, the closing line held back
+        is still written (that step did finish), then `LeaseLostError`. Any other lease goes the
+        default way.
         """
         if (
             not isinstance(lease, PgLease)
@@ -179,26 +198,69 @@ class PgRunLog(RunLog):
             or self._state._held.get(self.secret) is not lease
         ):
             return super().append_guarded(lease, step, status, target=target, **detail)
-        from psycopg.types.json import Jsonb
-
-        clean = check_detail(detail)
-        storable("journal entry", step, status, target, clean)
-        entry = Entry(self._state.now(), self.run_id, self.secret, step, status, target, clean)
+        entry = self._entry(step, status, target, detail)
+        entries = [*self._held_back, entry]
         self._state.ensure_schema()
-        lease.write_guarded(
-            _GUARDED_STEP,
-            {
-                "run": entry.run,
-                "ts": entry.ts,
-                "secret": entry.secret,
-                "step": entry.step,
-                "status": entry.status,
-                "target": entry.target,
-                "detail": Jsonb(dict(entry.detail)),
-            },
-            f"journal step {entry.step} of run {entry.run}",
-        )
+        try:
+            lease.write_guarded(
+                _guarded_steps(len(entries)), _step_params(entries), f"journal step {step} of run {self.run_id}"
+            )
+        except LeaseLostError:
+            self.flush()
+            raise
+        self._held_back.clear()
         return entry
+
+
+#: Statuses that close a step: their line may wait for the run's next line.
+_CLOSING = frozenset({"done", "skipped"})
+
+_STEP_ROW = (
+    "(%(o{i})s::int, %(r{i})s::text, %(t{i})s::timestamptz, %(s{i})s::text,"
+    " %(p{i})s::text, %(st{i})s::text, %(g{i})s::text, %(d{i})s::jsonb)"
+)
+
+
+def _step_params(entries: list[Entry]) -> dict[str, Any]:
+    from psycopg.types.json import Jsonb
+
+    params: dict[str, Any] = {}
+    for i, e in enumerate(entries):
+        params.update(
+            {
+                f"o{i}": i,
+                f"r{i}": e.run,
+                f"t{i}": e.ts,
+                f"s{i}": e.secret,
+                f"p{i}": e.step,
+                f"st{i}": e.status,
+                f"g{i}": e.target,
+                f"d{i}": Jsonb(dict(e.detail)),
+            }
+        )
+    return params
+
+
+def _step_rows(n: int) -> str:
+    return ", ".join(_STEP_ROW.format(i=i) for i in range(n))
+
+
+def _plain_steps(n: int) -> str:
+    """`n` step rows in one insert, in order."""
+    return (
+        "INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail) "  # noqa: S608
+        f"SELECT r, t, s, p, st, g, d FROM (VALUES {_step_rows(n)}) AS v (o, r, t, s, p, st, g, d) ORDER BY o"
+    )
+
+
+def _guarded_steps(n: int) -> str:
+    """`n` step rows, written only while the lease row names its holder, unexpired (`PgLease.write_guarded`)."""
+    return (
+        "INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail) "  # noqa: S608
+        f"SELECT r, t, s, p, st, g, d FROM (VALUES {_step_rows(n)}) AS v (o, r, t, s, p, st, g, d) "
+        "WHERE EXISTS (SELECT 1 FROM secretops_leases WHERE secret = %(lease_secret)s "
+        "AND holder = %(lease_holder)s AND expires_at > now()) ORDER BY o"
+    )
 
 
 class PostgresState(StateBackend):
@@ -413,15 +475,22 @@ class PostgresState(StateBackend):
                 )
         return PgRunLog(self, run_id, secret)
 
-    def _insert_step(self, entry: Entry) -> None:
-        from psycopg.types.json import Jsonb
+    def _insert_steps(self, entries: list[Entry]) -> None:
+        """Insert `entries` in order, in one statement (one commit)."""
+        if len(entries) == 1:
+            from psycopg.types.json import Jsonb
 
-        with self._ready() as conn, translating(self._url, f"journal step {entry.step} of run {entry.run}"):
-            conn.execute(
+            e = entries[0]
+            sql = (
                 "INSERT INTO secretops_steps (run_id, ts, secret, step, status, target, detail) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (entry.run, entry.ts, entry.secret, entry.step, entry.status, entry.target, Jsonb(dict(entry.detail))),
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)"
             )
+            params: Any = (e.run, e.ts, e.secret, e.step, e.status, e.target, Jsonb(dict(e.detail)))
+        else:
+            sql, params = _plain_steps(len(entries)), _step_params(entries)
+        last = entries[-1]
+        with self._ready() as conn, translating(self._url, f"journal step {last.step} of run {last.run}"):
+            conn.execute(sql, params)
 
     def runs(self, secret: str | None = None) -> list[RunRecord]:
         """Every run with at least one event (of `secret`, if given), oldest first (by run id)."""

@@ -242,6 +242,34 @@ def test_a_guarded_journal_line_is_written_only_while_the_lease_holds(
     assert [(e.step, e.status) for e in state.load(run_id).entries] == [("run", "started"), ("stage", "start")]
 
 
+def test_a_closing_line_goes_with_the_next_line_and_survives_a_lost_lease(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    secret = f"shop/db-{tag}"
+    state, observer = _state(pg_schema, states), _state(pg_schema, states)
+    run_id = new_run_id(datetime.now(UTC))
+
+    def seen() -> list[tuple[str, str]]:
+        return [(e.step, e.status) for e in observer.load(run_id).entries]
+
+    with state.exclusive(secret) as lease:
+        log = state.start_run(run_id, secret)
+        log.append("run", "started")
+        log.append_guarded(lease, "stage", "start")
+        log.append("stage", "done", version=2)
+        assert seen() == [("run", "started"), ("stage", "start")]  # held back...
+        log.append("verify", "start")  # ...and written, in order, before the next line returns
+        assert seen()[-2:] == [("stage", "done"), ("verify", "start")]
+        log.append("verify", "done")
+        assert [(e.step, e.status) for e in log.record().entries][-1] == ("verify", "done")  # record() flushes
+        log.append("apply", "skipped")
+        pg_schema.query("UPDATE secretops_leases SET holder = 'elsewhere:1:cafe' WHERE secret = %s", (secret,))
+        with pytest.raises(LeaseLostError):
+            log.append_guarded(lease, "promote", "start")
+    # The step that finished is recorded; the refused one is not.
+    assert seen()[-1] == ("apply", "skipped")
+
+
 def test_a_failed_renewal_loses_the_lease(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
     secret = f"shop/db-{tag}"
     lease = _state(pg_schema, states).exclusive(secret)
