@@ -38,7 +38,7 @@ from secretops.state.pg_conn import advisory_key, connect, translating
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PgLease", "holder_id", "lease_key"]
+__all__ = ["LeaseSessions", "PgLease", "holder_id", "lease_key"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,52 @@ FROM secretops_leases WHERE secret = %(secret)s
 """
 
 
+class LeaseSessions:
+    """Idle lease sessions of one state, for the next lease to take instead of connecting again.
+
+    A lease gives its session back only once it deleted its row and released every advisory
+    lock of the session (`pg_advisory_unlock_all`); a session idle longer than `max_idle`
+    seconds (it may have died meanwhile) or beyond `size` is closed instead. Connecting costs
+    a server process and a round trip or three per lease, at every rotation.
+    """
+
+    def __init__(self, size: int = 16, max_idle: float = 5.0) -> None:
+        self._size = size
+        self._max_idle = max_idle
+        self._idle: list[tuple[psycopg.Connection[Any], float]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self) -> psycopg.Connection[Any] | None:
+        now = time.monotonic()
+        with self._lock:
+            while self._idle:
+                conn, since = self._idle.pop()
+                if now - since <= self._max_idle and not (conn.closed or conn.broken):
+                    return conn
+                conn.close()
+        return None
+
+    def give(self, conn: psycopg.Connection[Any]) -> bool:
+        """Keep `conn` for the next lease (False: the caller closes it)."""
+        from psycopg.pq import TransactionStatus
+
+        if conn.closed or conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+            return False
+        with self._lock:
+            if self._closed or len(self._idle) >= self._size:
+                return False
+            self._idle.append((conn, time.monotonic()))
+        return True
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._closed = True
+        for conn, _since in idle:
+            conn.close()
+
+
 class PgLease(SecretLease):
     """Exclusive right to rotate one secret, shared through PostgreSQL by every runner."""
 
@@ -86,6 +132,7 @@ class PgLease(SecretLease):
         *,
         ready: Callable[[], None] | None = None,
         on_change: Callable[[PgLease, bool], None] | None = None,
+        pool: LeaseSessions | None = None,
     ) -> None:
         self.secret = secret
         self.holder = holder_id()
@@ -93,6 +140,7 @@ class PgLease(SecretLease):
         self._lease = lease
         self._ready = ready
         self._on_change = on_change
+        self._pool = pool
         self._key = lease_key(secret)
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()  # the lease's connection: heartbeat thread vs check/release
@@ -125,7 +173,9 @@ class PgLease(SecretLease):
             )
         if self._ready is not None:
             self._ready()  # the schema is there (migrated on first use)
-        conn = connect(self._url, timeout=self._lease.total_seconds())
+        conn = self._pool.take() if self._pool is not None else None
+        if conn is None:
+            conn = connect(self._url, timeout=self._lease.total_seconds())
         try:
             with translating(self._url, f"take the lease on {self.secret!r}"):
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
@@ -170,17 +220,21 @@ class PgLease(SecretLease):
             conn, self._conn = self._conn, None
             if conn is None:
                 return
+            clean = False
             try:
                 conn.execute(
                     "DELETE FROM secretops_leases WHERE secret = %(secret)s AND holder = %(holder)s", self._params()
                 )
-                conn.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+                conn.execute("SELECT pg_advisory_unlock_all()")  # the session's only lock is this lease's
+                clean = True
             except Exception as exc:  # closing below frees the lock; the row expires by itself
                 log.debug(
                     "lease on %s: release incomplete (%s); the row expires on its own", self.secret, type(exc).__name__
                 )
             finally:
-                conn.close()
+                # A session that holds no lock any more serves the next lease; any doubt closes it.
+                if not (clean and self._pool is not None and self._pool.give(conn)):
+                    conn.close()
         log.debug("lease on %s released by %s", self.secret, self.holder)
         if self._on_change is not None:
             self._on_change(self, False)

@@ -12,8 +12,8 @@ its lease row has not expired on the database's clock. The audit log is
 `secretops.state.pg_audit.PgAuditLog`, the same hash chain as the local file.
 
 psycopg (the `postgres` extra) is imported when the state first connects, not when this
-module is imported. One connection serves the state (guarded by a lock, so threads may share
-a `PostgresState`); each held lease has its own.
+module is imported. Each thread that uses the state has its own connection; each held lease
+has its own too (a session released cleanly serves the next lease: `pg_lease.LeaseSessions`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from secretops.state.pg_conn import (
     translating,
     where,
 )
-from secretops.state.pg_lease import PgLease, lease_key
+from secretops.state.pg_lease import LeaseSessions, PgLease, lease_key
 
 if TYPE_CHECKING:
     import psycopg
@@ -297,6 +297,7 @@ class PostgresState(StateBackend):
         # together, where one shared connection would queue every run's steps behind each other.
         self._local = threading.local()
         self._opened: list[psycopg.Connection[Any]] = []
+        self._lease_sessions = LeaseSessions()
 
     @property
     def _conn(self) -> psycopg.Connection[Any] | None:
@@ -386,6 +387,8 @@ class PostgresState(StateBackend):
         """Release every lease this state holds, then its connection (idempotent)."""
         for lease in list(self._held.values()):
             lease.release()
+        self._lease_sessions.close()
+        self._lease_sessions = LeaseSessions()
         with self._lock:
             opened, self._opened = self._opened, []
         for conn in opened:
@@ -545,7 +548,14 @@ class PostgresState(StateBackend):
 
     def exclusive(self, secret: str) -> SecretLease:
         """A lease on `secret` (not yet acquired), on a connection of its own."""
-        return PgLease(self._url, secret, self.lease, ready=self.ensure_schema, on_change=self._lease_changed)
+        return PgLease(
+            self._url,
+            secret,
+            self.lease,
+            ready=self.ensure_schema,
+            on_change=self._lease_changed,
+            pool=self._lease_sessions,
+        )
 
     def _lease_changed(self, lease: PgLease, held: bool) -> None:
         with self._lock:
