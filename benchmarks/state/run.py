@@ -33,6 +33,8 @@ import os
 import secrets
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +47,8 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
+from benchmarks.state.fakes_server import CONTROL_HOST, ENV_KEY, Fakes, LocalTransport
+from secretops._http import build_client
 from secretops.inventory.loader import load_inventory
 from secretops.inventory.models import (
     DigitalOceanTargetSpec,
@@ -71,7 +75,6 @@ from tests.fakes.platforms.vercel import FakeVercel
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 STORE_KEY = "5e" * 32
 FP_KEY = "ab" * 32
-ENV_KEY = "APP_SECRET"
 #: (a)'s state backends: secretops' two, and an experiment (one state connection per thread).
 BACKENDS = ("postgresql", "files", "postgresql-per-thread")
 
@@ -93,13 +96,25 @@ def fresh_database(prefix: str) -> Iterator[str]:
 
 
 class Platforms:
-    """The four fakes, each behind a lock (they are plain dicts; the engine runs 8 threads)."""
+    """The four fakes in this process, each behind a lock (plain dicts; the engine runs 8 threads).
+
+    `--fakes in-process`: reached through `httpx.MockTransport`, so the fakes' CPU is the
+    runner's (under its GIL). The default is `RemotePlatforms`.
+    """
+
+    where = "in-process"
 
     def __init__(self) -> None:
-        self.render, self.do, self.vercel, self.heroku = FakeRender(), FakeDigitalOcean(), FakeVercel(), FakeHeroku()
-        self._locks = {id(f): threading.Lock() for f in (self.render, self.do, self.vercel, self.heroku)}
+        self.fakes = Fakes()
+        self._locks = {id(f): threading.Lock() for f in self.fakes.by_host.values()}
 
-    def client(self, fake: Any) -> httpx.Client:
+    def __enter__(self) -> Platforms:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _client(self, fake: Any) -> httpx.Client:
         lock = self._locks[id(fake)]
 
         def handle(request: httpx.Request) -> httpx.Response:
@@ -108,43 +123,123 @@ class Platforms:
 
         return httpx.Client(transport=httpx.MockTransport(handle))
 
-    def add(self, i: int, value: str) -> None:
-        self.render.add_service(f"srv-{i:04d}", {ENV_KEY: value})
-        self.do.add_app(
-            f"do-{i:04d}",
-            {
-                "name": f"app{i:04d}",
-                "envs": [{"key": ENV_KEY, "value": value, "type": "SECRET", "scope": "RUN_TIME"}],
-                "services": [{"name": "web"}],
-            },
-        )
-        self.vercel.add_project(
-            f"prj_{i:04d}",
-            f"app{i:04d}",
-            [{"key": ENV_KEY, "value": value, "type": "encrypted", "target": ["production"]}],
-        )
-        self.heroku.add_app(f"app{i:04d}", {ENV_KEY: value})
+    def client(self, host: str) -> httpx.Client:
+        return self._client(self.fakes.by_host[host])
 
-    def values(self, i: int) -> dict[str, str | None]:
-        """What each platform holds for secret `i` now (stored config, plaintext)."""
-        return {
-            "render": self.render.services[f"srv-{i:04d}"].get(ENV_KEY),
-            "digitalocean": self.do.plaintext(f"do-{i:04d}", None, ENV_KEY),
-            "vercel": self.vercel.values(f"prj_{i:04d}", ENV_KEY).get("production"),
-            "heroku": self.heroku.apps[f"app{i:04d}"]["config"].get(ENV_KEY),
-        }
+    def seed(self, olds: dict[int, str]) -> None:
+        for i, value in olds.items():
+            self.fakes.add(i, value)
+
+    def values(self) -> dict[int, dict[str, str | None]]:
+        """What each platform holds for each secret now (stored config, plaintext)."""
+        return {i: self.fakes.values(i) for i in range(len(self.fakes.render.services))}
+
+    def requests(self) -> int:
+        return self.fakes.requests()
+
+    def cpu(self) -> float:
+        """CPU seconds the fakes used so far in their own process (0: they run in the runner's)."""
+        return 0.0
 
     def target(self, name: str, spec: TargetSpec) -> Target:
         quick: dict[str, Any] = {"sleep": lambda _s: None, "poll_interval": 0.0}
+        cls: type[Any]
+        fake: type[Any]
         if isinstance(spec, RenderTargetSpec):
-            return RenderTarget(name, spec, SecretValue(self.render.token), client=self.client(self.render), **quick)
-        if isinstance(spec, DigitalOceanTargetSpec):
-            return DigitalOceanTarget(name, spec, SecretValue(self.do.token), client=self.client(self.do), **quick)
-        if isinstance(spec, VercelTargetSpec):
-            return VercelTarget(name, spec, SecretValue(self.vercel.token), client=self.client(self.vercel), **quick)
-        if isinstance(spec, HerokuTargetSpec):
-            return HerokuTarget(name, spec, SecretValue(self.heroku.token), client=self.client(self.heroku), **quick)
-        raise TypeError(f"unexpected target {name}: {spec.kind}")
+            cls, fake = RenderTarget, FakeRender
+        elif isinstance(spec, DigitalOceanTargetSpec):
+            cls, fake = DigitalOceanTarget, FakeDigitalOcean
+        elif isinstance(spec, VercelTargetSpec):
+            cls, fake = VercelTarget, FakeVercel
+        elif isinstance(spec, HerokuTargetSpec):
+            cls, fake = HerokuTarget, FakeHeroku
+        else:
+            raise TypeError(f"unexpected target {name}: {spec.kind}")
+        host = urlsplit(cls.base_url).hostname
+        assert host is not None
+        build: Any = cls
+        target: Target = build(name, spec, SecretValue(fake.token), client=self.client(host), **quick)
+        return target
+
+
+class RemotePlatforms(Platforms):
+    """The four fakes served by `benchmarks.state.fakes_server` in a subprocess on 127.0.0.1.
+
+    The fakes stand for remote platforms, so their CPU belongs to another process (here the
+    machine's other core), as it would in production. Each target gets a client of its own (as
+    `build_target` gives it one), over real HTTP/1.1 to the server: the runner pays for
+    encoding and parsing the requests, as against a real platform (TLS aside).
+    """
+
+    where = "subprocess"
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(256)
+        self.port = self._sock.getsockname()[1]
+        fd = self._sock.fileno()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.state.fakes_server", "--fd", str(fd)],
+            pass_fds=(fd,),
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        self._control = httpx.Client(transport=LocalTransport(self.port), timeout=60)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self._call("GET", "/ready")
+                break
+            except httpx.TransportError:
+                if self._proc.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    raise SystemExit("the fakes server did not start") from None
+                time.sleep(0.05)
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._control.request(method, f"http://{CONTROL_HOST}{path}", json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def __enter__(self) -> RemotePlatforms:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._control.close()
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._sock.close()
+
+    def client(self, host: str) -> httpx.Client:
+        # What a platform target builds for itself (`build_client`), sent to the fakes server.
+        return build_client(transport=LocalTransport(self.port))
+
+    def seed(self, olds: dict[int, str]) -> None:
+        self._call("POST", "/seed", sorted(olds.items()))
+
+    def _read(self) -> dict[str, Any]:
+        out: dict[str, Any] = self._call("GET", "/values")
+        return out
+
+    def values(self) -> dict[int, dict[str, str | None]]:
+        return {int(i): v for i, v in self._read()["values"].items()}
+
+    def requests(self) -> int:
+        return int(self._read()["requests"])
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) of the fakes server so far, from /proc."""
+        fields = Path(f"/proc/{self._proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def due_policy(n: int) -> str:
@@ -210,8 +305,9 @@ def per_thread_state(url: str) -> StateBackend:
     return PerThread(url)
 
 
-def due_run(backend: str, n: int, concurrency: int) -> dict[str, Any]:
-    """One `run_due` over `n` fresh secrets with state in `backend` (see `BACKENDS`)."""
+def due_run(backend: str, n: int, concurrency: int, fakes: str = "subprocess") -> dict[str, Any]:
+    """One `run_due` over `n` fresh secrets with state in `backend` (see `BACKENDS`), the
+    platform fakes in a subprocess (`RemotePlatforms`) or in this process (`Platforms`)."""
     from secretops.state.files import FileState
     from secretops.state.postgres import PostgresState
     from secretops.store.postgres import PostgresStore
@@ -219,17 +315,19 @@ def due_run(backend: str, n: int, concurrency: int) -> dict[str, Any]:
     fp = FingerprintKey(bytes.fromhex(FP_KEY))
     tmp = Path(tempfile.mkdtemp(prefix="secretops-bench-state-"))
     try:
-        with fresh_database("secretops_bench_state") as url:
+        with (
+            fresh_database("secretops_bench_state") as url,
+            RemotePlatforms() if fakes == "subprocess" else Platforms() as platforms,
+        ):
             (tmp / "policies").mkdir()
             (tmp / "policies" / "due.yaml").write_text(due_policy(n))
-            platforms = Platforms()
             store = PostgresStore(url, bytes.fromhex(STORE_KEY), fingerprint_key=fp)
             t_seed = time.perf_counter()
             olds: dict[int, str] = {}
             for i in range(n):
                 olds[i] = "old-" + secrets.token_urlsafe(24)
-                platforms.add(i, olds[i])
                 store.put(f"s{i:04d}/key", SecretValue(olds[i]), labels=frozenset({Label.CURRENT}))
+            platforms.seed(olds)
             seed_s = time.perf_counter() - t_seed
             state: StateBackend
             if backend == "postgresql":
@@ -249,20 +347,24 @@ def due_run(backend: str, n: int, concurrency: int) -> dict[str, Any]:
                 target_factory=platforms.target,
             )
             try:
-                t0 = time.perf_counter()
+                fakes_cpu0, load0 = platforms.cpu(), os.getloadavg()[0]
+                t0, cpu0 = time.perf_counter(), time.process_time()
                 results = engine.run_due(concurrency=concurrency)
-                elapsed = time.perf_counter() - t0
+                elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                fakes_cpu, load1 = platforms.cpu() - fakes_cpu0, os.getloadavg()[0]
                 outcomes: dict[str, int] = {}
                 for r in results:
                     outcomes[r.outcome.value] = outcomes.get(r.outcome.value, 0) + 1
                 consistent = 0
+                holding = platforms.values()
                 for i in range(n):
                     current = store.get(f"s{i:04d}/key")
-                    held = platforms.values(i)
+                    held = holding[i]
                     fresh = current is not None and current.value.reveal() != olds[i]
                     if fresh and current is not None and set(held.values()) == {current.value.reveal()}:
                         consistent += 1
                 runs = len(state.runs())
+                requests = platforms.requests()
             finally:
                 engine.close()
         return {
@@ -271,14 +373,16 @@ def due_run(backend: str, n: int, concurrency: int) -> dict[str, Any]:
             "targets_per_secret": 4,
             "concurrency": concurrency,
             "seconds": round(elapsed, 2),
+            "runner_cpu_seconds": round(cpu, 2),
+            "fakes_cpu_seconds": round(fakes_cpu, 2),
+            "load_avg_1min_before_after": [round(load0, 2), round(load1, 2)],
             "rotations_per_s": round(outcomes.get(Outcome.COMPLETE.value, 0) / elapsed, 1),
             "outcomes": outcomes,
             "runs_in_state": runs,
             "all_four_targets_hold_new_value": consistent,
             "seed_seconds": round(seed_s, 2),
-            "platform_requests": sum(
-                len(f.calls) for f in (platforms.render, platforms.do, platforms.vercel, platforms.heroku)
-            ),
+            "platform_requests": requests,
+            "fakes": fakes,
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -432,15 +536,33 @@ def table(rows: list[list[str]]) -> str:
 def report(figures: dict[str, Any]) -> str:
     parts: list[str] = []
     if "due" in figures:
-        rows = [["state", "secrets x targets", "concurrency", "seconds", "rotations/s", "outcomes", "all 4 hold new"]]
+        rows = [
+            [
+                "state",
+                "fakes",
+                "secrets x targets",
+                "concurrency",
+                "seconds",
+                "rotations/s",
+                "runner CPU s",
+                "fakes CPU s",
+                "load before/after",
+                "outcomes",
+                "all 4 hold new",
+            ]
+        ]
         for r in figures["due"]:
             rows.append(
                 [
                     r["state"],
+                    r["fakes"],
                     f"{r['secrets']} x {r['targets_per_secret']}",
                     str(r["concurrency"]),
                     f"{r['seconds']:.1f}",
                     f"{r['rotations_per_s']:.1f}",
+                    f"{r['runner_cpu_seconds']:.1f}",
+                    f"{r['fakes_cpu_seconds']:.1f}",
+                    "/".join(f"{x:.1f}" for x in r["load_avg_1min_before_after"]),
                     ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())),
                     str(r["all_four_targets_hold_new_value"]),
                 ]
@@ -487,6 +609,12 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="(a) state backends (postgresql-per-thread: an experiment, see per_thread_state)",
     )
+    parser.add_argument(
+        "--fakes",
+        choices=["subprocess", "in-process"],
+        default="subprocess",
+        help="(a) where the platform fakes run: a server process on 127.0.0.1 (default), or this process",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     logging_quiet()
@@ -496,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["due"] = []
         for backend in backends:
             print(f"(a) rotate --due: {args.secrets} secrets x 4 targets, {backend} state ...", flush=True)
-            figures["due"].append(due_run(backend, args.secrets, args.concurrency))
+            figures["due"].append(due_run(backend, args.secrets, args.concurrency, args.fakes))
     if args.part in ("exactly-once", "all"):
         print("(b) exactly once: 4 runners x 50 secrets, then SIGKILL and takeover ...", flush=True)
         figures["exactly_once"] = exactly_once()
