@@ -148,7 +148,9 @@ def snapshot(rev: str) -> tuple[Path | None, str]:
 def tools(repo: Path, out: Path, jobs: list[int], package: Path | None = None) -> dict[str, Tool]:
     r = str(repo)
     # The snapshot comes first on the path: the venv's editable install finds secretops last.
-    ours = [sys.executable, "-c", _MAIN] if package is not None else [venv_bin("secretops")]
+    # `-P`: `python -c` would otherwise put the current directory first, and run from the
+    # checkout's root that is the checkout's own secretops, not the snapshot.
+    ours = [sys.executable, "-P", "-c", _MAIN] if package is not None else [venv_bin("secretops")]
     env = {**os.environ, "PYTHONPATH": str(package)} if package is not None else None
     found: dict[str, Tool] = {
         "git-log": Tool("git-log", ["sh", "-c", f"git -C '{r}' log -p -U0 --all > /dev/null"]),
@@ -282,6 +284,16 @@ def main() -> int:
             [sys.executable, "-m", "compileall", "-q", str(ROOT / "secretops")], check=True, stdout=subprocess.DEVNULL
         )
     print(f"secretops at {ours_at}" + (f" (exported to {package})" if package else ""), flush=True)
+    if package is not None:  # the runs must import the snapshot, not the checkout or the venv's install
+        where = subprocess.run(
+            [sys.executable, "-P", "-c", "import secretops; print(secretops.__file__)"],
+            env={**os.environ, "PYTHONPATH": str(package)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not where.startswith(str(package)):
+            raise SystemExit(f"the runs would import secretops from {where}, not from {package}")
 
     wanted: list[str] = []
     jobs = [int(j) for j in args.jobs.split(",")]
