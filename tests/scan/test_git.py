@@ -296,27 +296,69 @@ def test_a_chunk_whose_git_fails_fails_the_scan(tmp_path: Path) -> None:
     assert isinstance(batch.error, GitError)
 
 
+def _fragments(source: GitDiffSource) -> list[tuple[str, int, str | None, str]]:
+    return [(f.path, f.line_offset, f.commit, f.text) for f in source.fragments() if isinstance(f, Fragment)]
+
+
+class _Slow(GitDiffSource):
+    _fast_hunks = False  # always the line-by-line path
+
+
 def test_hunks_with_no_newline_markers_and_mixed_edits_parse_as_before(tmp_path: Path) -> None:
     """The block reader and the line-by-line path give the same fragments (markers, CR, replaced lines)."""
     repo = Repo(tmp_path / "r")
     repo.commit("c1", **{"a.env": "KEEP=1\nDB_PASSWORD=old\nTAIL=1", "b.txt": "x\r\ny\r\n"})
     repo.commit("c2", **{"a.env": f"KEEP=1\nDB_PASSWORD={PW1}\nTAIL=2", "b.txt": "x\r\n++z\r\ny\r\n"})
     repo.commit("c3", **{"a.env": f"KEEP=1\nDB_PASSWORD={PW1}\nTAIL=2\nNEW=3\n"})
-    source = GitDiffSource(str(repo.root), history_args())
-    got = [(f.path, f.line_offset, f.commit, f.text) for f in source.fragments() if isinstance(f, Fragment)]
-
-    class Slow(GitDiffSource):
-        @staticmethod
-        def _block(stream, pending, removed, added, limit):  # type: ignore[no-untyped-def,override]
-            return None  # always the line-by-line path
-
-    slow = [
-        (f.path, f.line_offset, f.commit, f.text)
-        for f in Slow(str(repo.root), history_args()).fragments()
-        if isinstance(f, Fragment)
-    ]
-    assert got == slow
+    got = _fragments(GitDiffSource(str(repo.root), history_args()))
+    assert got == _fragments(_Slow(str(repo.root), history_args()))
     texts = [t for _, _, _, t in got]
     assert f"DB_PASSWORD={PW1}\nTAIL=2\n" in texts  # replaced lines after a no-newline marker
     assert "++z\r\n" in texts  # a line starting with + keeps its own +; CR kept
     assert "TAIL=2\nNEW=3\n" in texts
+
+
+def test_hunks_cut_across_read_blocks_parse_as_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """git's output read a few bytes at a time: every hunk body, header and line is cut somewhere."""
+    repo = Repo(tmp_path / "r")
+    big = "".join(f"row {i} {'x' * (i % 7)}\n" for i in range(300))
+    repo.commit("c1", **{"a.env": "A=1\nB=2\nC=3\n", "big.txt": big, "tail.txt": "no newline"})
+    repo.commit("c2", **{"a.env": f"A=1\nDB_PASSWORD={PW2}\nC=3\n", "big.txt": big.replace("row 1", "ROW 1")})
+    repo.commit("c3", **{"a.env": "A=1\n", "tail.txt": "no newline, still", "gone.txt": "-x\n+y\n"})
+    repo.commit("c4", **{"gone.txt": "", "big.txt": "short\n"})
+    whole = _fragments(GitDiffSource(str(repo.root), history_args()))
+    assert whole == _fragments(_Slow(str(repo.root), history_args()))
+    from secretops.scan.sources import git
+
+    for block in (1, 7, 64):
+        monkeypatch.setattr(git, "_READ", block)
+        assert _fragments(GitDiffSource(str(repo.root), history_args())) == whole, block
+    # A body longer than the size limit (with blocks smaller than it) goes line by line: skipped.
+    items = list(GitDiffSource(str(repo.root), history_args(), max_size=200).fragments())
+    skipped = [(i.path.rsplit("/", 1)[-1], i.reason) for i in items if not isinstance(i, Fragment)]
+    assert skipped == [("big.txt", "too-large")] * 2  # added whole (c1), rows 100-199 replaced (c2)
+    assert items == list(_Slow(str(repo.root), history_args(), max_size=200).fragments())
+
+
+def test_chunks_grow_towards_the_oldest_and_the_roots_come_last(tmp_path: Path) -> None:
+    """The runner starts the last chunk first: the roots (whole trees), then the biggest chunks."""
+    _fast_history(tmp_path / "r", 600)
+    repo = Repo.__new__(Repo)
+    repo.root = tmp_path / "r"
+    repo.git("checkout", "-q", "--orphan", "other")
+    repo.commit("another root", **{"other.env": f"DB_PASSWORD={PW3}\n"})
+    repo.commit("on top", **{"other.env": f"DB_PASSWORD={PW3}\nX=1\n"})
+    source = GitDiffSource(str(repo.root), history_args())
+    chunks = source.split(2)
+    assert chunks is not None
+    roots = set(repo.git("rev-list", "--all", "--max-parents=0").split())
+    assert set(chunks[-1].commits) == roots and len(roots) == 2
+    sizes = [len(c.commits) for c in chunks[:-1]]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    listed = repo.git("rev-list", "--all").split()
+    assert sorted(c for chunk in chunks for c in chunk.commits) == sorted(listed)
+    one = _scan(repo.root, history_args(), jobs=1)
+    two = _scan(repo.root, history_args(), jobs=2)
+    # As sets: the orphan root re-adds main's files, and findings at the same path and line
+    # from two commits come in the order the workers finish (the runner sorts without commits).
+    assert sorted(_where(two)) == sorted(_where(one)) and len(one.findings) > 60
