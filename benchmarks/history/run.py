@@ -16,6 +16,8 @@ report is read afterwards for its planted-leak recall: a leak counts as found wh
 names its commit and path, or (for tools that print values) holds one of its values.
 
 Usage: python -m benchmarks.history.run [--repeat N] [--jobs 2,1] [--tools a,b] [--json FILE]
+       [--secretops-rev REV] [--baseline-rev REV]   (REV's package is exported and timed;
+       --baseline-rev adds `secretops-jN-base` runs of a second commit in the same rounds)
 Peers are looked up beside the running interpreter (`pip install -e '.[bench]'`), then in
 `benchmarks/.work/peers-venv/bin`, then on PATH.
 """
@@ -145,22 +147,25 @@ def snapshot(rev: str) -> tuple[Path | None, str]:
     return dest, sha
 
 
-def tools(repo: Path, out: Path, jobs: list[int], package: Path | None = None) -> dict[str, Tool]:
+def tools(
+    repo: Path, out: Path, jobs: list[int], package: Path | None = None, baseline: Path | None = None
+) -> dict[str, Tool]:
+    """Every tool's command; with `baseline` (a second snapshot), `secretops-jN-base` too."""
     r = str(repo)
-    # The snapshot comes first on the path: the venv's editable install finds secretops last.
-    # `-P`: `python -c` would otherwise put the current directory first, and run from the
-    # checkout's root that is the checkout's own secretops, not the snapshot.
-    ours = [sys.executable, "-P", "-c", _MAIN] if package is not None else [venv_bin("secretops")]
-    env = {**os.environ, "PYTHONPATH": str(package)} if package is not None else None
     found: dict[str, Tool] = {
         "git-log": Tool("git-log", ["sh", "-c", f"git -C '{r}' log -p -U0 --all > /dev/null"]),
     }
-    for n in jobs:
-        report = out / f"secretops-j{n}.json"
-        argv = [*ours, "scan", r, "--git-history", "--jobs", str(n), "--format", "json"]
-        found[f"secretops-j{n}"] = Tool(
-            f"secretops-j{n}", [*argv, "--fail-on", "never", "-o", str(report)], report, _secretops, env
-        )
+    for suffix, pkg in [("", package), *([("-base", baseline)] if baseline is not None else [])]:
+        # The snapshot comes first on the path: the venv's editable install finds secretops last.
+        # `-P`: `python -c` would otherwise put the current directory first, and run from the
+        # checkout's root that is the checkout's own secretops, not the snapshot.
+        ours = [sys.executable, "-P", "-c", _MAIN] if pkg is not None else [venv_bin("secretops")]
+        env = {**os.environ, "PYTHONPATH": str(pkg)} if pkg is not None else None
+        for n in jobs:
+            name = f"secretops-j{n}{suffix}"
+            report = out / f"{name}.json"
+            argv = [*ours, "scan", r, "--git-history", "--jobs", str(n), "--format", "json"]
+            found[name] = Tool(name, [*argv, "--fail-on", "never", "-o", str(report)], report, _secretops, env)
     found["betterleaks"] = Tool(
         "betterleaks",
         [peer("betterleaks"), "git", r, "-o", str(out / "bl.json"), "--no-banner", "-l", "error", "--exit-code", "0"],
@@ -254,6 +259,9 @@ def main() -> int:
     parser.add_argument(
         "--secretops-rev", default="HEAD", help="commit of secretops to time (exported), or 'worktree' (the checkout)"
     )
+    parser.add_argument(
+        "--baseline-rev", help="a second commit of secretops, timed in the same rounds (secretops-jN-base)"
+    )
     parser.add_argument("--dest", type=Path, default=WORK, help="where the repository is built")
     parser.add_argument("--json", type=Path, help="write every run and the summary here")
     args = parser.parse_args()
@@ -284,25 +292,37 @@ def main() -> int:
             [sys.executable, "-m", "compileall", "-q", str(ROOT / "secretops")], check=True, stdout=subprocess.DEVNULL
         )
     print(f"secretops at {ours_at}" + (f" (exported to {package})" if package else ""), flush=True)
-    if package is not None:  # the runs must import the snapshot, not the checkout or the venv's install
+    if args.baseline_rev == "worktree":
+        raise SystemExit("--baseline-rev takes a commit (the checkout can only be --secretops-rev)")
+    baseline, base_at = snapshot(args.baseline_rev) if args.baseline_rev else (None, None)
+    if baseline is not None:
+        print(f"baseline (secretops-jN-base) at {base_at} (exported to {baseline})", flush=True)
+    for pkg in (package, baseline):
+        if pkg is None:
+            continue
+        # The runs must import the snapshot, not the checkout or the venv's install.
         where = subprocess.run(
             [sys.executable, "-P", "-c", "import secretops; print(secretops.__file__)"],
-            env={**os.environ, "PYTHONPATH": str(package)},
+            env={**os.environ, "PYTHONPATH": str(pkg)},
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
-        if not where.startswith(str(package)):
-            raise SystemExit(f"the runs would import secretops from {where}, not from {package}")
+        if not where.startswith(str(pkg)):
+            raise SystemExit(f"the runs would import secretops from {where}, not from {pkg}")
 
     wanted: list[str] = []
     jobs = [int(j) for j in args.jobs.split(",")]
     for name in args.tools.split(","):
-        wanted += [f"secretops-j{n}" for n in jobs] if name == "secretops" else [name]
+        if name != "secretops":
+            wanted.append(name)
+            continue
+        for n in jobs:
+            wanted += [f"secretops-j{n}", f"secretops-j{n}-base"] if baseline is not None else [f"secretops-j{n}"]
     runs: list[Run] = []
     loads: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        table = tools(repo, Path(tmp), jobs, package)
+        table = tools(repo, Path(tmp), jobs, package, baseline)
         for round_no in range(1, args.repeat + 1):
             for name in wanted:
                 tool = table[name]
@@ -332,7 +352,8 @@ def main() -> int:
             "recall": None if mine[0].found is None else f"{mine[0].found}/{len(leaks)}",
             "recall_by_kind": mine[0].recall_by_kind,
         }
-    best_ours = min((s["median_s"] for n, s in summary.items() if n.startswith("secretops")), default=None)
+    ours_now = [s["median_s"] for n, s in summary.items() if n.startswith("secretops") and not n.endswith("-base")]
+    best_ours = min(ours_now, default=None)
     print("\n| tool | fastest s | median s | CPU s | peak RSS MB | planted-leak recall | median vs best secretops |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, s in summary.items():
@@ -353,6 +374,7 @@ def main() -> int:
                     "repo": {"commits": commits, "log_bytes": log_bytes, "leaks": len(leaks), "seed": meta["seed"]},
                     "cpus": os.cpu_count(),
                     "secretops_commit": ours_at,
+                    "baseline_commit": base_at,
                     "load_1min": loads,
                     "runs": [asdict(r) for r in runs],
                     "summary": summary,
