@@ -8,7 +8,10 @@ Run from the repository root with the venv active:
 
 (a) `due`: SECRETS secrets (default 1,000), each consumed on 4 platform targets (a Render service,
 a DigitalOcean app, a Vercel project, a Heroku app: the stateful fakes of `tests/fakes/platforms`,
-reached through `httpx.MockTransport`, since the real targets' API hosts are fixed), issuer
+reached through `httpx.MockTransport` in this process (`--fakes in-process`, the default), or
+served over HTTP by a process of their own on 127.0.0.1 (`--fakes subprocess`,
+`benchmarks/state/fakes_server.py`), as remote platforms would be; the real targets' API hosts
+are fixed, so only the benchmark's transport knows where the fakes are), issuer
 `app` (secretops mints the value: no server), all adopted and so due. One `Engine.run_due
 (concurrency=8)`, which is what `secretops rotate --due --concurrency 8` runs, with the same
 policy loader, issuers and target classes as the CLI; only the targets' HTTP transport and
@@ -99,7 +102,7 @@ class Platforms:
     """The four fakes in this process, each behind a lock (plain dicts; the engine runs 8 threads).
 
     `--fakes in-process`: reached through `httpx.MockTransport`, so the fakes' CPU is the
-    runner's (under its GIL). The default is `RemotePlatforms`.
+    runner's (under its GIL). `RemotePlatforms` serves them from a process of their own.
     """
 
     where = "in-process"
@@ -305,7 +308,7 @@ def per_thread_state(url: str) -> StateBackend:
     return PerThread(url)
 
 
-def due_run(backend: str, n: int, concurrency: int, fakes: str = "subprocess") -> dict[str, Any]:
+def due_run(backend: str, n: int, concurrency: int, fakes: str = "in-process") -> dict[str, Any]:
     """One `run_due` over `n` fresh secrets with state in `backend` (see `BACKENDS`), the
     platform fakes in a subprocess (`RemotePlatforms`) or in this process (`Platforms`)."""
     from secretops.state.files import FileState
@@ -612,8 +615,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fakes",
         choices=["subprocess", "in-process"],
-        default="subprocess",
-        help="(a) where the platform fakes run: a server process on 127.0.0.1 (default), or this process",
+        default="in-process",
+        help="(a) where the platform fakes run: this process (default, httpx.MockTransport) or a server process",
     )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
