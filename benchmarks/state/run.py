@@ -176,7 +176,10 @@ class RemotePlatforms(Platforms):
 
     where = "subprocess"
 
-    def __init__(self) -> None:
+    def __init__(self, *, shared: bool = False) -> None:
+        #: An experiment (`--fakes subprocess-shared`): one client per platform for every target,
+        #: so connections are reused across rotations; secretops builds one per target.
+        self._shared: dict[str, httpx.Client] | None = {} if shared else None
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -188,6 +191,7 @@ class RemotePlatforms(Platforms):
             pass_fds=(fd,),
             cwd=Path(__file__).resolve().parents[2],
         )
+        self._lock = threading.Lock()
         self._control = httpx.Client(transport=LocalTransport(self.port), timeout=60)
         deadline = time.monotonic() + 30
         while True:
@@ -212,6 +216,8 @@ class RemotePlatforms(Platforms):
         self.close()
 
     def close(self) -> None:
+        for client in (self._shared or {}).values():
+            client.close()
         self._control.close()
         if self._proc.poll() is None:
             self._proc.terminate()
@@ -224,7 +230,12 @@ class RemotePlatforms(Platforms):
 
     def client(self, host: str) -> httpx.Client:
         # What a platform target builds for itself (`build_client`), sent to the fakes server.
-        return build_client(transport=LocalTransport(self.port))
+        if self._shared is None:
+            return build_client(transport=LocalTransport(self.port))
+        with self._lock:
+            if host not in self._shared:
+                self._shared[host] = build_client(transport=LocalTransport(self.port))
+            return self._shared[host]
 
     def seed(self, olds: dict[int, str]) -> None:
         self._call("POST", "/seed", sorted(olds.items()))
@@ -320,7 +331,9 @@ def due_run(backend: str, n: int, concurrency: int, fakes: str = "in-process") -
     try:
         with (
             fresh_database("secretops_bench_state") as url,
-            RemotePlatforms() if fakes == "subprocess" else Platforms() as platforms,
+            (
+                RemotePlatforms(shared=fakes == "subprocess-shared") if fakes.startswith("subprocess") else Platforms()
+            ) as platforms,
         ):
             (tmp / "policies").mkdir()
             (tmp / "policies" / "due.yaml").write_text(due_policy(n))
@@ -614,9 +627,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--fakes",
-        choices=["subprocess", "in-process"],
+        choices=["in-process", "subprocess", "subprocess-shared"],
         default="in-process",
-        help="(a) where the platform fakes run: this process (default, httpx.MockTransport) or a server process",
+        help="(a) where the platform fakes run: this process (default, httpx.MockTransport) or a server process "
+        "(subprocess-shared, an experiment: one client per platform instead of one per target)",
     )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
