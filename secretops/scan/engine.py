@@ -398,12 +398,16 @@ class Scanner:
         for literal in literals:
             pos = find(literal, ws, we)
             while pos >= 0:
-                line = rfind("\n", 0, pos) + 1
-                while line >= ws and line >= pos - reach:
-                    starts.add(line)
-                    if line == 0:
-                        break
-                    line = rfind("\n", 0, line - 1) + 1
+                # Every line start in [lo, pos]: after a newline at lo - 1 or later (or the text's
+                # start); each look back is bounded by `reach`, whatever the line's length.
+                lo = max(ws, pos - reach)
+                floor = lo - 1 if lo > 0 else 0
+                nl = rfind("\n", floor, pos)
+                while nl >= 0:
+                    starts.add(nl + 1)
+                    nl = rfind("\n", floor, nl)
+                if lo == 0:
+                    starts.add(0)
                 pos = find(literal, pos + 1, we)
         done = ws
         for start in sorted(starts):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 
 import pytest
 
@@ -123,3 +124,21 @@ def test_anchored_matches_equal_finditer(rule: object) -> None:
             want = [m.span() for m in rule.pattern.finditer(text, ws, we)]
             got = [m.span() for m in scanner._anchored(rule.pattern, rule.line_anchor, text, ws, we)]
             assert got == want, (rule.id, ws, we)
+
+
+def test_a_line_anchor_on_one_huge_line_stays_linear() -> None:
+    """Each occurrence looks back at most `reach` characters for a line start, however long the line.
+
+    The first version looked back to the line's start for every occurrence: quadratic on one
+    long line of `machine machine ...` (minified or hostile input).
+    """
+    rules = [r for r in load_rules() if r.id == "netrc-multiline-password"]
+    scanner = Scanner(rules, FingerprintKey(b"k" * 32))
+    text = "machine " * 200_000 + "\nmachine db.example.net\nlogin deploy\npassword Zr8vQ2mKx9Lp\n"
+    start = time.process_time()
+    found = scanner.scan(Fragment(text=text, path=".netrc"))
+    assert time.process_time() - start < 5  # about 0.2 s here; the quadratic version took minutes
+    assert [f.rule_id for f in found] == ["netrc-multiline-password"]
+    assert [m.span() for m in scanner._anchored(rules[0].pattern, rules[0].line_anchor, text, 0, len(text))] == [
+        m.span() for m in rules[0].pattern.finditer(text)
+    ]
