@@ -173,12 +173,13 @@ class PgLease(SecretLease):
             )
         if self._ready is not None:
             self._ready()  # the schema is there (migrated on first use)
-        conn = self._pool.take() if self._pool is not None else None
+        conn, row = self._pooled_lock()
         if conn is None:
             conn = connect(self._url, timeout=self._lease.total_seconds())
         try:
             with translating(self._url, f"take the lease on {self.secret!r}"):
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+                if row is None:
+                    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
                 if row is None or not row[0]:
                     raise self._locked(conn, "its lock is held")
                 claimed = conn.execute(_CLAIM, self._params()).fetchone()
@@ -197,6 +198,25 @@ class PgLease(SecretLease):
         log.debug("lease on %s taken by %s for %s", self.secret, self.holder, self._lease)
         if self._on_change is not None:
             self._on_change(self, True)
+
+    def _pooled_lock(self) -> tuple[psycopg.Connection[Any] | None, tuple[Any, ...] | None]:
+        """A kept session and its answer to `pg_try_advisory_lock`, or `(None, None)`.
+
+        A kept session may have died while idle (a server restart, an idle-session timeout):
+        then it is closed and the caller connects afresh, instead of failing the lease.
+        """
+        import psycopg
+
+        while self._pool is not None:
+            conn = self._pool.take()
+            if conn is None:
+                break
+            try:
+                return conn, conn.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+            except psycopg.OperationalError:
+                log.debug("a kept state session went away while idle; connecting afresh")
+                conn.close()
+        return None, None
 
     def _locked(self, conn: psycopg.Connection[Any], why: str) -> RotationLockedError:
         row = conn.execute(_OTHER, self._params()).fetchone()

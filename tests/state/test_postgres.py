@@ -589,6 +589,37 @@ def test_a_connection_lost_while_idle_is_replaced(
     assert [r.run_id for r in state.runs()] == [run_id]
 
 
+def test_a_released_lease_session_serves_the_next_lease_and_a_dead_one_is_replaced(
+    pg_schema: PgSchema, states: list[PostgresState], tag: str
+) -> None:
+    state = _state(pg_schema, states)
+    first = state.exclusive(f"s/{tag}-a")
+    first.acquire()
+    pid = first._conn.info.backend_pid  # type: ignore[attr-defined]
+    first.release()
+
+    # A clean release hands the session on: the next lease runs on the same server process.
+    second = state.exclusive(f"s/{tag}-b")
+    second.acquire()
+    assert second._conn.info.backend_pid == pid  # type: ignore[attr-defined]
+    second.release()
+
+    # The kept session dies while idle (a server restart, an idle-session timeout): the next
+    # lease connects afresh instead of failing, and holds a real lock and row.
+    pg_schema.query("SELECT pg_terminate_backend(%s)", (pid,))
+    _wait_until(lambda: not pg_schema.query("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)), timeout=5)
+    third = state.exclusive(f"s/{tag}-c")
+    third.acquire()
+    try:
+        assert third._conn.info.backend_pid != pid  # type: ignore[attr-defined]
+        third.check()
+        rival = _state(pg_schema, states).exclusive(f"s/{tag}-c")
+        with pytest.raises(RotationLockedError):
+            rival.acquire()
+    finally:
+        third.release()
+
+
 def test_a_key_is_claimed_once_across_runners(pg_schema: PgSchema, states: list[PostgresState], tag: str) -> None:
     """`claim_once`: the first runner to claim a delivery id wins, on any replica; files say None."""
     one, two = _state(pg_schema, states), _state(pg_schema, states)
