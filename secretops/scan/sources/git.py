@@ -19,7 +19,6 @@ cost, and one git process would be the floor for one reader.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 import subprocess
@@ -27,11 +26,6 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Final
-
-try:
-    import fcntl
-except ImportError:  # not on Windows
-    fcntl = None  # type: ignore[assignment]
 
 from secretops.scan.models import Fragment
 from secretops.scan.sources.files import DEFAULT_MAX_FILE_SIZE, display_path
@@ -195,7 +189,6 @@ class GitDiffSource(Source):
             except OSError as exc:
                 raise GitError(f"cannot run git in {self.repo}: {exc.strerror}", hint="check the path") from exc
             assert proc.stdout is not None
-            _widen(proc.stdout)
             finished = False
             try:
                 yield from self._parse(proc.stdout)
@@ -281,16 +274,6 @@ class GitDiffSource(Source):
         yield Fragment(text=text, path=shown, line_offset=hunk.start - 1, commit=commit, date=date)
 
 
-def _widen(pipe: IO[bytes]) -> None:
-    """Let git run up to a megabyte ahead of the parser (Linux pipes hold 64 KiB by default), so
-    that git and the parse overlap rather than take turns; best effort."""
-    setsize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
-    if setsize is None:
-        return
-    with contextlib.suppress(OSError):  # over the user's pipe quota, or a lower pipe-max-size: as is
-        fcntl.fcntl(pipe.fileno(), setsize, _READ)
-
-
 def _strip_prefix(target: bytes) -> bytes:
     """`b/path` -> `path`.
 
@@ -319,11 +302,13 @@ def _unquote(quoted: bytes) -> bytes:
 
 #: A hunk's body with `-U0`: its removed lines, then its added lines.
 _BODY: Final = re.compile(rb"(?:-[^\n]*\n)*((?:\+[^\n]*\n)*)")
-_READ: Final = 1 << 20
+#: Reads take what the pipe holds, up to 64 KiB (its default size). Megabyte reads (with the
+#: pipe widened to match) cost more CPU and wall time here than these.
+_READ: Final = 1 << 16
 
 
 class _Reader:
-    """git's output read in blocks of about a megabyte: lines one at a time, or a hunk's body at once.
+    """git's output read as it comes, in blocks of up to `_READ`: lines one at a time, or a hunk's body at once.
 
     Holds the unread rest of the last block, and more only while a hunk's body is being taken
     whole, up to about twice `limit`.
@@ -341,7 +326,7 @@ class _Reader:
     def _more(self, want: int = 0) -> bool:
         """Read more, keeping what is unread; False at the end.
 
-        What the pipe holds (up to a block), without waiting for more: git goes on writing while
+        What the pipe holds (up to `_READ`), without waiting for more: git goes on writing while
         this process parses. With `want`, at least that much (or up to the end): a long hunk body
         is then read in doubling steps, matched O(1) times per byte.
         """
@@ -386,9 +371,13 @@ class _Reader:
             # Complete when the line after the body is whole (so it is not part of it), or at the end.
             if self.eof or data.find(b"\n", end) >= 0:
                 break
+            held = len(data) - pos
             if end - pos > limit:
                 return None
-            self._more(max(len(data) - pos, _READ))  # twice what is held
+            # What git has written so far; a long body in doubling steps, so that it is matched
+            # O(1) times per byte. (Blocking for a full megabyte each time, as a first version
+            # did, made git and the parse take turns: more wall time for less CPU.)
+            self._more(held if held >= _READ else 0)
         kept_at = m.start(1)
         if data.count(b"\n", pos, kept_at) != removed or data.count(b"\n", kept_at, end) != added:
             return None
