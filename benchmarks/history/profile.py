@@ -43,7 +43,7 @@ def main() -> int:
         old.unlink()
 
     from secretops.cli.entry import main as cli_main
-    from secretops.scan import runner
+    from secretops.scan.runner import pool as runner
 
     original = runner._run_batch
     counter = itertools.count()

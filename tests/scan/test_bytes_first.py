@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.quality.corpus import generate
-from secretops.scan import runner as runner_mod
 from secretops.scan.engine import Scanner
 from secretops.scan.models import Classification, Finding, Fragment
 from secretops.scan.rules.loader import load_rules
 from secretops.scan.runner import ScanOptions, ScanResult, scan_paths
+from secretops.scan.runner import pool as pool_mod
+from secretops.scan.runner import worker as worker_mod
 from secretops.values import FingerprintKey
 
 ALL = frozenset(Classification)
@@ -87,13 +88,13 @@ def test_a_file_without_keywords_is_never_decoded(tmp_path: Path, monkeypatch: p
     (tmp_path / "plain.txt").write_text("nothing to see here\n" * 50)
     (tmp_path / "app.env").write_text(f"DB_PASSWORD={PASSWORD}\n")
     decoded: list[int] = []
-    real = runner_mod.decode_plain
+    real = worker_mod.decode_plain
 
     def spy(data: bytes) -> str:
         decoded.append(len(data))
         return real(data)
 
-    monkeypatch.setattr(runner_mod, "decode_plain", spy)
+    monkeypatch.setattr(worker_mod, "decode_plain", spy)
     result = scan_paths([str(tmp_path)], _bytes_first)
     assert [f.location.path.rsplit("/", 1)[-1] for f in result.findings] == ["app.env"]
     assert decoded == [len(f"DB_PASSWORD={PASSWORD}\n")]
@@ -109,9 +110,9 @@ def test_decoders_run_only_when_a_decoder_keyword_is_hit(tmp_path: Path, monkeyp
         expanded.append(fragment.path.rsplit("/", 1)[-1])
         return real(fragment)
 
-    real = runner_mod._load_expander()
+    real = pool_mod._load_expander()
     assert real is not None
-    monkeypatch.setattr(runner_mod, "_load_expander", lambda: spy)
+    monkeypatch.setattr(pool_mod, "_load_expander", lambda: spy)
     scan_paths([str(tmp_path)], _bytes_first, options=ScanOptions(jobs=1))
     assert "app.env" not in expanded
     assert "secret.yaml" in expanded

@@ -290,9 +290,9 @@ def test_a_chunk_whose_git_fails_fails_the_scan(tmp_path: Path) -> None:
     broken = GitDiffSource(str(tmp_path / "r"), chunks[0].args, commits=["0" * 40])
     with pytest.raises(GitError, match="git log failed"):
         list(broken.fragments())
-    from secretops.scan import runner
+    from secretops.scan.runner.worker import Worker
 
-    batch = runner._Worker(Scanner(load_rules(), KEY), ScanOptions(), None).scan_source(broken)
+    batch = Worker(Scanner(load_rules(), KEY), ScanOptions(), None).scan_source(broken)
     assert isinstance(batch.error, GitError)
 
 

@@ -12,6 +12,8 @@ import pytest
 from secretops.scan import runner as runner_mod
 from secretops.scan.models import Classification, Fragment, Severity
 from secretops.scan.runner import BatchLimits, ScanOptions, failing, scan_paths
+from secretops.scan.runner import pool as pool_mod
+from secretops.scan.runner import worker as worker_mod
 from secretops.scan.sources import files as files_mod
 from secretops.scan.sources.interface import SkipReason
 from secretops.values import FingerprintKey
@@ -115,7 +117,7 @@ def test_policy_allowlisted_paths_are_not_read(tmp_path: Path, monkeypatch: pyte
         read.append(entry.rel)
         return real(entry, max_file_size)
 
-    monkeypatch.setattr(runner_mod, "open_entry", spy)
+    monkeypatch.setattr(worker_mod, "open_entry", spy)
     result = scan_paths([str(tmp_path)], FakeScanner, policy=_Policy(r"^src/m01"), options=ScanOptions(include=ALL))
     assert "src/m01.py" not in read
     assert "src/m01.py" not in {os.path.relpath(f.location.path, tmp_path) for f in result.findings}
@@ -191,7 +193,7 @@ def test_decoded_fragments_are_scanned(tmp_path: Path, monkeypatch: pytest.Monke
     def expand(fragment: Fragment) -> list[Fragment]:
         return [Fragment(text="FAKE_LEAK_decoded1", path=fragment.path, line_offset=1)]
 
-    monkeypatch.setattr(runner_mod, "_load_expander", lambda: expand)
+    monkeypatch.setattr(pool_mod, "_load_expander", lambda: expand)
     result = _scan(tmp_path)
     assert [(f.location.line, f.preview) for f in result.findings] == [(2, "FAKE********")]
 
