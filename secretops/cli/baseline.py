@@ -66,14 +66,14 @@ def _state(text: str) -> str:
 
 def _scan(paths: Sequence[str], policy_path: Path | None) -> ScanResult:
     """Scan `paths` as `secretops scan` does, keeping values in memory (to hash them)."""
-    from secretops.cli.scan import _load_policy, _load_ruleset
+    from secretops.cli.scan.build import load_policy, load_ruleset
     from secretops.scan.engine import Scanner
     from secretops.scan.runner import ScanOptions, default_jobs, scan_paths
 
     settings = Settings.from_env()
     targets = list(paths) or ["."]
-    policy = _load_policy(policy_path, settings, targets)
-    ruleset = _load_ruleset(policy, ())
+    policy = load_policy(policy_path, settings, targets)
+    ruleset = load_ruleset(policy, ())
     scanner = Scanner(ruleset, settings.fingerprint_key(allow_ephemeral=True), policy)
     options = ScanOptions(keep_secrets=True, jobs=default_jobs())
     return scan_paths(targets, lambda: scanner, policy=policy, options=options)

@@ -15,6 +15,9 @@ import pytest
 
 from secretops.cli import scan as scan_cli
 from secretops.cli.app import run
+from secretops.cli.scan import interface as scan_choices
+from secretops.cli.scan import outputs as scan_outputs
+from secretops.cli.scan import report as scan_report
 from secretops.errors import ConfigError
 from secretops.scan.formats import FORMATS
 
@@ -80,7 +83,7 @@ def _leaks(doc: dict[str, Any]) -> list[tuple[str, int, str]]:
 
 def test_every_format_choice_has_an_implementation() -> None:
     assert {f.value for f in scan_cli.OutputFormat} == set(FORMATS)
-    assert set(scan_cli.INCLUDE_CLASSES) == set(scan_cli.Include)
+    assert set(scan_choices.INCLUDE_CLASSES) == set(scan_cli.Include)
 
 
 def test_table_is_the_default(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -351,20 +354,20 @@ def test_rules_command(project: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert scan_cli._use_color(None) is True
-    assert scan_cli._use_color(Path("out.txt")) is False
+    assert scan_outputs.use_color(None) is True
+    assert scan_outputs.use_color(Path("out.txt")) is False
     monkeypatch.setenv("NO_COLOR", "1")
-    assert scan_cli._use_color(None) is False
+    assert scan_outputs.use_color(None) is False
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     monkeypatch.delenv("NO_COLOR")
-    assert scan_cli._use_color(None) is False
+    assert scan_outputs.use_color(None) is False
 
 
 def test_progress_line_waits_then_draws_and_erases() -> None:
     from secretops.scan.runner import Progress
 
     stream = io.StringIO()
-    line = scan_cli._ProgressLine(stream, delay=2.0)
+    line = scan_report.ProgressLine(stream, delay=2.0)
     line(Progress(files=5, bytes=1000, seconds=0.5))
     assert stream.getvalue() == ""
     line(Progress(files=500, bytes=50_000_000, seconds=2.5))
