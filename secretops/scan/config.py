@@ -80,6 +80,12 @@ class ScanPolicy:
     base: str | None = None
     #: `.secretopsignore` files: (folder, spec), each matched on paths relative to its folder.
     ignores: tuple[tuple[str, GitIgnoreSpec], ...] = ()
+    #: `allow_paths` as one regex (`_union`), or None: built once here, not at each of the walk's
+    #: calls (an `lru_cache` lookup hashes every pattern's compiled code each time).
+    _paths_union: re.Pattern[str] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_paths_union", _union(self.allow_paths) if self.allow_paths else None)
 
     @classmethod
     def default(cls) -> ScanPolicy:
@@ -174,11 +180,44 @@ class ScanPolicy:
         """True when `rel_path` is allowlisted, i.e. the runner should not report findings in it."""
         if not self.allow_paths:
             return False
-        normalized = rel_path.replace("\\", "/")
-        union = _union(self.allow_paths)
+        return self._normal_allowed(rel_path.replace("\\", "/"))
+
+    def _normal_allowed(self, normalized: str) -> bool:
+        union = self._paths_union
         if union is not None:
             return union.search(normalized) is not None
         return any(p.search(normalized) for p in self.allow_paths)
+
+    def entry_allowed(self, rel: str, shown: str, fs_path: str | None) -> bool:
+        """The runner's whole test for one walked file or source fragment: `path_allowed` on `rel`
+        (relative to the scan root or repository) and on `shown` (as findings show it), then
+        `file_allowed(fs_path)` (`.secretopsignore`, allowlists relative to `base`; skipped when
+        `fs_path` is None). The same answer as those calls, but each distinct path is searched
+        once: in a scan from a discovered policy's folder, `shown` and the `base`-relative path
+        are the same string.
+        """
+        first = second = ""
+        if self.allow_paths:
+            first = rel.replace("\\", "/")
+            if self._normal_allowed(first):
+                return True
+            second = shown.replace("\\", "/")
+            if second != first and self._normal_allowed(second):
+                return True
+        if fs_path is None or not (self.ignores or (self.base and self.allow_paths)):
+            return False
+        absolute = _absolute(fs_path)
+        for folder, spec in self.ignores:
+            inner = _inside(absolute, folder)
+            if inner is not None and spec.match_file(inner):
+                return True
+        if self.base and self.allow_paths:
+            based = _inside(absolute, self.base)
+            if based is not None:
+                based = based.replace("\\", "/")
+                if based != first and based != second and self._normal_allowed(based):
+                    return True
+        return False
 
     def file_allowed(self, fs_path: str) -> bool:
         """True when the file at `fs_path` (as opened, relative to the working directory or absolute)
