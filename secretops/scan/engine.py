@@ -38,7 +38,7 @@ from secretops.scan.filters import classify, in_ci_service_block, name_not_secre
 from secretops.scan.group import Candidate, absorb_identifiers, attach_context
 from secretops.scan.models import Classification, Finding, Fragment, Location, Severity
 from secretops.scan.prefilter import Prefilter, bytes_to_chars
-from secretops.scan.rules.loader import Rule, RuleSet
+from secretops.scan.rules.interface import Rule, RuleSet
 from secretops.values import FingerprintKey, SecretValue, fingerprint, mask
 
 __all__ = ["ALLOW_MARKER", "DECODER_KEYWORDS", "FOREIGN_ALLOW_MARKERS", "NEXT_LINE_MARKER", "LineIndex", "Scanner"]

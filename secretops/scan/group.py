@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from secretops.scan.rules.loader import Rule
+from secretops.scan.rules.interface import Rule
 
 __all__ = ["Candidate", "absorb_identifiers", "attach_context", "infer_provider"]
 

@@ -11,6 +11,7 @@ import pytest
 from secretops.errors import RuleError
 from secretops.scan import cache
 from secretops.scan.rules import loader
+from secretops.scan.rules import regexes as rx
 from secretops.scan.rules.loader import load_rule_file, load_rules
 from tests.scan.test_rules import GOOD
 
@@ -94,13 +95,13 @@ def test_rule_regexes_are_rebuilt_from_cached_code_equal_to_re_compile(monkeypat
     rules = load_rules()
     assert _cached("regex"), "loading the rules caches their compiled code"
     regexes = list(dict.fromkeys(r.regex for r in rules))
-    key = loader._RegexCodes.key([r.regex for r in rules])
+    key = rx.RegexCodes.key([r.regex for r in rules])
     data = cache.read_entry("regex", key, ".bin")
     assert data is not None
-    codes = loader._RegexCodes._decode(data)
+    codes = rx.RegexCodes._decode(data)
     assert codes is not None and set(codes) == set(regexes)
     for regex in regexes[:200]:
-        rebuilt = loader._RegexCodes.build(regex, codes[regex])
+        rebuilt = rx.RegexCodes.build(regex, codes[regex])
         assert rebuilt == re.compile(regex, re.MULTILINE)  # same flags, groups and code
         assert rebuilt is not None and rebuilt.groupindex == re.compile(regex, re.MULTILINE).groupindex
     compiled: list[str] = []
@@ -110,21 +111,21 @@ def test_rule_regexes_are_rebuilt_from_cached_code_equal_to_re_compile(monkeypat
         compiled.append(pattern)
         return real(pattern, flags)
 
-    loader.compile_regex.cache_clear()
-    monkeypatch.setattr(loader.re, "compile", spy)
-    assert loader.compile_regex(regexes[0]) == real(regexes[0], re.MULTILINE)
+    rx.compile_regex.cache_clear()
+    monkeypatch.setattr(rx.re, "compile", spy)
+    assert rx.compile_regex(regexes[0]) == real(regexes[0], re.MULTILINE)
     assert compiled == [], "a cached regex is not parsed again"
 
 
 def test_a_damaged_regex_cache_entry_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     rules = load_rules()
-    key = loader._RegexCodes.key([r.regex for r in rules])
+    key = rx.RegexCodes.key([r.regex for r in rules])
     data = cache.read_entry("regex", key, ".bin")
     assert data is not None
     flipped = data[:-40] + bytes([data[-40] ^ 1]) + data[-39:]
-    assert loader._RegexCodes._decode(flipped) is None  # the checksum no longer matches
+    assert rx.RegexCodes._decode(flipped) is None  # the checksum no longer matches
     junk = b"not marshal"
-    assert loader._RegexCodes._decode(loader.zlib.crc32(junk).to_bytes(4, "big") + junk) is None
-    payload = loader.marshal.dumps({"a": (1, 2)})
-    assert loader._RegexCodes._decode(loader.zlib.crc32(payload).to_bytes(4, "big") + payload) is None  # wrong shape
-    assert loader._RegexCodes._decode(data) is not None
+    assert rx.RegexCodes._decode(rx.zlib.crc32(junk).to_bytes(4, "big") + junk) is None
+    payload = rx.marshal.dumps({"a": (1, 2)})
+    assert rx.RegexCodes._decode(rx.zlib.crc32(payload).to_bytes(4, "big") + payload) is None  # wrong shape
+    assert rx.RegexCodes._decode(data) is not None

@@ -20,7 +20,7 @@ import pytest
 from secretops.scan.engine import Scanner
 from secretops.scan.models import Fragment
 from secretops.scan.rules import Rule, builtin_rule_files, load_rule_file, load_rules
-from secretops.scan.rules.loader import compile_regex
+from secretops.scan.rules.regexes import compile_regex
 from secretops.values import FingerprintKey
 from tests.scan.adversarial import inputs, pumps
 

@@ -11,7 +11,7 @@ import pytest
 from secretops.scan.engine import Scanner
 from secretops.scan.models import Fragment
 from secretops.scan.rules import load_rules
-from secretops.scan.rules.loader import line_anchor, required_chars
+from secretops.scan.rules.regexes import line_anchor, required_chars
 from secretops.values import FingerprintKey
 
 

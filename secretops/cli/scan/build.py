@@ -18,7 +18,7 @@ from secretops.settings import Settings
 
 if TYPE_CHECKING:
     from secretops.scan.config import ScanPolicy
-    from secretops.scan.rules.loader import RuleSet
+    from secretops.scan.rules.interface import RuleSet
     from secretops.scan.sources.git import GitDiffSource
     from secretops.values import FingerprintKey
 

@@ -37,7 +37,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from secretops.errors import RuleError
 from secretops.scan.models import Severity
-from secretops.scan.rules.loader import Rule, RuleSet, load_rules, regex_problem, shown
+from secretops.scan.rules.interface import Rule, RuleSet
+from secretops.scan.rules.loader import load_rules, regex_problem, shown
 
 if TYPE_CHECKING:
     from secretops.scan.config import ScanPolicy

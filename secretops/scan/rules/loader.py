@@ -8,23 +8,22 @@ Rules without `keywords` are allowed, but they run their regex over the whole bu
 fragment, which costs far more than a keyword-gated rule: keep them rare, and never ship one in a
 built-in file. Regexes are compiled with `re.MULTILINE`, so `^` and `$` match at line edges
 wherever the engine runs them (it runs them on windows of a larger buffer).
+
+`Rule` and `RuleSet` are in `interface.py`; `compile_regex` (with the on-disk cache of compiled
+regexes), `required_chars` and `line_anchor` in `regexes.py`.
 """
 
 from __future__ import annotations
 
-import array
 import functools
 import hashlib
-import importlib
 import json
 import logging
-import marshal
 import re
 import sys
 import tomllib
-import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -35,38 +34,30 @@ from secretops.scan import checksums
 from secretops.scan.cache import read_entry, write_entry
 from secretops.scan.checksums import CHECKSUMS
 from secretops.scan.models import Severity
+from secretops.scan.rules import interface, regexes
+from secretops.scan.rules.interface import Rule, RuleSet
+from secretops.scan.rules.regexes import RegexCodes, compile_regex
 from secretops.values import mask
 
-__all__ = [
-    "DECODERS",
-    "Rule",
-    "RuleSet",
-    "builtin_rule_files",
-    "compile_regex",
-    "line_anchor",
-    "load_rule_file",
-    "load_rules",
-    "required_chars",
-]
+__all__ = ["DECODERS", "builtin_rule_files", "load_rule_file", "load_rules"]
 
 log = logging.getLogger(__name__)
-
-# CPython's `re` internals (the parser, the code generator, `_sre`): `_RegexCodes`, `required_chars`.
-_sre: Any = importlib.import_module("_sre")
-_sre_constants: Any = importlib.import_module("re._constants")
-_sre_parser: Any = importlib.import_module("re._parser")
-_sre_compiler: Any = importlib.import_module("re._compiler")
 
 #: Names accepted by a rule's `decode` key.
 DECODERS: Final = frozenset({"base64"})
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+
 _LOWER_NAME = re.compile(r"^[a-z0-9][a-z0-9.+_-]*$")
+
 _CONTEXT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
 _MIN_KEYWORD = 3
 
 _TOP_KEYS: Final = frozenset({"rules"})
+
 _ALLOWLIST_KEYS: Final = frozenset({"regexes", "stopwords", "paths"})
+
 _RULE_KEYS: Final = frozenset(
     {
         "id",
@@ -90,241 +81,8 @@ _RULE_KEYS: Final = frozenset(
         "references",
     }
 )
+
 _REQUIRED: Final = ("id", "description", "provider", "kind", "severity", "keywords", "regex", "examples")
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One detection rule, validated.
-
-    `secret_group` names the regex group holding the secret (0 is the whole match). `context`
-    maps a context name (`host`, `user`, ...) to a regex group whose text is reported alongside
-    the finding. A `public` rule finds identifiers that are not secret (an AWS access key id, a
-    Stripe publishable key): they are never leaks, and the engine attaches them as context to a
-    nearby secret of the same provider. `source` is the file the rule came from.
-    """
-
-    id: str
-    description: str
-    provider: str
-    kind: str
-    severity: Severity
-    keywords: tuple[str, ...]
-    regex: str
-    secret_group: int | str = 0
-    entropy: float | None = None
-    public: bool = False
-    checksum: str | None = None
-    examples: tuple[str, ...] = ()
-    counterexamples: tuple[str, ...] = ()
-    allow_regexes: tuple[re.Pattern[str], ...] = ()
-    allow_stopwords: tuple[str, ...] = ()
-    allow_paths: tuple[re.Pattern[str], ...] = ()
-    context: Mapping[str, str] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    multiline: bool = False
-    decode: str | None = None
-    references: tuple[str, ...] = ()
-    source: str = ""
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        """The compiled regex (compiled on first use, once per process, with `re.MULTILINE`)."""
-        return compile_regex(self.regex)
-
-    @property
-    def required(self) -> str | None:
-        """Characters of which every match holds at least one (`required_chars`), or None."""
-        return required_chars(self.regex)
-
-    @property
-    def line_anchor(self) -> tuple[int, tuple[str, ...], bool] | None:
-        """`(reach, literals, caseless)`: every match starts a line, a literal that far on (`line_anchor`)."""
-        return line_anchor(self.regex)
-
-    @property
-    def generic(self) -> bool:
-        """True for catch-all rules (tag `generic`); a specific rule wins over them on the same span."""
-        return "generic" in self.tags
-
-
-@dataclass(frozen=True, slots=True)
-class RuleSet:
-    """The enabled rules, in load order, with the files they came from.
-
-    `digest` is a hash of everything that shapes the compiled prefilter (the keywords), used as
-    the cache key for the on-disk Hyperscan database.
-    """
-
-    rules: tuple[Rule, ...]
-    files: tuple[str, ...] = ()
-    disabled: tuple[str, ...] = ()
-
-    def __iter__(self) -> Iterator[Rule]:
-        return iter(self.rules)
-
-    def __len__(self) -> int:
-        return len(self.rules)
-
-    def get(self, rule_id: str) -> Rule | None:
-        """The rule with this id, or None."""
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule
-        return None
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """Rule ids in load order."""
-        return tuple(r.id for r in self.rules)
-
-    @property
-    def digest(self) -> str:
-        """SHA-256 over the rules' keywords (what the prefilter database depends on)."""
-        h = hashlib.sha256()
-        for rule in self.rules:
-            h.update(rule.id.encode())
-            h.update(b"\0")
-            h.update("\x1f".join(rule.keywords).encode())
-            h.update(b"\n")
-        return h.hexdigest()
-
-
-@functools.cache
-def compile_regex(regex: str) -> re.Pattern[str]:
-    """A rule regex compiled as the engine runs it (`re.MULTILINE`), once per process.
-
-    Compiling all 957 built-in regexes with `re.compile` takes about 0.13 s of CPU, most of it
-    in `re`'s parser written in Python; a scan compiles only the rules whose keywords occur in
-    what it reads, and each worker process does so again. When `load_rules` found the rules'
-    compiled code in the cache (`_RegexCodes`), the pattern is built from it directly.
-    """
-    entry = _REGEX_CODES.get(regex)
-    if entry is not None:
-        pattern = _RegexCodes.build(regex, entry)
-        if pattern is not None:
-            return pattern
-    return re.compile(regex, re.MULTILINE)
-
-
-_Required = str | None
-_RegexEntry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...], _Required]
-_REGEX_CODES: dict[str, _RegexEntry] = {}
-
-
-def _entry_ok(regex: object, entry: object) -> bool:
-    """Whether a cached entry has the shape `_RegexEntry` (a foreign or older entry is not used)."""
-    return (
-        isinstance(regex, str)
-        and type(entry) is tuple
-        and len(entry) == 6
-        and type(entry[0]) is int
-        and type(entry[1]) is bytes
-        and type(entry[2]) is int
-        and type(entry[3]) is dict
-        and type(entry[4]) is tuple
-        and (entry[5] is None or type(entry[5]) is str)
-    )
-
-
-class _RegexCodes:
-    """The compiled form of the rules' regexes (`re.MULTILINE`), kept in the on-disk cache.
-
-    `re.compile` parses a pattern in Python and hands the resulting code (a list of integers)
-    to `_sre.compile`; the cache keeps that code, so a later process calls `_sre.compile` alone.
-    The entry is keyed by the exact Python version, `re`'s code magic and a CRC of the regexes;
-    it is written only after each rebuilt pattern compared equal to `re.compile`'s own (equal
-    flags, groups and code), and carries a CRC-32 of its contents, checked when read: an entry
-    damaged on disk is never used (the regexes are then compiled as usual). Like the prefilter's
-    compiled database, the cache folder is trusted as the user's own: whoever can write it can
-    change what the scanner matches. Everything here is CPython's
-    `re` internals: any surprise falls back to `re.compile`.
-    """
-
-    KIND: Final = "regex"
-    SUFFIX: Final = ".bin"
-
-    @staticmethod
-    def key(regexes: Sequence[str]) -> str:
-        """The entry's name: the Python and `re` it was built by, and a CRC of the regexes.
-
-        A stale or colliding entry cannot give a regex the wrong code: codes are looked up by
-        the regex's own text, so at worst a regex is missing and compiled as usual.
-        """
-        crc = zlib.crc32("\0".join(regexes).encode("utf-8", "surrogatepass"))
-        version = f"regex-v4\0{sys.version}\0{_sre_constants.MAGIC}\0{_sre.CODESIZE}\0{len(regexes)}\0{crc}"
-        return hashlib.sha256(version.encode()).hexdigest()[:32]
-
-    @staticmethod
-    def build(regex: str, entry: _RegexEntry) -> re.Pattern[str] | None:
-        flags, code, groups, groupindex, indexgroup, _ = entry
-        try:
-            pattern: re.Pattern[str] = _sre.compile(
-                regex, flags, array.array("I", code).tolist(), groups, groupindex, indexgroup
-            )
-        except Exception as exc:  # CPython internals changed under the cache key: compile as usual
-            log.debug("cannot rebuild a cached regex: %s", type(exc).__name__)
-            return None
-        return pattern
-
-    @staticmethod
-    def entry(regex: str) -> _RegexEntry | None:
-        """What rebuilds `re.compile(regex, re.MULTILINE)`, or None when it would not rebuild it exactly."""
-        try:
-            parsed = _sre_parser.parse(regex, re.MULTILINE)
-            code = _sre_compiler._code(parsed, re.MULTILINE)
-            groupindex = dict(parsed.state.groupdict)
-            indexgroup: list[str | None] = [None] * parsed.state.groups
-            for name, index in groupindex.items():
-                indexgroup[index] = name
-            if array.array("I").itemsize != _sre.CODESIZE:
-                return None
-            entry: _RegexEntry = (
-                int(re.MULTILINE | parsed.state.flags),
-                array.array("I", code).tobytes(),
-                parsed.state.groups - 1,
-                groupindex,
-                tuple(indexgroup),
-                _rarest(parsed),
-            )
-        except Exception:  # an invalid regex (validation reports it) or other internals: not cached
-            return None
-        rebuilt = _RegexCodes.build(regex, entry)
-        if rebuilt is None or rebuilt != re.compile(regex, re.MULTILINE):
-            return None
-        return entry
-
-    @classmethod
-    def load(cls, regexes: Sequence[str]) -> None:
-        """Make `compile_regex` build these regexes from cached code; cache it first when missing."""
-        key = cls.key(regexes)
-        data = read_entry(cls.KIND, key, cls.SUFFIX)
-        codes = cls._decode(data) if data is not None else None
-        if codes is None:
-            codes = {}
-            for regex in dict.fromkeys(regexes):
-                entry = cls.entry(regex)
-                if entry is not None:
-                    codes[regex] = entry
-            payload = marshal.dumps(codes)
-            write_entry(cls.KIND, key, cls.SUFFIX, zlib.crc32(payload).to_bytes(4, "big") + payload)
-        _REGEX_CODES.update(codes)
-
-    @staticmethod
-    def _decode(data: bytes) -> dict[str, _RegexEntry] | None:
-        crc, payload = data[:4], data[4:]
-        if zlib.crc32(payload).to_bytes(4, "big") != crc:  # damaged on disk (not a defence: see `load`)
-            log.debug("ignoring a damaged regex cache entry")
-            return None
-        try:
-            # Our own entry (checked above), of plain values only: `marshal` is the fastest reader
-            # of it (about 1 ms for every built-in rule), and nothing read is executed.
-            codes = marshal.loads(payload)  # noqa: S302
-        except Exception:  # a foreign entry: compile as usual
-            return None
-        if not isinstance(codes, dict) or not all(_entry_ok(regex, e) for regex, e in codes.items()):
-            return None
-        return codes
 
 
 def builtin_rule_files() -> list[Path]:
@@ -362,7 +120,7 @@ def load_rules(extra_files: Sequence[Path] = (), disabled: Iterable[str] = ()) -
             hint="`secretops rules` lists the ids; check the spelling in [rules] disable",
         )
     kept = tuple(r for r in rules if r.id not in off)
-    _RegexCodes.load([r.regex for r in rules])
+    RegexCodes.load([r.regex for r in rules])
     return RuleSet(rules=kept, files=tuple(str(p) for p in files), disabled=off)
 
 
@@ -489,9 +247,10 @@ def regex_problem(exc: re.error) -> str:
 @functools.cache
 def _cache_salt() -> bytes:
     """Part of every cache key: a cached file is validated again when the loader, what it
-    validates against (checksums, decoders) or Python changes."""
+    validates against (checksums, decoders) or Python changes. `Rule` (what an entry becomes)
+    and the regex compiler are in `interface.py` and `regexes.py`: their sources count too."""
     h = hashlib.sha256(f"rules-v1\0{sys.version_info[:2]}\0{__version__}".encode())
-    for source in (__file__, checksums.__file__):
+    for source in (__file__, interface.__file__, regexes.__file__, checksums.__file__):
         if source:
             h.update(Path(source).read_bytes())
     return h.digest()
@@ -650,137 +409,3 @@ def _references(f: _Fields) -> tuple[str, ...]:
         if not ref.startswith("https://") or any(ch.isspace() for ch in ref):
             raise f.error("references", f"entry {index} must be an https:// URL", hint="link the provider's docs")
     return refs
-
-
-#: How often a character occurs in source text, roughly (others: rarer still); `required_chars`
-#: keeps the rarest group, where a missing character rules out the most windows.
-_CHAR_COST: Final = {" ": 16, ".": 4, "_": 4, "(": 3, ")": 3, ",": 3, "-": 3, "/": 2, "=": 2, ":": 2, '"': 2, "'": 2}
-
-
-@functools.cache
-def required_chars(regex: str) -> str | None:
-    """Characters of which every match of `regex` holds at least one, or None when none is known.
-
-    Read from the regex's parse tree: a literal outside anything optional, a class of such
-    literals, a branch where each alternative requires one (their union). Only ASCII characters
-    that are not letters count, so case-insensitive matching changes nothing, and lookarounds
-    are left out (a lookbehind reads before the window). Of the groups found the rarest is
-    kept (`_CHAR_COST`). A window holding none of them holds no match: the engine skips the rule
-    there without running its regex. Kept in the cache beside the compiled code.
-    """
-    entry = _REGEX_CODES.get(regex)
-    if entry is not None:
-        return entry[5]
-    try:
-        parsed = _sre_parser.parse(regex, re.MULTILINE)
-    except (re.error, RecursionError):
-        return None
-    return _rarest(parsed)
-
-
-def _rarest(parsed: Any) -> str | None:
-    groups = set(_required(list(parsed)))
-    if not groups:
-        return None
-    return "".join(sorted(min(groups, key=lambda g: (sum(_CHAR_COST.get(c, 1) for c in g), sorted(g)))))
-
-
-def _uncased(code: int) -> bool:
-    ch = chr(code)
-    return ch.isascii() and not ch.isalpha()
-
-
-def _required(items: Sequence[tuple[Any, Any]]) -> list[frozenset[str]]:
-    c = _sre_constants
-    out: list[frozenset[str]] = []
-    for op, av in items:
-        if op is c.LITERAL:
-            if _uncased(av):
-                out.append(frozenset(chr(av)))
-        elif op is c.IN:
-            if all(iop is c.LITERAL and _uncased(iav) for iop, iav in av):
-                out.append(frozenset(chr(iav) for _, iav in av))
-        elif op is c.SUBPATTERN:
-            out.extend(_required(list(av[-1])))
-        elif op is c.ATOMIC_GROUP:
-            out.extend(_required(list(av)))
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
-            if av[0] >= 1:
-                out.extend(_required(list(av[2])))
-        elif op is c.BRANCH:
-            branches = [_required(list(b)) for b in av[1]]
-            if branches and all(branches):
-                out.append(frozenset().union(*(min(b, key=len) for b in branches)))
-    return [g for g in out if g]
-
-
-#: A line anchor further than this from the line start is not worth it (`line_anchor`).
-_MAX_ANCHOR_REACH: Final = 1024
-
-
-@functools.cache
-def line_anchor(regex: str) -> tuple[int, tuple[str, ...], bool] | None:
-    """`(reach, literals, caseless)` when every match of `regex` (compiled with `re.MULTILINE`)
-    starts a line and has one of `literals` (ASCII, at least 3 characters; lowercase when
-    `caseless`) starting at most `reach` characters after its start; else None.
-
-    Read from the parse tree: `^` first (groups around it opened), then items of bounded width
-    (their widths add up to `reach`), then a literal run or a branch whose alternatives each
-    begin with one. `caseless` when the regex or an opened group turns on `re.IGNORECASE`. The
-    engine then tries such a multiline rule only at the line starts before the literals'
-    occurrences instead of at every position of its reach (`Scanner._anchored`).
-    """
-    try:
-        parsed = _sre_parser.parse(regex, re.MULTILINE)
-    except (re.error, RecursionError):
-        return None
-    c = _sre_constants
-    caseless = bool(parsed.state.flags & re.IGNORECASE)
-    items = list(parsed)
-    while items and items[0][0] is c.SUBPATTERN and not items[0][1][2] & re.MULTILINE:
-        caseless = caseless or bool(items[0][1][1] & re.IGNORECASE)
-        items = list(items[0][1][-1]) + items[1:]  # a group opened: its items come first
-    if not items or items[0] != (c.AT, c.AT_BEGINNING):
-        return None
-    reach = 0
-    index = 1
-    while index < len(items):
-        op, av = items[index]
-        if op is c.SUBPATTERN and not av[2] & re.MULTILINE:
-            caseless = caseless or bool(av[1] & re.IGNORECASE)
-            items[index : index + 1] = list(av[-1])
-            continue
-        literals = _leading_literals(items[index:])
-        if literals is not None:
-            if reach > _MAX_ANCHOR_REACH:
-                return None
-            return reach, tuple(dict.fromkeys(x.lower() for x in literals)) if caseless else literals, caseless
-        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-            return None  # keep it simple: only consuming items before the literal
-        width = _sre_parser.SubPattern(parsed.state, [items[index]]).getwidth()[1]
-        if width >= _sre_constants.MAXREPEAT:
-            return None
-        reach += width
-        index += 1
-    return None
-
-
-def _leading_literals(items: Sequence[tuple[Any, Any]]) -> tuple[str, ...] | None:
-    """The literal run (3+ ASCII characters) the items begin with, or one per alternative of a branch."""
-    c = _sre_constants
-    run = ""
-    for op, av in items:
-        if op is not c.LITERAL or not chr(av).isascii():
-            break
-        run += chr(av)
-    if len(run) >= 3:
-        return (run,)
-    if run or not items or items[0][0] is not c.BRANCH:
-        return None
-    out: list[str] = []
-    for alternative in items[0][1][1]:
-        found = _leading_literals(list(alternative))
-        if found is None:
-            return None
-        out.extend(found)
-    return tuple(dict.fromkeys(out))

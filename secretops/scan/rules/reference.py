@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from secretops.scan.rules.loader import Rule
+from secretops.scan.rules.interface import Rule
 
 __all__ = ["main", "render_markdown"]
 
