@@ -268,15 +268,29 @@ def _absolute(path: str) -> str:
     """`os.path.abspath(path)` without its `normpath` work for the walk's plain paths.
 
     This runs once per walked file, and `abspath` costs several times what the allowlist test
-    itself does. A path with no `.`/`..` part and no doubled slash is already normal: joined to
-    the working folder, it is what `abspath` would return.
+    itself does. A path with no `.`/`..` component and no doubled or trailing slash is already
+    normal: joined to the working folder, it is what `abspath` would return. A name that only
+    starts with a dot (`.env`, `benchmarks/.work/...`) is not such a component.
     """
-    if "/." in path or "//" in path or path.startswith(".") or path.endswith("/") or os.sep != "/":
+    if not path or "//" in path or path.endswith("/") or _dot_component(path) or os.sep != "/":
         return os.path.abspath(path)
     if path.startswith("/"):
         return path
     cwd = os.getcwd()
     return cwd + path if cwd == "/" else f"{cwd}/{path}"
+
+
+def _dot_component(path: str) -> bool:
+    """Whether a `/`-separated path has a `.` or `..` component (`a/./b`, `../a`, `a/..`, `.`)."""
+    if "/." not in path and not path.startswith("."):
+        return False  # no component starts with a dot
+    return (
+        "/./" in path
+        or "/../" in path
+        or path.endswith(("/.", "/.."))
+        or path.startswith(("./", "../"))
+        or path in (".", "..")
+    )
 
 
 @functools.lru_cache(maxsize=64)
