@@ -133,7 +133,12 @@ def failing(findings: Iterable[Finding], threshold: Severity | None) -> list[Fin
     return [f for f in findings if f.classification in FAILING_CLASSES and f.severity.rank >= threshold.rank]
 
 
-def sort_key(finding: Finding) -> tuple[str, int, int, int, str, int]:
-    """The order of findings in every output: path, cell, line, column, rule id, end line."""
+def sort_key(finding: Finding) -> tuple[str, int, int, int, str, int, str]:
+    """The order of findings in every output: path, cell, line, column, rule id, end line, commit.
+
+    The commit breaks ties in a history scan (the same line of a path in two commits), whose
+    chunks finish in any order: without it, the order and so the stable-id numbering of such
+    findings would depend on which worker finished first.
+    """
     loc = finding.location
-    return (loc.path, loc.cell or 0, loc.line, loc.column, finding.rule_id, loc.end_line)
+    return (loc.path, loc.cell or 0, loc.line, loc.column, finding.rule_id, loc.end_line, loc.commit or "")
