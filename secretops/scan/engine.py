@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import dataclasses
 import itertools
 import logging
 import re
@@ -35,7 +36,7 @@ from typing import Final
 from secretops.scan.checksums import CHECKSUMS
 from secretops.scan.config import ScanPolicy
 from secretops.scan.filters import classify, in_ci_service_block, name_not_secret, shannon_entropy
-from secretops.scan.group import Candidate, absorb_identifiers, attach_context
+from secretops.scan.group import IDENTIFIER_TAG, Candidate, absorb_identifiers, attach_context
 from secretops.scan.models import Classification, Finding, Fragment, Location, Severity
 from secretops.scan.prefilter import Prefilter, bytes_to_chars
 from secretops.scan.rules.interface import Rule, RuleSet
@@ -160,6 +161,8 @@ class Scanner:
         self._decoder_kws = frozenset(index[kw] for kw in DECODER_KEYWORDS)
         self._multiline = tuple(rule.multiline for rule in self.rules)
         self._rule_order = {rule.id: i for i, rule in enumerate(self.rules)}
+        # Rules whose values are identifiers, shown in full as another finding's context by design.
+        self._identifier_ids = frozenset(r.id for r in self.rules if r.public or IDENTIFIER_TAG in r.tags)
         self._patterns: list[re.Pattern[str] | None] = [None] * len(self.rules)
         self._requires: list[str | None] = [None] * len(self.rules)  # `Rule.required`, set with the pattern
         self.prefilter = Prefilter(keywords, backend=prefilter_backend)
@@ -495,8 +498,36 @@ class Scanner:
             kept.append(c)
         kept = absorb_identifiers(kept)
         findings = [f for c in kept if (f := self._finding(c, fragment, text, lines)) is not None]
+        if len(findings) > 1:
+            findings = self._mask_secrets_in_context(findings)
         findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule_id))
         return findings
+
+    def _mask_secrets_in_context(self, findings: list[Finding]) -> list[Finding]:
+        """Mask a context part that holds another finding's secret.
+
+        Context is shown in full as the public parts of a credential (a user, a host), but a
+        rule's user slot can hold a secret: `curl -u skey_...:` passes Omise's secret key as
+        the user name. Such a part is then masked like a preview.
+        """
+        if not any(f.context for f in findings):
+            return findings
+        identifiers = self._identifier_ids
+        secrets_ = [
+            (f.secret.reveal(), f)
+            for f in findings
+            if f.secret is not None and f.rule_id not in identifiers and len(f.secret) >= 4
+        ]
+        out = []
+        for f in findings:
+            context = f.context
+            hidden = {
+                k: mask(v, self._redact)
+                for k, v in context.items()
+                if any(other is not f and value in v for value, other in secrets_)
+            }
+            out.append(dataclasses.replace(f, context={**context, **hidden}) if hidden else f)
+        return out
 
     @staticmethod
     def _decoded(c: Candidate) -> str:
