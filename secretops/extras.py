@@ -15,6 +15,7 @@ import importlib
 import importlib.util
 from collections.abc import Iterable
 from types import ModuleType
+from typing import Any
 
 from secretops.errors import SecretOpsError
 
@@ -59,18 +60,18 @@ def install_hint(extra: str) -> str:
         return f"pip install '{where}[{extra}]' (or [all] for every issuer, store and target)"
     return (
         f'reinstall from the repository with the extra: pip install "secretops[{extra}] @ '
-        f'git+https://<repository>@<tag>", or pip install \'.[{extra}]\' in a checkout ([all] installs every one)'
+        f"git+https://<repository>@<tag>\", or pip install '.[{extra}]' in a checkout ([all] installs every one)"
     )
 
 
-def _install_source() -> tuple[str, str] | None:
-    """('editable' | 'vcs' | 'path', where) from the installed distribution's direct_url.json.
+def direct_url() -> dict[str, Any] | None:
+    """The installed distribution's PEP 610 `direct_url.json` (None: absent, unreadable or no `url`).
 
-    Credentials in the URL (`https://user:token@host/...`) are dropped: this text is printed.
+    Its `url` may hold credentials (`https://user:token@host/...`): callers strip them before
+    showing anything.
     """
     import json
     from importlib import metadata
-    from urllib.parse import urlsplit, urlunsplit
 
     try:
         raw = metadata.distribution("secretops").read_text("direct_url.json")
@@ -82,13 +83,31 @@ def _install_source() -> tuple[str, str] | None:
         info = json.loads(raw)
     except ValueError:
         return None
-    url = info.get("url")
-    if not isinstance(url, str):
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
         return None
+    return info
+
+
+def _install_source() -> tuple[str, str] | None:
+    """('editable' | 'vcs' | 'path', where) from the installed distribution's direct_url.json.
+
+    Credentials in the URL (`https://user:token@host/...`) are dropped: this text is printed.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    info = direct_url()
+    if info is None:
+        return None
+    url = info["url"]
     parts = urlsplit(url)
-    clean = urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    netloc = parts.hostname or ""
     if parts.port is not None:
-        clean = urlunsplit((parts.scheme, f"{parts.hostname}:{parts.port}", parts.path, "", ""))
+        netloc = f"{netloc}:{parts.port}"
+    if parts.scheme.endswith("ssh") and parts.username and parts.password is None:
+        # An ssh login name (`git@github.com`) is no credential, and pip needs it back; an
+        # https user name may be a token (`https://ghp_...@github.com`), so that one is dropped.
+        netloc = f"{parts.username}@{netloc}"
+    clean = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     vcs = info.get("vcs_info")
     if isinstance(vcs, dict) and isinstance(vcs.get("vcs"), str):
         rev = vcs.get("requested_revision") or vcs.get("commit_id") or ""

@@ -179,6 +179,16 @@ def test_version_imports_no_command_group() -> None:
             None,
         ),
         ({"url": "file:///src/secretops", "dir_info": {}}, "pip install '/src/secretops[postgres]'", None),
+        (  # an ssh login name is kept (pip needs it), a token as an https user name is not
+            {"url": "ssh://git@github.com/team/secretops.git", "vcs_info": {"vcs": "git", "requested_revision": "v1"}},
+            'pip install "secretops[postgres] @ git+ssh://git@github.com/team/secretops.git@v1"',
+            None,
+        ),
+        (
+            {"url": "https://ghp_tok3nAsUser@github.com/team/secretops.git", "vcs_info": {"vcs": "git"}},
+            'pip install "secretops[postgres] @ git+https://github.com/team/secretops.git"',
+            "tok3nAsUser",
+        ),
     ],
 )
 def test_the_install_hint_follows_the_installation_and_never_prints_url_credentials(

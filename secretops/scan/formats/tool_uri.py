@@ -21,7 +21,6 @@ Otherwise there is no `informationUri` (SARIF allows it to be absent).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from importlib import metadata
@@ -103,19 +102,10 @@ def _from_project_urls() -> str | None:
 
 def _from_direct_url() -> str | None:
     """The URL this distribution was installed from (PEP 610), as a web address; None for `file://`."""
-    try:
-        raw = metadata.distribution("secretops").read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
-        return None
-    if not raw:
-        return None
-    try:
-        info = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
-        return None
-    return _web_url(info["url"])
+    from secretops.extras import direct_url
+
+    info = direct_url()
+    return None if info is None else _web_url(info["url"])
 
 
 def _web_url(url: str) -> str | None:
