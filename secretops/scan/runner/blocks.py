@@ -16,18 +16,6 @@ def grew_skip(display: str, limit: int) -> Skipped:
     return Skipped(display, SkipReason.TOO_LARGE, detail)
 
 
-def read_up_to(reader: Reader, size: int) -> bytes:
-    parts: list[bytes] = []
-    total = 0
-    while total < size:
-        data = reader.read(size - total)
-        if not data:
-            break
-        parts.append(data)
-        total += len(data)
-    return b"".join(parts)
-
-
 class Counted:
     """`blocks`, counting their bytes in `stats` (an iterator object: it keeps no block while paused)."""
 

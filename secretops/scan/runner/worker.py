@@ -18,12 +18,12 @@ from typing import Final
 
 from secretops.errors import SecretOpsError
 from secretops.scan.models import Fragment, Location
-from secretops.scan.runner.blocks import Counted, MemberBlocks, drop_prefix, gather, grew_skip, read_up_to
+from secretops.scan.runner.blocks import Counted, MemberBlocks, drop_prefix, gather, grew_skip
 from secretops.scan.runner.feed import SourceTask, fragment_allowed, source_top
 from secretops.scan.runner.interface import BytesPrefilter, FragmentScanner, PathPolicy, ScanOptions
 from secretops.scan.runner.merge import Batch, masked_line_hash, note_skip
 from secretops.scan.runner.positions import Shifted, char_offset, relocate, text_position
-from secretops.scan.sources.archive import ArchiveKind, ArchiveLimits, Reader, archive_kind, scan_archive
+from secretops.scan.sources.archive import ArchiveKind, ArchiveLimits, Reader, archive_kind, read_up_to, scan_archive
 from secretops.scan.sources.files import FileEntry, binary_by_name, open_archive, open_entry, text_fragments
 from secretops.scan.sources.interface import (
     BINARY_SNIFF_BYTES,

@@ -256,7 +256,8 @@ class _Member:
         return data
 
 
-def _read_up_to(reader: Reader, size: int) -> bytes:
+def read_up_to(reader: Reader, size: int) -> bytes:
+    """Up to `size` bytes from `reader`, reading until it has them or the reader is at its end."""
     parts: list[bytes] = []
     total = 0
     while total < size:
@@ -333,7 +334,7 @@ class _Walk:
                 return
             if kind.container == "zip":
                 room = min(MAX_NESTED_ZIP, self.limits.max_total - self.budget.used)
-                data = _read_up_to(reader, room + 1)
+                data = read_up_to(reader, room + 1)
                 if len(data) > room:
                     self.note(Skipped(display, SkipReason.TOO_LARGE, f"nested zip over {room} bytes is not opened"))
                     return
@@ -398,7 +399,7 @@ class _Walk:
         counting = _Counting(source) if kind.compression is not None else None
         raw: Reader = counting if counting is not None else source
         out = _Guarded(_decompressor(kind.compression, raw), self.budget, counting)
-        head = _read_up_to(out, 512)
+        head = read_up_to(out, 512)
         stream = _Prefixed(head, out)
         if kind.container == "tar" or _is_tar_header(head):
             self._tar(stream, display, depth)
