@@ -62,6 +62,8 @@ class Harness:
     examples: tuple[str, ...]
     # Identifier rules (a lone AWS access key id): their values are public, see `check_case`.
     public: frozenset[str]
+    # What the outputs print about each rule (id, description, provider, kind, tags, references).
+    rule_text: dict[str, str]
 
 
 @cache
@@ -77,6 +79,10 @@ def harness() -> Harness:
         keywords=tuple(sorted({kw for rule in ruleset for kw in rule.keywords})),
         examples=tuple(ex for rule in ruleset for ex in rule.examples),
         public=frozenset(rid for rid, info in rules.items() if "identifier" in info.tags),
+        rule_text={
+            rid: " ".join([info.id, info.description, info.provider, info.kind, *info.tags, *info.references])
+            for rid, info in rules.items()
+        },
     )
 
 
@@ -206,8 +212,16 @@ def check_case(case: Case) -> ScanResult:
         and f.rule_id not in public
         and len(f.secret.reveal()) >= _MIN_CHECKED
     }
-    # A value that is also part of the file name or of a reason is not a leak of ours.
-    shown_elsewhere = " ".join([os.fsdecode(case.name), *(r for f in result.findings for r in f.reasons)])
+    # A value that is also part of the file name, of a reason or of what the outputs say about a
+    # rule found (`-pass pass:app.secret_key` is a password to openssl, and `app.secret_key` is in
+    # the Flask rule's description) is not a leak of ours.
+    shown_elsewhere = " ".join(
+        [
+            os.fsdecode(case.name),
+            *(r for f in result.findings for r in f.reasons),
+            *(h.rule_text.get(rid, "") for rid in {f.rule_id for f in result.findings}),
+        ]
+    )
     values = {v for v in values if v not in shown_elsewhere}
     render = RenderOptions(rules=h.rules)
     for fmt, cls in FORMATS.items():

@@ -39,6 +39,15 @@ def test_the_harness_finds_planted_secrets() -> None:
     assert any(f.rule_id.startswith("github") for f in result.findings)
 
 
+def test_a_value_that_is_rule_text_is_no_leak() -> None:
+    """Shrunk by the long run (seed 20261214): openssl's password `app.secret_key` is a leak, and
+    the same words are in the Flask rule's description, which the outputs print."""
+    flask = next(ex for ex in harness().examples if "app.secret_key" in ex and "'" in ex)
+    data = ("-pass pass:" + flask).encode()
+    result = check_case(Case(name=b"\x1b]0;owned\x07", data=data))
+    assert {f.rule_id for f in result.findings} >= {"openssl-pass-argument", "flask-secret-key"}
+
+
 def test_the_harness_catches_a_value_in_an_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """A format that printed a raw value would fail the property."""
     from secretops.scan.formats.table import TableFormat
