@@ -22,6 +22,8 @@ from secretops.cli.scan.interface import (
     FailOn,
     Include,
     OutputFormat,
+    PolicyOption,
+    RulesOption,
     check_archive_depth,
     check_redact,
     parse_archive_size,
@@ -71,12 +73,8 @@ def scan_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of stdout.")
     ] = None,
-    policy_path: Annotated[
-        Path | None, typer.Option("--policy", help="Scan policy (default: policies/scan.toml when it exists).")
-    ] = None,
-    rule_files: Annotated[
-        list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); repeatable.")
-    ] = None,
+    policy_path: PolicyOption = None,
+    rule_files: RulesOption = None,
     include: Annotated[
         list[str] | None,
         typer.Option("--include", help="Also show: test-credentials, placeholders or all; repeatable."),

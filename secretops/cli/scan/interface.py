@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Final, TypeVar
+from pathlib import Path
+from typing import Annotated, Final, TypeVar
+
+import typer
 
 from secretops.errors import ConfigError
 from secretops.scan.models import Classification, Severity
 
 _E = TypeVar("_E", bound=StrEnum)
+
+#: `--policy` and `--rules`, the same on `scan` and `rules`.
+PolicyOption = Annotated[
+    Path | None, typer.Option("--policy", help="Scan policy (default: policies/scan.toml when it exists).")
+]
+RulesOption = Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); repeatable.")]
 
 
 class OutputFormat(StrEnum):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from secretops.cli.scan.build import load_policy, load_ruleset_and_gitleaks
-from secretops.cli.scan.interface import RulesFormat, parse_choice
+from secretops.cli.scan.interface import PolicyOption, RulesFormat, RulesOption, parse_choice
 from secretops.display import printable
 from secretops.errors import ExitCode
 from secretops.scan.formats import rule_infos
@@ -17,12 +16,8 @@ from secretops.settings import Settings
 
 
 def rules_command(
-    policy_path: Annotated[
-        Path | None, typer.Option("--policy", help="Scan policy (default: policies/scan.toml when it exists).")
-    ] = None,
-    rule_files: Annotated[
-        list[Path] | None, typer.Option("--rules", help="Extra rule file (TOML); repeatable.")
-    ] = None,
+    policy_path: PolicyOption = None,
+    rule_files: RulesOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: table, json or markdown.")] = "table",
     count: Annotated[bool, typer.Option("--count", help="Print only the number of built-in rules.")] = False,
     no_gitleaks_config: Annotated[
