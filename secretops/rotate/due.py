@@ -108,7 +108,12 @@ def take_over(engine: Engine, record: RunRecord) -> RunResult:
     try:
         secret = engine._secret(record.secret)
         with engine.state.exclusive(record.secret) as lease:
-            return engine._resume(secret, engine.state.load(record.run_id), lease, compromised=False)
+            current = engine.state.load(record.run_id)
+            if current.outcome not in S.UNFINISHED:
+                # Its runner finished it between this pass's listing and taking the lease.
+                note = f"skipped: run {record.run_id} was finished by another runner meanwhile ({current.outcome})"
+                return skipped(record.secret, note, record.run_id)
+            return engine._resume(secret, current, lease, compromised=False)
     except RotationLockedError as exc:
         return held_elsewhere(record.secret, exc, record.run_id)
     except SecretOpsError as exc:

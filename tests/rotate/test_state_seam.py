@@ -88,6 +88,32 @@ def test_due_list_computed_before_another_runner_rotated_it_rotates_once(world: 
     assert len(world.engine().history("shop/db")) == 1
 
 
+def test_a_run_listed_unfinished_that_its_runner_finished_meanwhile_is_skipped(world: World) -> None:
+    """B lists A's run while A is mid-run; A finishes before B takes the lease: B skips it, exit 0.
+
+    (The window two runners at once hit now and then: B used to report `nothing` for it.)
+    """
+    import dataclasses
+
+    world.add(secret())
+    store = SerializedStore(world.store)
+    runner_a = world.engine()
+    runner_b = world.engine()
+    runner_a.store = runner_b.store = store
+    assert runner_a.rotate("shop/db").outcome is Outcome.COMPLETE
+    (done,) = runner_b.state.runs()
+    mid_run = dataclasses.replace(done, entries=done.entries[:2])  # what B saw while A was rotating
+    assert mid_run.outcome == "running"
+    real_runs = runner_b.state.runs
+    runner_b.state.runs = lambda secret=None: [mid_run] if secret is None else real_runs(secret)  # type: ignore[method-assign]
+
+    results = runner_b.run_due()
+    assert [r.outcome for r in results] == [Outcome.SKIPPED]
+    assert results[0].exit_code == 0 and "finished by another runner meanwhile" in (results[0].note or "")
+    assert _versions(world, "shop/db") == 2, "no second rotation"
+    assert runner_b.state.load(done.run_id).entries == done.entries, "nothing journaled for it"
+
+
 def test_store_recheck_catches_a_rotation_this_state_never_saw(world: World) -> None:
     """Two runners with separate state (a misconfiguration) but one store: B looks at the store again."""
     world.add(secret())
