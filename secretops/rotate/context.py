@@ -2,7 +2,8 @@
 
 `StepFailed` carries a failed step's `Failure` up to the rollback; `LeaseLost` stops a run at a
 step boundary when its lease is gone (nothing journaled as failed: another runner resumes it).
-Shared by `secretops.rotate.engine` and `secretops.rotate.rollback`.
+Shared by `secretops.rotate.engine` and the modules that take its steps (`consumers`, `revoke`,
+`rollback`).
 """
 
 from __future__ import annotations

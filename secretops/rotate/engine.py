@@ -9,6 +9,8 @@ consumer's template, `set_env` each ref, read the fingerprint back and compare),
 each target and wait, 6. `verify` (issuer `check` of the new value, HTTP health checks),
 7. `promote` (store check-and-set), 8. `grace`, 9. `drain`, 10. `revoke` the previous value,
 11. `prove-dead` (`check` of the old value must fail), 12. `mark-revoked` in the store.
+Steps 4-6 are in `rotate/consumers.py`, 8-12 in `rotate/revoke.py`; the rollback in
+`rotate/rollback.py`.
 
 Before any change, `rotate` checks that every consumer's key is on its target
 (`rotate/preflight.py`: a typo would leave the app on the old, soon revoked, variable).
@@ -71,13 +73,11 @@ from secretops.errors import (
 from secretops.inventory.models import ConsumerSpec, IssuerSpec, SecretSpec, TargetSpec
 from secretops.inventory.templates import Template, TemplateError
 from secretops.issuers.interface import Credential, Issuer, PlanStep
+from secretops.rotate import consumers, planner, revoke, rollback
 from secretops.rotate import due as due_runs
-from secretops.rotate import planner, revoke_rules, rollback
 from secretops.rotate import steps as S
-from secretops.rotate.consumer_check import check_consumer
 from secretops.rotate.context import LeaseLost, RunContext, StepFailed, consumer_refs, credential_of
 from secretops.rotate.generators import generate
-from secretops.rotate.health import check_health
 from secretops.rotate.journal import RunRecord, new_run_id
 from secretops.rotate.lock import RotationLockedError
 from secretops.rotate.preflight import check_consumers
@@ -85,7 +85,7 @@ from secretops.rotate.results import Failure, InventoryView, Outcome, RunResult,
 from secretops.rotate.serialized import SerializedStore
 from secretops.state.interface import LeaseLostError, SecretLease, StateBackend
 from secretops.store.interface import Label, Store, StoredValue
-from secretops.targets.interface import Deployment, DeployState, Target, TargetError
+from secretops.targets.interface import Target
 from secretops.values import FingerprintKey, SecretValue, fingerprint
 
 __all__ = [
@@ -576,7 +576,7 @@ class Engine:
             ctx.new = promoted
             ctx.new_cred = credential_of(promoted)
         try:
-            return self._after_promote(ctx)
+            return revoke.after_promote(self, ctx)
         except StepFailed as failed:
             f = failed.failure
             ctx.run.append(S.RUN, "incomplete", failed_step=f.step, failed_target=f.target, reason=f.reason)
@@ -647,9 +647,9 @@ class Engine:
                     ctx.new_cred = credential_of(pending)
                     d["version"] = pending.version.number
                     d.update({k: v for k, v in merged.items() if k in ("username", "access_key_id", "kid")})
-        self._distribute(ctx)
-        self._redeploy(ctx)
-        self._verify(ctx)
+        consumers.distribute(self, ctx)
+        consumers.redeploy(self, ctx)
+        consumers.verify(self, ctx)
         assert ctx.new is not None
         with self._step(ctx, S.PROMOTE) as d:
             self.store.promote(
@@ -673,316 +673,6 @@ class Engine:
                 f"consumer {consumer.target}:{consumer.env}: {exc}",
                 hint="use only fields this issuer provides (value, username, ...) in the template",
             ) from None
-
-    def _target_step(
-        self, ctx: RunContext, step: str, target: str
-    ) -> contextlib.AbstractContextManager[dict[str, Any]]:
-        """A per-target step; with `compromised --force` a failure is recorded and skipped."""
-        inner = self._step(ctx, step, target)
-        if not (ctx.compromised and ctx.force):
-            return inner
-
-        @contextlib.contextmanager
-        def tolerant() -> Iterator[dict[str, Any]]:
-            try:
-                with inner as d:
-                    yield d
-            except StepFailed as failed:
-                if failed.failure.exit_code is ExitCode.USAGE:
-                    raise
-                ctx.skipped[target] = failed.failure
-
-        return tolerant()
-
-    def _distribute(self, ctx: RunContext) -> None:
-        assert ctx.new_cred is not None
-        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
-        for tname, consumers in ctx.by_target().items():
-            target = ctx.targets[tname]
-            ctx.distributed.add(tname)
-            with self._target_step(ctx, S.DISTRIBUTE, tname) as d:
-                envs, fps, changed = [], [], 0
-                for consumer in consumers:
-                    rendered = self._render(consumer, fields)
-                    fp = fingerprint(self.key, rendered)
-                    for ref in consumer_refs(consumer):
-                        envs.append(str(ref))
-                        fps.append(fp)
-                        if target.read_fingerprint(ref, self.key) == fp:
-                            continue
-                        target.set_env(ref, SecretValue(rendered))
-                        ctx.touched.add(tname)
-                        changed += 1
-                        back = target.read_fingerprint(ref, self.key)
-                        if back is not None and back != fp:
-                            raise TargetError(
-                                f"{target.describe()}: {ref} reads back {back} after the write, expected {fp}",
-                                hint="something else rewrote the variable; check the platform",
-                            )
-                d.update(envs=envs, fingerprints=fps, changed=changed)
-                if not changed:
-                    d["_skipped"] = "every ref already holds the new value"
-
-    def _deploy(self, target: Target) -> Deployment:
-        deployment = target.redeploy()
-        if deployment.state is DeployState.PENDING:
-            deployment = target.wait(deployment, self.deploy_timeout)
-        if deployment.state is DeployState.FAILED:
-            raise TargetError(
-                f"{target.describe()}: deployment {deployment.id} failed: {deployment.detail}",
-                hint="look at the platform's deploy logs",
-            )
-        if deployment.state is DeployState.PENDING:
-            raise TargetError(f"{target.describe()}: deployment {deployment.id} did not finish")
-        return deployment
-
-    def _redeploy(self, ctx: RunContext) -> None:
-        for tname in ctx.by_target():
-            if tname in ctx.skipped:
-                continue
-            with self._target_step(ctx, S.REDEPLOY, tname) as d:
-                if tname not in ctx.touched and self._prior_done(ctx, S.REDEPLOY, tname):
-                    d["_skipped"] = "deployed earlier in this run"
-                else:
-                    deployment = self._deploy(ctx.targets[tname])
-                    d["deployment"] = f"{deployment.state.value} {deployment.id}"
-                    d["state"] = deployment.state.value  # `none`: nothing restarted; the revoke drains
-
-    def _health_checks(self, secret: SecretSpec) -> list[tuple[str | None, Any]]:
-        checks: list[tuple[str | None, Any]] = [(None, hc) for hc in secret.verify.health]
-        checks.extend((c.target, c.health) for c in secret.consumers if c.health is not None)
-        return checks
-
-    def _verify(self, ctx: RunContext) -> None:
-        """The issuer's check of the new value, then each consumer's own value, then health checks.
-
-        Each consumer's value is read back (or, on a write-only target, taken as rendered),
-        parsed as its client parses it and logged in with at the issuer
-        (`rotate/consumer_check.py`); one that does not authenticate fails the run before promote,
-        so nothing is revoked. Every `verify` line names what it checked and how.
-        """
-        assert ctx.new_cred is not None
-        kind, user = ctx.issuer.kind, ctx.new_cred.attributes.get("username")
-        with self._step(ctx, S.VERIFY) as d:
-            if ctx.secret.verify.credential and not getattr(ctx.issuer, "verifiable", True):
-                d["credential"] = f"not checkable at the {kind} issuer"
-                d["check"] = f"credential: not checkable at the {kind} issuer (health checks only)"
-            elif ctx.secret.verify.credential:
-                if not ctx.issuer.check(ctx.secret, ctx.new_cred):
-                    raise RotationError(
-                        f"{ctx.secret.name}: the issuer refuses the new value",
-                        hint="check the issuer's logs; the previous value was left in place",
-                    )
-                d["credential"] = "ok"
-                d["check"] = f"credential: the {kind} issuer accepts the new value" + (f" of {user}" if user else "")
-            else:
-                d["credential"] = "off"
-                d["check"] = "credential: not checked (verify.credential: false)"
-        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
-        for consumer in ctx.secret.consumers:
-            if consumer.target in ctx.skipped:
-                continue
-            with self._target_step(ctx, S.VERIFY, consumer.target) as d:
-                d.update(
-                    check_consumer(
-                        ctx.secret,
-                        consumer,
-                        ctx.issuer,
-                        ctx.targets[consumer.target],
-                        ctx.new_cred,
-                        fields,
-                        self._render(consumer, fields),
-                        consumer_refs(consumer),
-                        self.key,
-                        login=ctx.secret.verify.credential,
-                    )
-                )
-        checks = self._health_checks(ctx.secret)
-        if not checks:
-            return
-        client = self._http or httpx.Client(follow_redirects=False)
-        try:
-            for tname, hc in checks:
-                if tname is not None and tname in ctx.skipped:
-                    continue
-                step = self._target_step(ctx, S.VERIFY, tname) if tname else self._step(ctx, S.VERIFY)
-                with step as d:
-                    kwargs: dict[str, Any] = {}
-                    if self._health_sleep is not None:
-                        kwargs["sleep"] = self._health_sleep
-                    if self._health_monotonic is not None:
-                        kwargs["monotonic"] = self._health_monotonic
-                    result = check_health(client, hc, **kwargs)
-                    d.update(url=hc.url, detail=result.detail, attempts=result.attempts)
-                    d["check"] = f"health check {hc.url}: {result.detail}"
-                    if not result.ok:
-                        raise RotationError(f"health check {hc.url}: {result.detail}", hint="look at the app's logs")
-        finally:
-            if self._http is None:
-                client.close()
-
-    def _after_promote(self, ctx: RunContext) -> RunResult:
-        secret, name = ctx.secret, ctx.secret.name
-        assert ctx.new is not None and ctx.new_cred is not None
-        old = ctx.old
-        if old is None:
-            ctx.run.append(S.RUN, "complete", note="no previous value to revoke")
-            self._say(ctx, "  no previous value: nothing to revoke")
-            return self._done(ctx)
-        old_now = self.store.get_version(name, old.version.number)
-        if old_now.version.revoked_at is not None:
-            ctx.run.append(S.RUN, "complete")
-            return self._done(ctx)
-        if not ctx.compromised and secret.grace > timedelta(0):
-            promote = ctx.run.record().done(S.PROMOTE)
-            promoted_at = promote.ts if promote is not None else self.clock()
-            revoke_after = promoted_at + secret.grace
-            if self.clock() < revoke_after:
-                ctx.run.append(S.RUN, "awaiting-revoke", revoke_after=revoke_after.isoformat())
-                self._say(ctx, f"  grace: previous value kept until {revoke_after.isoformat(timespec='seconds')}")
-                return RunResult(
-                    name,
-                    ctx.run.run_id,
-                    Outcome.AWAITING_REVOKE,
-                    lines=ctx.lines,
-                    revoke_after=revoke_after,
-                    skipped_targets=list(ctx.skipped.values()),
-                    next_step="`secretops rotate --due` (or `secretops resume "
-                    f"{ctx.run.run_id}`) revokes the previous value after the grace period",
-                )
-        with self._step(ctx, S.GRACE) as d:
-            d["_skipped" if ctx.compromised or not secret.grace else "grace"] = (
-                "no grace" if ctx.compromised or not secret.grace else str(secret.grace)
-            )
-        self._drain(ctx)
-        old_cred = credential_of(old)
-        with self._step(ctx, S.REVOKE) as d:
-            d.update(self._assert_not_served(ctx))
-            ctx.issuer.revoke(secret, old_cred, ctx.new_cred)
-            d["version"] = old.version.number
-            d["fingerprint"] = old.version.fingerprint
-        proof: str | None = None
-        with self._step(ctx, S.PROVE_DEAD) as d:
-            if secret.verify.prove_dead and not getattr(ctx.issuer, "verifiable", True):
-                d["_skipped"] = f"the {ctx.issuer.kind} issuer cannot log in: no proof possible"
-                self._say(ctx, f"  note: the {ctx.issuer.kind} issuer cannot prove the previous value dead")
-            elif secret.verify.prove_dead:
-                if ctx.issuer.check(secret, old_cred):
-                    raise RotationError(
-                        f"{name}: the previous value ({old.version.fingerprint}) still works after revoke",
-                        hint="revoke it by hand at the issuer, then resume",
-                    )
-                proof = (
-                    f"the {ctx.issuer.kind} issuer refused the previous value {old.version.fingerprint} "
-                    f"at {self.clock().isoformat(timespec='seconds')}"
-                )
-                d["proof"] = proof
-            else:
-                d["_skipped"] = "verify.prove_dead is off"
-        with self._step(ctx, S.MARK_REVOKED) as d:
-            self.store.mark_revoked(name, old.version.number)
-            d["version"] = old.version.number
-        ctx.run.append(S.RUN, "incomplete" if ctx.skipped else "complete", skipped_targets=sorted(ctx.skipped))
-        return self._done(ctx, proof=proof)
-
-    def _done(self, ctx: RunContext, *, proof: str | None = None) -> RunResult:
-        result = RunResult(
-            ctx.secret.name,
-            ctx.run.run_id,
-            Outcome.INCOMPLETE if ctx.skipped else Outcome.COMPLETE,
-            lines=ctx.lines,
-            proof=proof,
-            skipped_targets=list(ctx.skipped.values()),
-        )
-        if ctx.skipped:
-            result.next_step = (
-                "switch the targets listed above to the new value by hand "
-                f"(`secretops store show {ctx.secret.name} --reveal` prints it): the previous one is revoked"
-            )
-        return result
-
-    def _drain(self, ctx: RunContext) -> None:
-        """Before revoking: every redeploy finished; wait `drain` for readers nothing restarted."""
-        with self._step(ctx, S.DRAIN) as d:
-            record = ctx.run.record()
-            live = [t for t in ctx.by_target() if t not in ctx.skipped]
-            missing = revoke_rules.unredeployed(record, live)
-            if missing:
-                raise RotationError(
-                    f"{ctx.secret.name}: target(s) {', '.join(missing)} finished no redeploy in run {ctx.run.run_id}; "
-                    "refusing to revoke the previous value they may still serve",
-                    hint=f"`secretops resume {ctx.run.run_id}` after checking the deploys",
-                )
-            wait = revoke_rules.drain_wait(record, ctx.secret, live, self.clock())
-            drain = revoke_rules.duration(ctx.secret.drain)
-            d["drain"] = drain
-            if wait.targets:
-                d["not_restarted"] = list(wait.targets)
-            if ctx.compromised and ctx.force:
-                d["_skipped"] = "compromised --force: revoking without waiting for readers to re-read"
-            elif not wait.targets:
-                d["_skipped"] = "every consumer's target was restarted"
-            elif ctx.secret.drain <= timedelta(0):
-                d["_skipped"] = "drain 0s: readers that cached the previous value may fail"
-            elif not wait.needed:
-                d["_skipped"] = f"{drain} passed since the last write"
-            else:
-                seconds = wait.remaining.total_seconds()
-                self._say(
-                    ctx,
-                    f"  drain: waiting {seconds:.1f}s so readers of {', '.join(wait.targets)} re-read the new value",
-                )
-                self._sleep(seconds)
-                d["waited"] = round(seconds, 3)
-
-    def _assert_not_served(self, ctx: RunContext) -> dict[str, list[str]]:
-        """Refuse to revoke while any consumer may still use the previous value; say how each was checked.
-
-        A ref that reads back must hold the new rendering; one that reads nothing on a target
-        that can list its keys was removed (refused); one on a write-only target is trusted only
-        with its consumer's health check or `verify: accept-unverified` (`revoke_rules`).
-        """
-        assert ctx.new_cred is not None
-        fields = self._fields(ctx.new_cred, ctx.old.value if ctx.old else None)
-        how: dict[str, list[str]] = {"read_back": [], "health_checked": [], "accepted_unverified": []}
-        for tname, consumers in ctx.by_target().items():
-            if tname in ctx.skipped:
-                continue
-            target = ctx.targets[tname]
-            for consumer in consumers:
-                expected = fingerprint(self.key, self._render(consumer, fields))
-                for ref in consumer_refs(consumer):
-                    got = target.read_fingerprint(ref, self.key)
-                    label = f"{tname}:{ref}"
-                    if got is not None and got != expected:
-                        raise TargetError(
-                            f"{target.describe()}: {ref} does not hold the new value ({got}); "
-                            "refusing to revoke the previous value it may still serve",
-                            hint=f"find out who changed {ref}, then resume",
-                        )
-                    if got is not None:
-                        how["read_back"].append(label)
-                        continue
-                    if self._lists_keys(target) and ref.component is None:
-                        raise TargetError(
-                            f"{target.describe()}: {ref} is no longer set; refusing to revoke the previous value",
-                            hint=f"find out who removed {ref} (or changed the file), then resume",
-                        )
-                    problem = revoke_rules.write_only_problem(ctx.secret, consumer, ref, target.describe())
-                    if problem is not None:
-                        raise problem
-                    how["health_checked" if consumer.health is not None else "accepted_unverified"].append(label)
-        return {k: v for k, v in how.items() if v}
-
-    @staticmethod
-    def _lists_keys(target: Target) -> bool:
-        """Whether an unset read on `target` means the var is gone (not merely hidden)."""
-        from secretops.rotate.preflight import held_keys
-
-        try:
-            return held_keys(target) is not None
-        except TargetError:
-            return False
 
     # ------------------------------------------------------------ rollback
 

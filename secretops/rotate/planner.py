@@ -17,6 +17,7 @@ from secretops.errors import PolicyError
 from secretops.inventory.models import SecretSpec
 from secretops.issuers.interface import PlanStep
 from secretops.rotate import revoke_rules
+from secretops.rotate.consumers import health_checks
 from secretops.rotate.context import consumer_refs, credential_of
 from secretops.rotate.plan_phases import split_issuer_plan
 from secretops.rotate.preflight import ALWAYS_WRITE_ONLY, check_consumers
@@ -86,7 +87,7 @@ def plan(engine: Engine, name: str, *, compromised: bool = False) -> list[PlanSt
                     f"read it back (the rendered value on a write-only target), {how}",
                 )
             )
-        for hc in engine._health_checks(secret):
+        for hc in health_checks(secret):
             steps.append(PlanStep(hc[0] or eng, f"GET {hc[1].url}", f"expect {hc[1].status}"))
         steps.append(PlanStep(store, "promote pending to current (check-and-set)"))
         if current is None:

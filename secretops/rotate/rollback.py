@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from secretops.errors import SecretOpsError
 from secretops.rotate import steps as S
+from secretops.rotate.consumers import deploy
 from secretops.rotate.context import RunContext, StepFailed, consumer_refs, credential_of
 from secretops.rotate.results import Outcome, RunResult
 from secretops.targets.interface import TargetError
@@ -87,7 +88,7 @@ def rollback(engine: Engine, ctx: RunContext, failed: StepFailed) -> RunResult:
                         if back is not None and back != fp:
                             raise TargetError(f"{target.describe()}: {ref} reads back {back}, not the old value")
                 if changed or tname in ctx.touched or tname in prior_distributed:
-                    engine._deploy(target)
+                    deploy(engine, target)
                 restored.append(tname)
                 ctx.run.append(S.ROLLBACK, "done", target=tname, restored=True)
             except Exception as exc:
