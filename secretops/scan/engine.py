@@ -498,23 +498,24 @@ class Scanner:
             kept.append(c)
         kept = absorb_identifiers(kept)
         findings = [f for c in kept if (f := self._finding(c, fragment, text, lines)) is not None]
-        if len(findings) > 1:
+        if findings:
             findings = self._mask_secrets_in_context(findings)
         findings.sort(key=lambda f: (f.location.line, f.location.column, f.rule_id))
         return findings
 
     def _mask_secrets_in_context(self, findings: list[Finding]) -> list[Finding]:
-        """Mask a context part that holds another finding's secret.
+        """Mask a context part that holds a finding's secret (another finding's, or its own).
 
         Context is shown in full as the public parts of a credential (a user, a host), but a
         rule's user slot can hold a secret: `curl -u skey_...:` passes Omise's secret key as
-        the user name. Such a part is then masked like a preview.
+        the user name; a `host` part can run on into a token glued to the line. Such a part is
+        then masked like a preview.
         """
         if not any(f.context for f in findings):
             return findings
         identifiers = self._identifier_ids
         secrets_ = [
-            (f.secret.reveal(), f)
+            f.secret.reveal()
             for f in findings
             if f.secret is not None and f.rule_id not in identifiers and len(f.secret) >= 4
         ]
@@ -524,7 +525,7 @@ class Scanner:
             hidden = {
                 k: mask(v, self._redact)
                 for k, v in context.items()
-                if any(other is not f and value in v for value, other in secrets_)
+                if any(value in v for value in secrets_)
             }
             out.append(dataclasses.replace(f, context={**context, **hidden}) if hidden else f)
         return out

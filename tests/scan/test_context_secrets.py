@@ -7,11 +7,14 @@ The cases are the fuzz run's shrunk failures of 2026-12-02 (benchmarks/README.md
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from secretops.scan.engine import Scanner
 from secretops.scan.models import Fragment
 from secretops.scan.rules import load_rules
+from secretops.scan.rules.loader import load_rule_file
 from secretops.values import FingerprintKey
 from tests.scan.fuzz_core import Case, check_case
 
@@ -65,3 +68,28 @@ def test_an_identifier_in_context_stays_shown(engine: Scanner) -> None:
     text = f"MAIL_USERNAME={SES_USER} MAIL_PASSWORD={SES_PASSWORD}\n"
     shown = [v for f in engine.scan(Fragment(text=text, path=".env")) for v in f.context.values()]
     assert SES_USER in shown
+
+
+def test_a_context_part_holding_the_findings_own_secret_is_masked(tmp_path: Path) -> None:
+    """A context group that runs on over the secret itself (a `host` part glued to the token)."""
+    rules = tmp_path / "glued.toml"
+    rules.write_text(
+        """
+[[rules]]
+id = "acme-glued"
+description = "Acme key after a host on one line (test rule)"
+provider = "acme"
+kind = "api-key"
+severity = "high"
+keywords = ["acme_"]
+regex = '''host=(?P<host>\\S+?(?P<key>acme_[A-Za-z0-9]{20}))'''
+secret_group = "key"
+context = { host = "host" }
+examples = ["host=db.example.comacme_Q7vT2mLp9XcR4nBz8WkY"]
+""",
+        encoding="utf-8",
+    )
+    scanner = Scanner(load_rule_file(rules), FingerprintKey(b"q" * 32))
+    key = "acme_Q7vT2mLp9XcR4nBz8WkY"  # fake
+    (finding,) = scanner.scan(Fragment(text=f"host=db.example.com{key}\n", path="app.conf"))
+    assert key not in finding.context["host"] and "*" in finding.context["host"]
