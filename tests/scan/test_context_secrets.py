@@ -35,6 +35,12 @@ SHRUNK = [
     f'curl https://api.xendit.co/balance -u {XENDIT}:assemblyai.settings.api_key = "b339e6c2e43bd8d4ee8e1a7af4d11e58"',
     f"MAIL_HOST=email-smtp.eu-west-1.amazonaws.com MAIL_USERNAME={SES_USER} MAIL_PASSWORD={SES_PASSWORD};"
     f"password=OPENAI_API_KEY={OPENAI}",
+    # The 1,000,000-case run at e3a9558: a `host` part running on into its own finding's password.
+    (
+        "[duo]\nikey = DI3JPYGT54K4H38FLEWL\nskey = qAh0Tjmr13ZmJzExRNnvxmHyUjTZns8WtmrwOTcb\n"
+        "host = api-1a2b3c4d.duosecurity.comDB_PASSWORD=Zq81vPr9Lk3w"
+    )
+    * 2,
 ]
 
 
