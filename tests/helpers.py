@@ -10,6 +10,22 @@ import pytest
 
 REQUIRE_SERVICES = os.environ.get("SECRETOPS_REQUIRE_SERVICES") == "1"
 
+#: A rule file of the tests' own (`--rules`), so scan tests do not depend on the built-in rules.
+ACME_RULE = """
+[[rules]]
+id = "acme-api-key"
+description = "Acme API key (acme_ prefix)"
+provider = "acme"
+kind = "api-key"
+severity = "high"
+keywords = ["acme_"]
+regex = '''\\b(acme_[A-Za-z0-9]{20})\\b'''
+secret_group = 1
+examples = ["key = acme_Q7vT2mLp9XcR4nBz8WkY"]
+"""
+#: A value `ACME_RULE` finds (fake).
+ACME_KEY = "acme_Q7vT2mLp9XcR4nBz8WkY"
+
 
 def service_unavailable(reason: str) -> NoReturn:
     """Skip with `reason`, or fail when `SECRETOPS_REQUIRE_SERVICES=1` (set by `.ci/run`)."""

@@ -17,19 +17,8 @@ import pytest
 
 from secretops.cli.app import run
 from secretops.scan import formats
+from tests.helpers import ACME_RULE as ACME_RULES
 
-ACME_RULES = """
-[[rules]]
-id = "acme-api-key"
-description = "Acme API key (acme_ prefix)"
-provider = "acme"
-kind = "api-key"
-severity = "high"
-keywords = ["acme_"]
-regex = '''\\b(acme_[A-Za-z0-9]{20})\\b'''
-secret_group = 1
-examples = ["key = acme_Q7vT2mLp9XcR4nBz8WkY"]
-"""
 LEAK = "acme_Q7vT2mLp9XcR4nBz8WkY"  # fake, 25 characters
 
 COMMANDS = [

@@ -22,22 +22,11 @@ import pytest
 from secretops.cli.app import run
 from secretops.errors import ConfigError
 from secretops.settings import Settings
+from tests.helpers import ACME_RULE as ACME_RULES
 
 REPO = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = json.loads((REPO / "tests" / "assets" / "sarif-schema-2.1.0.json").read_text())
 
-ACME_RULES = """
-[[rules]]
-id = "acme-api-key"
-description = "Acme API key (acme_ prefix)"
-provider = "acme"
-kind = "api-key"
-severity = "high"
-keywords = ["acme_"]
-regex = '''\\b(acme_[A-Za-z0-9]{20})\\b'''
-secret_group = 1
-examples = ["key = acme_Q7vT2mLp9XcR4nBz8WkY"]
-"""
 LEAK = "acme_Q7vT2mLp9XcR4nBz8WkY"  # fake
 LEAK2 = "acme_Hn3Kd8Pq2Wz6Rt9Yx4Lm"  # fake
 NOT_UTF8 = b"bad\xff\xfe.env"

@@ -16,19 +16,8 @@ from pathspec import GitIgnoreSpec
 
 from secretops.cli.app import run
 from secretops.scan.config import ScanPolicy
+from tests.helpers import ACME_RULE as RULES
 
-RULES = """
-[[rules]]
-id = "acme-api-key"
-description = "Acme API key (acme_ prefix)"
-provider = "acme"
-kind = "api-key"
-severity = "high"
-keywords = ["acme_"]
-regex = '''\\b(acme_[A-Za-z0-9]{20})\\b'''
-secret_group = 1
-examples = ["key = acme_Q7vT2mLp9XcR4nBz8WkY"]
-"""
 LEAK = "acme_Q7vT2mLp9XcR4nBz8WkY"  # fake
 POLICY = "[allowlist]\npaths = ['''^fixtures/''', '''^dist/bundle\\.zip!fixtures/''']\n"
 

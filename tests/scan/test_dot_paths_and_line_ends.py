@@ -16,6 +16,7 @@ import pytest
 from secretops.cli.app import run
 from secretops.scan import config
 from secretops.scan.sources.interface import lone_cr_to_lf, lone_cr_to_lf_text
+from tests.helpers import ACME_RULE as RULES
 
 PATHS = [
     "a/b.env",
@@ -103,18 +104,6 @@ def test_a_crlf_file_comes_back_as_the_same_object() -> None:
     assert lone_cr_to_lf(late) == late[:-1] + b"\n"
 
 
-RULES = """
-[[rules]]
-id = "acme-api-key"
-description = "Acme API key (acme_ prefix)"
-provider = "acme"
-kind = "api-key"
-severity = "high"
-keywords = ["acme_"]
-regex = '''\\b(acme_[A-Za-z0-9]{20})\\b'''
-secret_group = 1
-examples = ["key = acme_Q7vT2mLp9XcR4nBz8WkY"]
-"""
 LEAK = "acme_Q7vT2mLp9XcR4nBz8WkY"  # fake
 
 
